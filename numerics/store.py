@@ -1,0 +1,142 @@
+"""Results store: one directory per config hash, files written atomically.
+
+``results/<experiment>/<config-hash>/`` holds ``config.json``, ``trajectory.parquet`` and
+``metadata.json`` (git SHA, package versions, device, seed, wall time). ``metadata.json`` is written
+last, so its presence marks a complete run: an interrupted sweep resumes by skipping complete
+directories and rerunning the rest.
+
+>>> import dataclasses, tempfile
+>>> from twostage.numerics.store import config_hash
+>>> @dataclasses.dataclass(frozen=True)
+... class C:
+...     d: int
+...     eps: float
+>>> config_hash(C(2, 0.1)) == config_hash(C(2, 0.1)) != config_hash(C(3, 0.1))
+True
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import platform
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Any
+
+SCHEMA_VERSION = 1
+
+
+class StoreError(OSError):
+    pass
+
+
+def _canonical(obj: Any) -> Any:
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return {"__type__": type(obj).__name__, **{f.name: _canonical(getattr(obj, f.name))
+                                                   for f in dataclasses.fields(obj)}}
+    if isinstance(obj, dict):
+        return {str(k): _canonical(v) for k, v in sorted(obj.items())}
+    if isinstance(obj, (list, tuple)):
+        return [_canonical(v) for v in obj]
+    if isinstance(obj, float):
+        return repr(obj)  # exact round-trip representation
+    return obj
+
+
+def config_hash(cfg: Any, length: int = 16) -> str:
+    """Stable hash of a (frozen dataclass) configuration and the store schema version."""
+    payload = json.dumps({"schema": SCHEMA_VERSION, "config": _canonical(cfg)}, sort_keys=True)
+    return hashlib.sha256(payload.encode()).hexdigest()[:length]
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write via a temporary file in the same directory and ``os.replace`` (atomic on POSIX)."""
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise StoreError(f"cannot write to {path.parent}: {exc.strerror}") from None
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def atomic_write_json(path: Path, obj: Any) -> None:
+    atomic_write_bytes(path, (json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n").encode())
+
+
+def git_sha() -> str:
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5,
+                             cwd=Path(__file__).resolve().parent)
+        return out.stdout.strip() or "unknown"
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def environment() -> dict[str, Any]:
+    import numpy
+    import sympy
+    import torch
+
+    return {
+        "git_sha": git_sha(),
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "numpy": numpy.__version__,
+        "sympy": sympy.__version__,
+        "platform": platform.platform(),
+    }
+
+
+def run_dir(root: Path, experiment: str, cfg: Any) -> Path:
+    return Path(root) / experiment / config_hash(cfg)
+
+
+def is_complete(directory: Path) -> bool:
+    """A run is complete when its metadata (written last) parses and names every file it lists."""
+    meta = Path(directory) / "metadata.json"
+    try:
+        m = json.loads(meta.read_text())
+    except (OSError, ValueError):
+        return False
+    return all((Path(directory) / f).is_file() for f in m.get("files", []))
+
+
+def write_trajectory(directory: Path, table: dict[str, Any], meta: dict[str, Any]) -> Path:
+    """Write a long/wide trajectory table as Parquet with provenance metadata in the schema."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    tbl = pa.table({k: list(v) if not hasattr(v, "tolist") else v.tolist() for k, v in table.items()})
+    tbl = tbl.replace_schema_metadata({b"twostage": json.dumps(meta, default=str).encode()})
+    sink = pa.BufferOutputStream()
+    pq.write_table(tbl, sink)
+    path = Path(directory) / "trajectory.parquet"
+    atomic_write_bytes(path, sink.getvalue().to_pybytes())
+    return path
+
+
+def write_run(root: Path, experiment: str, cfg: Any, table: dict[str, Any], meta: dict[str, Any],
+              extra_files: dict[str, bytes] | None = None) -> Path:
+    """Write one complete run; ``metadata.json`` last. Returns the run directory."""
+    d = run_dir(root, experiment, cfg)
+    atomic_write_json(d / "config.json", {"experiment": experiment, "hash": d.name, "config": _canonical(cfg)})
+    write_trajectory(d, table, {"experiment": experiment, "config_hash": d.name, **meta})
+    files = ["config.json", "trajectory.parquet"]
+    for name, data in (extra_files or {}).items():
+        atomic_write_bytes(d / name, data)
+        files.append(name)
+    atomic_write_json(d / "metadata.json", {"schema": SCHEMA_VERSION, "files": files, **environment(), **meta})
+    return d

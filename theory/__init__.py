@@ -1,0 +1,1 @@
+"""SymPy encodings of both papers (no torch here; numerics may lambdify what theory builds)."""

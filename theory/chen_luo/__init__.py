@@ -1,0 +1,1 @@
+"""Package: see DESIGN.md layout."""

@@ -1,0 +1,3 @@
+from twostage.verify.cli import main
+
+raise SystemExit(main())

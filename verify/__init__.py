@@ -1,0 +1,1 @@
+"""Property-based checks, verdicts, the suite runner, reports and the CLI."""

@@ -1,0 +1,230 @@
+"""The ``twostage`` command line (stable contract, see DESIGN.md "CLI").
+
+Exit codes: 0 nothing violated; 1 a claim violated (or failed numerically); 2 bad input (unknown
+paper/claim/experiment, invalid option or config), always with a one-line message and no traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from twostage import PAPERS
+
+EXIT_OK, EXIT_VIOLATED, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
+
+
+class UsageError(Exception):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, exit 2 (argparse prints usage otherwise)
+        raise UsageError(message)
+
+
+def _paper(value: str) -> str:
+    if value not in PAPERS:
+        raise argparse.ArgumentTypeError(f"unknown paper {value!r} (known: {', '.join(PAPERS)})")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="twostage", description="Theorem companion for chen-luo-2025 and gong-2025.")
+    p.add_argument("--results", default="results", help="results directory (default: ./results)")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    c = sub.add_parser("claims", help="list claims: id, ref, provenance, kind, last status")
+    c.add_argument("--paper", type=_paper)
+    c.add_argument("--json", action="store_true", help="print JSON instead of a table")
+
+    lx = sub.add_parser("latex", help="LaTeX of statements and bounds")
+    lx.add_argument("--paper", type=_paper)
+    lx.add_argument("--claim")
+    lx.add_argument("--out", help="write to this file instead of stdout")
+
+    v = sub.add_parser("verify", help="check claims against the numerics and print verdicts")
+    v.add_argument("--paper", type=_paper)
+    v.add_argument("--claim")
+    v.add_argument("--profile", default="ci")
+    v.add_argument("--device", default="cpu")
+    v.add_argument("--seed", type=int, default=0)
+    v.add_argument("--json", dest="json_out", help="write the verdicts as JSON to this file")
+
+    r = sub.add_parser("run", help="run one experiment: trajectories + figures")
+    r.add_argument("experiment")
+    r.add_argument("--profile", default="ci")
+    r.add_argument("--device", default="cpu")
+    r.add_argument("--seed", type=int, default=0)
+    r.add_argument("--out", help="output directory (default: <results>/<experiment>)")
+
+    b = sub.add_parser("bench", help="throughput of the hot paths and ratios to naive loops / rooflines")
+    b.add_argument("--device", default="cpu")
+    b.add_argument("--size", choices=["small", "full"], default="small")
+    b.add_argument("--json", dest="json_out")
+    return p
+
+
+def _console():
+    from rich.console import Console
+
+    return Console(stderr=False, highlight=False)
+
+
+def cmd_claims(args) -> int:
+    from twostage.theory.claims import load_all
+    from twostage.verify.suite import load_verdicts
+
+    reg = load_all()
+    last = load_verdicts(Path(args.results))
+    rows = [
+        {"id": c.id, "paper": c.paper, "ref": c.ref, "provenance": c.provenance.value, "kind": c.kind.value,
+         "status": last.get(c.id, {}).get("status", "never run")}
+        for c in reg.claims(args.paper)
+    ]
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return EXIT_OK
+    from rich.table import Table
+
+    t = Table(title=f"claims ({len(rows)})")
+    for col in ("id", "ref", "provenance", "kind", "status"):
+        t.add_column(col, overflow="fold")
+    for r in rows:
+        t.add_row(r["id"], r["ref"], r["provenance"], r["kind"], r["status"])
+    _console().print(t)
+    return EXIT_OK
+
+
+def cmd_latex(args) -> int:
+    from twostage.theory.claims import load_all
+    from twostage.theory.latex import render_claims
+
+    reg = load_all()
+    claims = [reg.get(args.claim)] if args.claim else reg.claims(args.paper)
+    text = render_claims(claims)
+    if args.out:
+        from twostage.numerics.store import atomic_write_bytes
+
+        atomic_write_bytes(Path(args.out), text.encode())
+    else:
+        sys.stdout.write(text)
+    return EXIT_OK
+
+
+def _status_style(status: str) -> str:
+    return {"holds": "green", "violated": "bold red", "undecided": "yellow",
+            "numerical-failure": "magenta"}.get(status, "dim")
+
+
+def cmd_verify(args) -> int:
+    from rich.progress import Progress
+    from rich.table import Table
+
+    from twostage.numerics.device import resolve_device
+    from twostage.theory.latex import claim_latex
+    from twostage.verify.checks import Context
+    from twostage.verify.profiles import get_profile
+    from twostage.verify.suite import run_suite, save_verdicts, select
+
+    profile = get_profile(args.profile)
+    device = resolve_device(args.device)
+    claims = select(args.paper, args.claim)
+    ctx = Context(profile=profile, device=str(device), seed=args.seed)
+    console = _console()
+    with Progress(console=console, transient=True, disable=not console.is_terminal) as prog:
+        task = prog.add_task("verifying", total=len(claims))
+        verdicts = run_suite(claims, ctx, progress=lambda c, v: prog.advance(task))
+    table = Table(title=f"verdicts (profile {profile.name}, device {device})")
+    for col in ("claim", "ref", "prov.", "kind", "status", "margin", "examples", "s"):
+        table.add_column(col, overflow="fold")
+    for c, v in zip(claims, verdicts):
+        margin = "-" if v.margin is None else f"{v.margin:.3g}"
+        st = v.status.value
+        table.add_row(c.id, c.ref, c.provenance.value, c.kind.value, f"[{_status_style(st)}]{st}[/]", margin,
+                      str(v.examples), f"{v.seconds:.1f}")
+    console.print(table)
+    save_verdicts(Path(args.results), verdicts, profile.name)
+    if args.json_out:
+        from twostage.numerics.store import atomic_write_json
+
+        payload = {
+            "paper": args.paper, "profile": profile.name, "device": str(device), "seed": args.seed,
+            "claims": [{"id": c.id, "paper": c.paper, "ref": c.ref, "provenance": c.provenance.value,
+                        "kind": c.kind.value, "status": v.status.value, "margin": v.to_json()["margin"],
+                        "examples": v.examples, "worst": v.worst, "latex": claim_latex(c),
+                        "seconds": v.seconds, "tolerance": c.tolerance}
+                       for c, v in zip(claims, verdicts)],
+        }
+        atomic_write_json(Path(args.json_out), payload)
+    bad = [v for v in verdicts if v.status.value in ("violated", "numerical-failure")]
+    return EXIT_VIOLATED if bad else EXIT_OK
+
+
+def cmd_run(args) -> int:
+    from twostage.numerics.device import resolve_device
+    from twostage.verify.experiments import get_experiment
+    from twostage.verify.profiles import get_profile
+
+    exp = get_experiment(args.experiment)
+    profile = get_profile(args.profile)
+    device = resolve_device(args.device)
+    out = Path(args.out) if args.out else Path(args.results) / args.experiment
+    summary = exp(profile=profile, device=device, seed=args.seed, out=out)
+    _console().print(summary)
+    return EXIT_OK
+
+
+def cmd_bench(args) -> int:
+    from twostage.numerics.bench import print_report, run_bench
+    from twostage.numerics.device import resolve_device
+
+    report = run_bench(resolve_device(args.device), size=args.size)
+    print_report(report, _console())
+    if args.json_out:
+        from twostage.numerics.store import atomic_write_json
+
+        atomic_write_json(Path(args.json_out), report)
+    return EXIT_OK
+
+
+COMMANDS = {"claims": cmd_claims, "latex": cmd_latex, "verify": cmd_verify, "run": cmd_run,
+            "bench": cmd_bench}
+
+
+def _bad_input_types() -> tuple[type[BaseException], ...]:
+    from twostage.numerics.device import DeviceError
+    from twostage.numerics.store import StoreError
+    from twostage.theory.claims import UnknownClaimError, UnknownPaperError
+    from twostage.verify.experiments import UnknownExperimentError
+    from twostage.verify.profiles import ProfileError
+    from twostage.verify.suite import NoCheckerError
+
+    from twostage.numerics.config import ConfigError
+
+    return (UsageError, UnknownClaimError, UnknownPaperError, ProfileError, DeviceError, NoCheckerError,
+            UnknownExperimentError, ConfigError, StoreError)
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        return COMMANDS[args.command](args)
+    except SystemExit as exc:  # --help
+        return int(exc.code or 0)
+    except KeyboardInterrupt:
+        print("twostage: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - the CLI never shows a traceback
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        if isinstance(exc, _bad_input_types()):
+            print(f"twostage: error: {first}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        print(f"twostage: internal error: {type(exc).__name__}: {first}", file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,199 @@
+"""Judges: turn measured numbers into a tri-state :class:`Measurement`, one function per kind.
+
+Each judge takes the measurement, the theoretical object and a *stated* tolerance (the numerical
+error the measurement can carry: integrator tolerance, dtype rounding). A value within tolerance of
+the bound is ``undecided``.
+
+>>> import numpy as np
+>>> from twostage.verify.judge import judge_bound, judge_scaling
+>>> judge_bound(np.array([1.0, 2.0]), np.array([1.5, 2.5]), "<=", tol=1e-9).status.value
+'holds'
+>>> judge_bound(np.array([1.0, 2.6]), np.array([1.5, 2.5]), "<=", tol=1e-9).status.value
+'violated'
+>>> judge_bound(np.array([2.5]), np.array([2.5]), "<=", tol=1e-9).status.value
+'undecided'
+>>> x = np.array([1e-3, 1e-2, 1e-1]); judge_scaling(x, 3 * x**2, expected=2.0, tol=0.1).status.value
+'holds'
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+from scipy import stats
+
+from twostage.verify.verdict import Measurement, Status, classify
+
+_TINY = 1e-300
+
+
+def relative_slack(measured: np.ndarray, bound: np.ndarray, sense: str, floor: float = 0.0) -> np.ndarray:
+    """Relative slack of ``measured (sense) bound``: positive when satisfied.
+
+    Scale is ``max(|bound|, |measured|, floor)`` so that slacks are comparable across magnitudes.
+    """
+    m = np.asarray(measured, dtype=float)
+    b = np.asarray(bound, dtype=float)
+    if sense == "<=":
+        gap = b - m
+    elif sense == ">=":
+        gap = m - b
+    else:
+        raise ValueError(f"sense must be '<=' or '>=', got {sense!r}")
+    scale = np.maximum(np.maximum(np.abs(b), np.abs(m)), max(floor, _TINY))
+    return gap / scale
+
+
+def judge_bound(
+    measured: np.ndarray,
+    bound: np.ndarray,
+    sense: str,
+    tol: float,
+    info: dict[str, Any] | None = None,
+    times: np.ndarray | None = None,
+    floor: float = 0.0,
+) -> Measurement:
+    """``measured (sense) bound`` at every point; margin is the smallest relative slack.
+
+    Any NaN/inf in ``measured`` is a ``numerical-failure`` (with the index where it appeared).
+    """
+    measured = np.asarray(measured, dtype=float).ravel()
+    bound = np.asarray(bound, dtype=float).ravel()
+    info = dict(info or {})
+    bad = ~np.isfinite(measured)
+    if bad.any():
+        k = int(np.argmax(bad))
+        info.update(index=k, time=None if times is None else float(np.ravel(times)[k]), reason="non-finite value")
+        return Measurement(Status.NUMERICAL_FAILURE, None, info)
+    ok = np.isfinite(bound)
+    if not ok.any():
+        return Measurement(Status.UNDECIDED, None, {**info, "reason": "bound not finite anywhere"})
+    slack = relative_slack(measured[ok], bound[ok], sense, floor)
+    k = int(np.argmin(slack))
+    idx = int(np.flatnonzero(ok)[k])
+    worst = {
+        **info,
+        "index": idx,
+        "measured": float(measured[idx]),
+        "bound": float(bound[idx]),
+        "sense": sense,
+        "tol": tol,
+    }
+    if times is not None:
+        worst["time"] = float(np.ravel(times)[idx])
+    return Measurement(classify(float(slack.min()), tol), float(slack.min()), worst)
+
+
+def judge_residual(residual: float, tol: float, info: dict[str, Any] | None = None) -> Measurement:
+    """An identity checked numerically: relative residual below ``tol`` holds, above is violated.
+
+    Margin is ``1 - residual/tol`` (1 = exact, 0 = at the tolerance).
+    """
+    info = {**(info or {}), "residual": float(residual), "tol": tol}
+    if not math.isfinite(residual):
+        return Measurement(Status.NUMERICAL_FAILURE, None, info)
+    margin = 1.0 - residual / tol
+    return Measurement(Status.HOLDS if residual < tol else Status.VIOLATED, margin, info)
+
+
+def fit_loglog(x: np.ndarray, y: np.ndarray) -> tuple[float, float, float]:
+    """Least-squares slope, intercept and slope standard error of ``log|y|`` against ``log x``."""
+    lx, ly = np.log(np.asarray(x, float)), np.log(np.abs(np.asarray(y, float)))
+    res = stats.linregress(lx, ly)
+    return float(res.slope), float(res.intercept), float(res.stderr if len(lx) > 2 else 0.0)
+
+
+def judge_scaling(
+    x: np.ndarray, y: np.ndarray, expected: float, tol: float, info: dict[str, Any] | None = None
+) -> Measurement:
+    """diffrax-style order test: fitted log-log slope within ``tol`` of ``expected``.
+
+    With a slope standard error ``se``: ``|slope-expected| + 2 se < tol`` holds, ``- 2 se > tol``
+    is violated, anything in between is undecided. Margin: ``(tol - |slope-expected|)/tol``.
+    """
+    y = np.asarray(y, float)
+    if not np.all(np.isfinite(y)):
+        return Measurement(Status.NUMERICAL_FAILURE, None, {**(info or {}), "reason": "non-finite sample"})
+    slope, intercept, se = fit_loglog(x, y)
+    err = abs(slope - expected)
+    w = {**(info or {}), "slope": slope, "expected": expected, "stderr": se, "tol": tol,
+         "x": [float(v) for v in np.ravel(x)], "y": [float(v) for v in y]}
+    if err + 2 * se < tol:
+        status = Status.HOLDS
+    elif err - 2 * se > tol:
+        status = Status.VIOLATED
+    else:
+        status = Status.UNDECIDED
+    return Measurement(status, (tol - err) / tol, w)
+
+
+def judge_limit(
+    distance: np.ndarray, tol: float, info: dict[str, Any] | None = None, times: np.ndarray | None = None
+) -> Measurement:
+    """A quantity tends to its limit: ``distance`` (>= 0) along the approach.
+
+    Holds when the final distance is below ``tol`` *and* below the first one (the approach is real,
+    not a coincidence at the start); violated when the final distance exceeds ``tol`` and did not
+    decrease over the last half of the record; undecided otherwise. Margin ``1 - final/tol``.
+    """
+    d = np.asarray(distance, float).ravel()
+    if not np.all(np.isfinite(d)):
+        k = int(np.argmax(~np.isfinite(d)))
+        return Measurement(Status.NUMERICAL_FAILURE, None, {**(info or {}), "index": k})
+    final = float(d[-1])
+    w = {**(info or {}), "final_distance": final, "initial_distance": float(d[0]), "tol": tol}
+    if times is not None:
+        w["time"] = float(np.ravel(times)[-1])
+    if final < tol and (final < d[0] or d[0] < tol):
+        status = Status.HOLDS
+    elif final > tol and final >= d[len(d) // 2] * (1 - 1e-12):
+        status = Status.VIOLATED
+    else:
+        status = Status.UNDECIDED
+    return Measurement(status, 1.0 - final / tol, w)
+
+
+def judge_ordering(t_first: float, t_second: float, scale: float, info: dict[str, Any] | None = None,
+                   tol: float = 0.0) -> Measurement:
+    """Event ``first`` strictly before ``second``; a missing event (NaN) is undecided.
+
+    Margin ``(t_second - t_first) / scale``.
+    """
+    w = {**(info or {}), "t_first": t_first, "t_second": t_second}
+    if not (math.isfinite(t_first) and math.isfinite(t_second)):
+        return Measurement(Status.UNDECIDED, None, {**w, "reason": "event not reached"})
+    slack = (t_second - t_first) / scale
+    return Measurement(classify(slack, tol), slack, w)
+
+
+def judge_binomial(
+    successes: int, n: int, p_claimed: float, alpha: float = 0.01, info: dict[str, Any] | None = None
+) -> Measurement:
+    """A probabilistic claim "P(event) >= p_claimed", judged by an exact (Clopper-Pearson) interval.
+
+    Holds when the lower ``1-alpha`` confidence bound is >= ``p_claimed`` ... except for an
+    almost-sure claim (``p_claimed == 1``), where it holds when no failure was seen among ``n``
+    draws, and any failure is a counterexample (violated). Violated when the upper bound is below
+    ``p_claimed``; undecided otherwise. Margin: lower bound minus ``p_claimed`` (for a.s. claims:
+    the failure probability excluded at level alpha, ``1 - alpha**(1/n)``).
+    """
+    w = {**(info or {}), "successes": successes, "n": n, "p_claimed": p_claimed, "alpha": alpha}
+    if n <= 0:
+        return Measurement(Status.UNDECIDED, None, {**w, "reason": "no draws"}, examples=0)
+    if p_claimed >= 1.0:
+        if successes < n:
+            return Measurement(Status.VIOLATED, -(n - successes) / n, w, examples=n)
+        excluded = 1.0 - alpha ** (1.0 / n)  # failure rates above this are rejected at level alpha
+        return Measurement(Status.HOLDS, excluded, {**w, "excluded_failure_rate": excluded}, examples=n)
+    lo = 0.0 if successes == 0 else float(stats.beta.ppf(alpha / 2, successes, n - successes + 1))
+    hi = 1.0 if successes == n else float(stats.beta.ppf(1 - alpha / 2, successes + 1, n - successes))
+    w.update(ci_low=lo, ci_high=hi)
+    if lo >= p_claimed:
+        status = Status.HOLDS
+    elif hi < p_claimed:
+        status = Status.VIOLATED
+    else:
+        status = Status.UNDECIDED
+    return Measurement(status, lo - p_claimed, w, examples=n)

@@ -1,0 +1,96 @@
+"""Verdicts: holds / violated / undecided / not-applicable, with a margin and the worst case.
+
+``margin`` is the smallest *relative slack* over everything checked: positive means the claim held
+with room to spare, negative means it was violated by that relative amount. A value within the stated
+numerical tolerance of the bound is ``undecided`` -- never ``holds``.
+
+>>> from twostage.verify.verdict import Measurement, Status, combine
+>>> a = Measurement(Status.HOLDS, 0.3, {"seed": 1})
+>>> b = Measurement(Status.UNDECIDED, 1e-12, {"seed": 2})
+>>> combine([a, b]).status.value, combine([a, b]).worst
+('undecided', {'seed': 2})
+>>> combine([a, Measurement(Status.VIOLATED, -0.5, {"seed": 3})]).status.value
+'violated'
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from enum import Enum
+from typing import Any
+
+
+class Status(str, Enum):
+    HOLDS = "holds"
+    VIOLATED = "violated"
+    UNDECIDED = "undecided"
+    NOT_APPLICABLE = "not-applicable"  # the assumption is unmet for every drawn configuration
+    NUMERICAL_FAILURE = "numerical-failure"  # NaN/inf appeared in a run; never counted as holds
+
+
+_SEVERITY = {
+    Status.VIOLATED: 4,
+    Status.NUMERICAL_FAILURE: 3,
+    Status.UNDECIDED: 2,
+    Status.HOLDS: 1,
+    Status.NOT_APPLICABLE: 0,
+}
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """The judged outcome of one example (one configuration / seed / trajectory)."""
+
+    status: Status
+    margin: float | None
+    worst: dict[str, Any] = field(default_factory=dict)
+    examples: int = 1
+
+
+@dataclass(frozen=True)
+class Verdict:
+    claim_id: str
+    status: Status
+    margin: float | None
+    examples: int
+    worst: dict[str, Any] | None = None
+    detail: str = ""
+    seconds: float = 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["status"] = self.status.value
+        if self.margin is not None and not math.isfinite(self.margin):
+            d["margin"] = None
+        return d
+
+
+def classify(slack: float, tol: float) -> Status:
+    """Tri-state decision for one relative slack: > tol holds, < -tol violated, else undecided."""
+    if not math.isfinite(slack):
+        return Status.NUMERICAL_FAILURE
+    if slack > tol:
+        return Status.HOLDS
+    if slack < -tol:
+        return Status.VIOLATED
+    return Status.UNDECIDED
+
+
+def combine(measurements: Iterable[Measurement]) -> Measurement:
+    """Aggregate: the most severe status wins; margin is the minimum; worst is from the minimum.
+
+    All ``not-applicable`` (or empty) gives ``not-applicable``.
+    """
+    everything = list(measurements)
+    ms = [m for m in everything if m.status is not Status.NOT_APPLICABLE]
+    n_all = sum(m.examples for m in everything)
+    if not ms:
+        return Measurement(Status.NOT_APPLICABLE, None, {}, examples=n_all)
+    status = max((m.status for m in ms), key=_SEVERITY.__getitem__)
+    same = [m for m in ms if m.status is status]
+    with_margin = [m for m in same if m.margin is not None and math.isfinite(m.margin)]
+    pick = min(with_margin, key=lambda m: m.margin) if with_margin else same[0]
+    margins = [m.margin for m in ms if m.margin is not None and math.isfinite(m.margin)]
+    return Measurement(status, min(margins) if margins else None, pick.worst, sum(m.examples for m in ms))

@@ -8,15 +8,15 @@ reference into the paper, and exactly one provenance tag (``../shared/papers/REA
 >>> import sympy as sp
 >>> E, E0, t = sp.symbols("E E_0 t")
 >>> reg = Registry()
->>> c = reg.add(Claim(id="demo/riccati", paper="chen-luo-2025", ref="Thm 1, eq. (11)",
+>>> c = reg.add(Claim(id="chen-luo-2025/demo/riccati", paper="chen-luo-2025", ref="Thm 1, eq. (11)",
 ...     provenance=Provenance.PAPER, kind=Kind.BOUND, statement="E(t) >= (E0^(-1/3)-t)^(-3)",
 ...     formula=sp.GreaterThan(E, (E0 ** sp.Rational(-1, 3) - t) ** -3)))
->>> reg.get("demo/riccati").ref
+>>> reg.get("chen-luo-2025/demo/riccati").ref
 'Thm 1, eq. (11)'
->>> reg.get("demo/nope")
+>>> reg.get("chen-luo-2025/demo/nope")
 Traceback (most recent call last):
 ...
-twostage.theory.claims.UnknownClaimError: unknown claim 'demo/nope' (known: demo/riccati)
+twostage.theory.claims.UnknownClaimError: unknown claim 'chen-luo-2025/demo/nope' (did you mean chen-luo-2025/demo/riccati?)
 """
 
 from __future__ import annotations

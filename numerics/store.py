@@ -105,17 +105,34 @@ def run_dir(root: Path, experiment: str, cfg: Any) -> Path:
 
 
 def is_complete(directory: Path) -> bool:
-    """A run is complete when its metadata (written last) parses and names every file it lists."""
+    """A run is complete when its metadata (written last) parses and names every file it lists.
+
+    When the metadata records SHA-256 digests (every run written by :func:`write_run` does), each
+    file must also match its digest, so a truncated or corrupted result file is detected and the run
+    is redone by a resumed sweep.
+    """
     meta = Path(directory) / "metadata.json"
     try:
         m = json.loads(meta.read_text())
-    except (OSError, ValueError):
+        files = list(m.get("files", []))
+        digests = dict(m.get("sha256", {}))
+    except (OSError, ValueError, TypeError, AttributeError):
         return False
-    return all((Path(directory) / f).is_file() for f in m.get("files", []))
+    for f in files:
+        path = Path(directory) / f
+        if not path.is_file():
+            return False
+        if f in digests:
+            try:
+                if hashlib.sha256(path.read_bytes()).hexdigest() != digests[f]:
+                    return False
+            except OSError:
+                return False
+    return True
 
 
-def write_trajectory(directory: Path, table: dict[str, Any], meta: dict[str, Any]) -> Path:
-    """Write a long/wide trajectory table as Parquet with provenance metadata in the schema."""
+def trajectory_bytes(table: dict[str, Any], meta: dict[str, Any]) -> bytes:
+    """A trajectory table as Parquet bytes, with provenance metadata in the schema (key ``twostage``)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -123,20 +140,42 @@ def write_trajectory(directory: Path, table: dict[str, Any], meta: dict[str, Any
     tbl = tbl.replace_schema_metadata({b"twostage": json.dumps(meta, default=str).encode()})
     sink = pa.BufferOutputStream()
     pq.write_table(tbl, sink)
+    return sink.getvalue().to_pybytes()
+
+
+def write_trajectory(directory: Path, table: dict[str, Any], meta: dict[str, Any]) -> Path:
+    """Write a long/wide trajectory table as Parquet with provenance metadata in the schema."""
     path = Path(directory) / "trajectory.parquet"
-    atomic_write_bytes(path, sink.getvalue().to_pybytes())
+    atomic_write_bytes(path, trajectory_bytes(table, meta))
     return path
 
 
-def write_run(root: Path, experiment: str, cfg: Any, table: dict[str, Any], meta: dict[str, Any],
+def _json_bytes(obj: Any) -> bytes:
+    return (json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n").encode()
+
+
+def write_run(root: Path, experiment: str, cfg: Any, table: dict[str, Any] | None, meta: dict[str, Any],
               extra_files: dict[str, bytes] | None = None) -> Path:
-    """Write one complete run; ``metadata.json`` last. Returns the run directory."""
+    """Write one complete run; ``metadata.json`` last. Returns the run directory.
+
+    ``table`` may be ``None`` for a run whose result is not a trajectory (e.g. a stored verdict in
+    ``extra_files``). Any previous ``metadata.json`` is removed first, so a rerun interrupted half-way
+    is never mistaken for complete; the new one lists every file with its SHA-256 digest.
+    """
     d = run_dir(root, experiment, cfg)
-    atomic_write_json(d / "config.json", {"experiment": experiment, "hash": d.name, "config": _canonical(cfg)})
-    write_trajectory(d, table, {"experiment": experiment, "config_hash": d.name, **meta})
-    files = ["config.json", "trajectory.parquet"]
-    for name, data in (extra_files or {}).items():
+    try:
+        (d / "metadata.json").unlink(missing_ok=True)
+    except OSError as exc:
+        raise StoreError(f"cannot write to {d}: {exc.strerror}") from None
+    blobs: dict[str, bytes] = {"config.json": _json_bytes(
+        {"experiment": experiment, "hash": d.name, "config": _canonical(cfg)})}
+    if table is not None:
+        traj_meta = {"experiment": experiment, "config_hash": d.name, **meta}
+        blobs["trajectory.parquet"] = trajectory_bytes(table, traj_meta)
+    blobs.update(extra_files or {})
+    for name, data in blobs.items():
         atomic_write_bytes(d / name, data)
-        files.append(name)
-    atomic_write_json(d / "metadata.json", {"schema": SCHEMA_VERSION, "files": files, **environment(), **meta})
+    digests = {name: hashlib.sha256(data).hexdigest() for name, data in blobs.items()}
+    atomic_write_json(d / "metadata.json", {"schema": SCHEMA_VERSION, **environment(), **meta,
+                                            "files": list(blobs), "sha256": digests})
     return d

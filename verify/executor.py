@@ -1,0 +1,170 @@
+"""Executors for sweeps: ``concurrent.futures``-style, chosen by a small validated spec.
+
+DESIGN.md *Scale*: sweeps run on a local process pool by default (``spawn`` start method, so a
+worker never inherits a parent's CUDA context) and on Dask distributed for a cluster
+(``--executor dask --address tcp://host:8786``). ``sequential`` runs every task in the calling process
+(no pickling, no start-up cost; what ``twostage verify`` uses unless asked otherwise).
+
+>>> from twostage.verify.executor import ExecutorSpec, open_executor
+>>> spec = ExecutorSpec("sequential")
+>>> with open_executor(spec) as ex:
+...     ex.submit(pow, 2, 10).result()
+1024
+>>> ExecutorSpec("threads")
+Traceback (most recent call last):
+...
+twostage.verify.executor.ExecutorError: unknown executor 'threads' (choose sequential, process, dask)
+>>> ExecutorSpec("process", workers=0)
+Traceback (most recent call last):
+...
+twostage.verify.executor.ExecutorError: --workers must be a positive integer, got 0
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import multiprocessing
+import os
+from collections.abc import Callable, Iterator
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+KINDS = ("sequential", "process", "dask")
+
+
+class ExecutorError(ValueError):
+    """Bad executor choice or an unreachable cluster; the message is one line (CLI exit code 2)."""
+
+
+@dataclass(frozen=True)
+class ExecutorSpec:
+    """Which executor to open: ``kind``, worker count (default: CPU count) and a Dask scheduler address.
+
+    ``address`` is only meaningful for ``dask``; without one, a ``dask`` spec starts a
+    ``LocalCluster`` on the loopback interface with ``workers`` worker processes.
+    """
+
+    kind: str = "process"
+    workers: int | None = None
+    address: str | None = None
+    connect_timeout: float = 10.0
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ExecutorError(f"unknown executor {self.kind!r} (choose {', '.join(KINDS)})")
+        if self.workers is not None and (not isinstance(self.workers, int) or self.workers < 1):
+            raise ExecutorError(f"--workers must be a positive integer, got {self.workers}")
+        if self.address is not None and self.kind != "dask":
+            raise ExecutorError(f"--address is only used with --executor dask (got --executor {self.kind})")
+        if self.address is not None and "://" not in self.address and ":" not in self.address:
+            raise ExecutorError(f"--address must look like tcp://host:port, got {self.address!r}")
+
+    @property
+    def n_workers(self) -> int:
+        return self.workers or max(1, os.cpu_count() or 1)
+
+    def single(self) -> ExecutorSpec:
+        """The same kind with one worker (used to re-run a suspected crasher in isolation)."""
+        if self.kind == "process":
+            return ExecutorSpec("process", workers=1)
+        return self
+
+
+class InlineExecutor(Executor):
+    """Runs each task at submission in the calling process; returns completed futures."""
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future:
+        fut: Future = Future()
+        fut.set_running_or_notify_cancel()
+        try:
+            fut.set_result(fn(*args, **kwargs))
+        except BaseException as exc:  # noqa: BLE001 - delivered through the future, like a pool would
+            if isinstance(exc, KeyboardInterrupt | SystemExit):
+                raise
+            fut.set_exception(exc)
+        return fut
+
+
+def _process_pool(workers: int) -> ProcessPoolExecutor:
+    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+
+
+@contextlib.contextmanager
+def _dask_executor(spec: ExecutorSpec) -> Iterator[Executor]:
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise ExecutorError("--executor dask needs dask distributed: pip install 'twostage[dask]'") from None
+    cluster = None
+    try:
+        if spec.address:
+            client = Client(spec.address, timeout=f"{spec.connect_timeout}s")
+        else:
+            cluster = LocalCluster(n_workers=spec.n_workers, threads_per_worker=1, processes=True,
+                                   host="127.0.0.1", dashboard_address=None)
+            client = Client(cluster, timeout=f"{spec.connect_timeout}s")
+    except (OSError, TimeoutError) as exc:
+        if cluster is not None:
+            cluster.close()
+        where = spec.address or "a local cluster"
+        msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ExecutorError(f"cannot reach the dask scheduler at {where}: {msg}") from None
+    try:
+        with client.get_executor(pure=False) as ex:
+            yield ex
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+@contextlib.contextmanager
+def open_executor(spec: ExecutorSpec | None = None) -> Iterator[Executor]:
+    """Open the executor ``spec`` describes (default: :func:`default_spec`) and close it afterwards."""
+    spec = spec or default_spec()
+    if spec.kind == "sequential":
+        yield InlineExecutor()
+    elif spec.kind == "process":
+        pool = _process_pool(spec.n_workers)
+        try:
+            yield pool
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+    else:
+        with _dask_executor(spec) as ex:
+            yield ex
+
+
+_DEFAULT: contextvars.ContextVar[ExecutorSpec | None] = contextvars.ContextVar("twostage_executor",
+                                                                            default=None)
+
+
+def default_spec() -> ExecutorSpec:
+    """The executor sweeps use when none is passed: the CLI's ``--executor`` choice, else a process pool."""
+    return _DEFAULT.get() or ExecutorSpec("process")
+
+
+@contextlib.contextmanager
+def use_executor(spec: ExecutorSpec) -> Iterator[ExecutorSpec]:
+    """Make ``spec`` the default for sweeps started inside the block (``twostage run --executor``)."""
+    token = _DEFAULT.set(spec)
+    try:
+        yield spec
+    finally:
+        _DEFAULT.reset(token)
+
+
+def spec_from_options(kind: str | None, workers: int | None, address: str | None,
+                      default: str = "process") -> ExecutorSpec:
+    """Spec from CLI options: ``--address`` implies dask, ``--workers`` alone implies a process pool.
+
+    >>> spec_from_options(None, 3, None).kind, spec_from_options(None, None, "tcp://127.0.0.1:8786").kind
+    ('process', 'dask')
+    >>> spec_from_options(None, None, None, default="sequential").kind
+    'sequential'
+    """
+    if kind is None:
+        kind = "dask" if address else ("process" if workers else default)
+    return ExecutorSpec(kind, workers=workers, address=address)

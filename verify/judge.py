@@ -54,11 +54,27 @@ def judge_bound(
     info: dict[str, Any] | None = None,
     times: np.ndarray | None = None,
     floor: float = 0.0,
+    *,
+    relational: Any = None,
+    values: dict[Any, Any] | None = None,
+    abs_err: Any = 0.0,
+    exact: tuple[Any, ...] = (),
 ) -> Measurement:
     """``measured (sense) bound`` at every point; margin is the smallest relative slack.
 
     Any NaN/inf in ``measured`` is a ``numerical-failure`` (with the index where it appeared).
+
+    Rigorous path (CONTRIBUTING.md, *Rigorous bound verdicts*): pass the claim's SymPy relational
+    ``relational`` (its ``formula``: ``measured (sense) bound``) and ``values`` ``{symbol: array |
+    scalar}``; the bound side is then evaluated in ball arithmetic by
+    :func:`twostage.verify.rigorous_judge.judge_bound_rigorous`, with every measured float a ball of
+    relative radius ``tol + 4 eps`` plus ``abs_err``; symbols in ``exact`` (float time grids, drawn
+    configuration values) stay exact. ``bound`` may then be ``None``; when given, it must agree with
+    the relational's right-hand side (a guard against a checker judging another formula).
     """
+    if relational is not None:
+        return _judge_bound_rigorous(measured, bound, sense, tol, info, times, floor, relational, values,
+                                     abs_err, exact)
     measured = np.asarray(measured, dtype=float).ravel()
     bound = np.asarray(bound, dtype=float).ravel()
     info = dict(info or {})
@@ -84,6 +100,15 @@ def judge_bound(
     if times is not None:
         worst["time"] = float(np.ravel(times)[idx])
     return Measurement(classify(float(slack.min()), tol), float(slack.min()), worst)
+
+
+def _judge_bound_rigorous(measured, bound, sense, tol, info, times, floor, relational, values, abs_err,
+                          exact) -> Measurement:  # noqa: ANN001
+    from twostage.verify.rigorous_judge import dtype_eps, judge_bound_rigorous
+
+    return judge_bound_rigorous(relational, values or {}, rel_err=tol + 4 * dtype_eps("float64"),
+                                abs_err=abs_err, exact=exact, times=times, info=info, floor=floor,
+                                sense=sense, measured=measured, bound=bound)
 
 
 def judge_residual(residual: float, tol: float, info: dict[str, Any] | None = None) -> Measurement:

@@ -8,9 +8,9 @@ tuple, or its ``latex_order`` extra) -- and
 
 * orders the terms of every sum by the earliest hinted symbol they contain, positive terms before
   negative ones on ties, constants last (or where the hint names ``"1"``);
-* orders the factors of a plain product (no denominator, coefficient +-1) and the arguments of
-  ``Min``/``Max`` the same way;
-* prints fractional powers other than square roots inline: ``x^{-1/3}``, ``x^{4/3}``.
+* orders the factors of a plain product (no denominator, coefficient +-1; constants such as
+  ``\\pi`` first) and the arguments of ``Min``/``Max`` the same way;
+* prints fractional powers other than square roots inline: ``x^{-1/3}``, ``x^{4/3}``, ``\\pi^{5/2}``.
 
 The printed formula is the same SymPy object, only its written order differs; ``tests/test_latex.py``
 parses every emitted expression back and compares it numerically with the source.
@@ -36,8 +36,6 @@ from sympy.printing.precedence import PRECEDENCE
 class PaperLatexPrinter(LatexPrinter):
     """LaTeX printer with paper term order (see module docstring)."""
 
-    printmethod = "_twostage_latex"
-
     def __init__(self, settings: dict | None = None, order_hint: Sequence[str] = ()) -> None:
         super().__init__(settings or {})
         self._rank = {}
@@ -45,15 +43,16 @@ class PaperLatexPrinter(LatexPrinter):
             self._rank.setdefault(str(name), len(self._rank))
 
     # -- ordering ---------------------------------------------------------------------------
-    def _pos(self, e: sp.Basic) -> float:
+    def _pos(self, e: sp.Basic, constants_first: bool = False) -> float:
         syms = [s for s in e.free_symbols if isinstance(s, sp.Symbol)]
         if not syms:
-            return self._rank.get("1", math.inf)
+            return -1 if constants_first else self._rank.get("1", math.inf)
         ranks = [self._rank[s.name] for s in syms if s.name in self._rank]
         return min(ranks) if ranks else len(self._rank)
 
     def _hint_sorted(self, items: Sequence[sp.Basic], signs: bool) -> list[sp.Basic]:
-        keyed = [(self._pos(x), bool(signs and x.could_extract_minus_sign()), _is_sum(x), i, x)
+        keyed = [(self._pos(x, constants_first=not signs), bool(signs and x.could_extract_minus_sign()),
+                  _is_sum(x), i, x)
                  for i, x in enumerate(items)]
         return [k[-1] for k in sorted(keyed, key=lambda k: k[:4])]
 
@@ -96,7 +95,7 @@ class PaperLatexPrinter(LatexPrinter):
     # -- powers -----------------------------------------------------------------------------
     def _print_Pow(self, expr: sp.Pow) -> str:
         e = expr.exp
-        if e.is_Rational and e.q not in (1, 2) and not expr.base.is_Function:
+        if e.is_Rational and e.q != 1 and (e.q, abs(e.p)) != (2, 1) and not expr.base.is_Function:
             base = self.parenthesize(expr.base, PRECEDENCE["Pow"])
             if expr.base.is_Symbol:
                 base = self.parenthesize_super(base)

@@ -72,6 +72,13 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
         raise
 
 
+def check_writable(directory: Path) -> None:
+    """Raise :class:`StoreError` (one line) now, before any work, if ``directory`` cannot be written."""
+    probe = Path(directory) / f".write-test-{os.getpid()}"
+    atomic_write_bytes(probe, b"")
+    probe.unlink(missing_ok=True)
+
+
 def atomic_write_json(path: Path, obj: Any) -> None:
     atomic_write_bytes(path, (json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n").encode())
 
@@ -85,17 +92,23 @@ def git_sha() -> str:
         return "unknown"
 
 
-def environment() -> dict[str, Any]:
-    import numpy
-    import sympy
-    import torch
+def _version(dist: str) -> str:
+    from importlib import metadata
 
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def environment() -> dict[str, Any]:
+    """Provenance of a run: git SHA, Python and package versions (read from metadata, nothing imported)."""
     return {
         "git_sha": git_sha(),
         "python": platform.python_version(),
-        "torch": torch.__version__,
-        "numpy": numpy.__version__,
-        "sympy": sympy.__version__,
+        "torch": _version("torch"),
+        "numpy": _version("numpy"),
+        "sympy": _version("sympy"),
         "platform": platform.platform(),
     }
 

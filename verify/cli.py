@@ -39,6 +39,8 @@ def build_parser() -> argparse.ArgumentParser:
     c = sub.add_parser("claims", help="list claims: id, ref, provenance, kind, last status")
     c.add_argument("--paper", type=_paper)
     c.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    c.add_argument("--check", action="store_true",
+                   help="check the claim graph (dangling uses/assumptions, cycles, claims without checker)")
 
     lx = sub.add_parser("latex", help="LaTeX of statements and bounds")
     lx.add_argument("--paper", type=_paper)
@@ -52,6 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--device", default="cpu")
     v.add_argument("--seed", type=int, default=0)
     v.add_argument("--json", dest="json_out", help="write the verdicts as JSON to this file")
+    _executor_options(v, "claims as tasks of a resumable sweep (default: sequential, in this process)")
 
     r = sub.add_parser("run", help="run one experiment: trajectories + figures")
     r.add_argument("experiment")
@@ -59,12 +62,24 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--device", default="cpu")
     r.add_argument("--seed", type=int, default=0)
     r.add_argument("--out", help="output directory (default: <results>/<experiment>)")
+    _executor_options(r, "executor for the experiment's sweeps (default: process pool)")
+
+    rp = sub.add_parser("report", help="static HTML report from stored results")
+    rp.add_argument("--out", help="output directory (default: <results>/report)")
 
     b = sub.add_parser("bench", help="throughput of the hot paths and ratios to naive loops / rooflines")
     b.add_argument("--device", default="cpu")
     b.add_argument("--size", choices=["small", "full"], default="small")
     b.add_argument("--json", dest="json_out")
     return p
+
+
+def _executor_options(p: argparse.ArgumentParser, what: str) -> None:
+    from twostage.verify.executor import KINDS
+
+    p.add_argument("--executor", choices=KINDS, help=what)
+    p.add_argument("--workers", type=int, help="worker processes (default: CPU count)")
+    p.add_argument("--address", help="dask scheduler, e.g. tcp://10.0.0.5:8786 (implies --executor dask)")
 
 
 def _console():
@@ -78,6 +93,8 @@ def cmd_claims(args) -> int:
     from twostage.verify.suite import load_verdicts
 
     reg = load_all()
+    if args.check:
+        return _check_graph(reg)
     last = load_verdicts(Path(args.results))
     rows = [
         {"id": c.id, "paper": c.paper, "ref": c.ref, "provenance": c.provenance.value, "kind": c.kind.value,
@@ -95,6 +112,19 @@ def cmd_claims(args) -> int:
     for r in rows:
         t.add_row(r["id"], r["ref"], r["provenance"], r["kind"], r["status"])
     _console().print(t)
+    return EXIT_OK
+
+
+def _check_graph(reg) -> int:
+    from twostage.verify.checks import load_checkers
+    from twostage.verify.graph import graph_problems, require_sound
+
+    problems = graph_problems(reg, load_checkers())
+    for problem in problems:
+        print(problem)
+    require_sound(reg, load_checkers())  # raises GraphError: one line on stderr, exit 2
+    print(f"claim graph sound: {len(reg.claims())} claims, {len(reg.assumptions())} assumptions, "
+          "every claim has a checker")
     return EXIT_OK
 
 
@@ -122,21 +152,37 @@ def _status_style(status: str) -> str:
 def cmd_verify(args) -> int:
     from rich.progress import Progress
     from rich.table import Table
-
     from twostage.numerics.device import resolve_device
+    from twostage.numerics.store import check_writable
     from twostage.theory.latex import claim_latex
     from twostage.verify.checks import Context
+    from twostage.verify.executor import spec_from_options
     from twostage.verify.profiles import get_profile
-    from twostage.verify.suite import run_suite, save_verdicts, select
+    from twostage.verify.suite import require_checkers, run_suite, save_verdicts, select
 
     profile = get_profile(args.profile)
     device = resolve_device(args.device)
+    spec = spec_from_options(args.executor, args.workers, args.address, default="sequential")
     claims = select(args.paper, args.claim)
+    require_checkers(claims)
+    check_writable(Path(args.results))  # fail before the work, not after it
+    if args.json_out:
+        check_writable(Path(args.json_out).resolve().parent)
     ctx = Context(profile=profile, device=str(device), seed=args.seed)
     console = _console()
+    failed = []
     with Progress(console=console, transient=True, disable=not console.is_terminal) as prog:
         task = prog.add_task("verifying", total=len(claims))
-        verdicts = run_suite(claims, ctx, progress=lambda c, v: prog.advance(task))
+        if spec.kind == "sequential":
+            verdicts = run_suite(claims, ctx, progress=lambda c, v: prog.advance(task))
+        else:
+            from twostage.verify.sweep_verify import verify_distributed
+
+            maybe, sweep_result = verify_distributed(claims, ctx, spec, Path(args.results),
+                                                     progress=lambda o: prog.advance(task))
+            failed = [(c, o) for c, v, o in zip(claims, maybe, sweep_result.outcomes) if v is None]
+            claims = [c for c, v in zip(claims, maybe) if v is not None]
+            verdicts = [v for v in maybe if v is not None]
     table = Table(title=f"verdicts (profile {profile.name}, device {device})")
     for col in ("claim", "ref", "prov.", "kind", "status", "margin", "examples", "s"):
         table.add_column(col, overflow="fold")
@@ -146,7 +192,7 @@ def cmd_verify(args) -> int:
         table.add_row(c.id, c.ref, c.provenance.value, c.kind.value, f"[{_status_style(st)}]{st}[/]", margin,
                       str(v.examples), f"{v.seconds:.1f}")
     console.print(table)
-    save_verdicts(Path(args.results), verdicts, profile.name)
+    save_verdicts(Path(args.results), verdicts, profile.name, seed=args.seed, device=str(device))
     if args.json_out:
         from twostage.numerics.store import atomic_write_json
 
@@ -159,6 +205,13 @@ def cmd_verify(args) -> int:
                        for c, v in zip(claims, verdicts)],
         }
         atomic_write_json(Path(args.json_out), payload)
+    if failed:
+        c, o = failed[0]
+        total = len(failed) + len(verdicts)
+        print(f"twostage: internal error: {len(failed)} of {total} claims did not finish (first: {c.id}: "
+              f"{o.status}: {o.detail or 'no detail'}); rerun the same command to retry them",
+              file=sys.stderr)
+        return EXIT_INTERNAL
     bad = [v for v in verdicts if v.status.value in ("violated", "numerical-failure")]
     return EXIT_VIOLATED if bad else EXIT_OK
 
@@ -172,7 +225,10 @@ def cmd_run(args) -> int:
     profile = get_profile(args.profile)
     device = resolve_device(args.device)
     out = Path(args.out) if args.out else Path(args.results) / args.experiment
-    summary = exp(profile=profile, device=device, seed=args.seed, out=out)
+    from twostage.verify.executor import spec_from_options, use_executor
+
+    with use_executor(spec_from_options(args.executor, args.workers, args.address)):
+        summary = exp(profile=profile, device=device, seed=args.seed, out=out)
     _console().print(summary)
     return EXIT_OK
 
@@ -190,22 +246,31 @@ def cmd_bench(args) -> int:
     return EXIT_OK
 
 
+def cmd_report(args) -> int:
+    from twostage.verify.report import build_report
+
+    index = build_report(Path(args.results), Path(args.out) if args.out else None)
+    _console().print(f"report written to {index}")
+    return EXIT_OK
+
+
 COMMANDS = {"claims": cmd_claims, "latex": cmd_latex, "verify": cmd_verify, "run": cmd_run,
-            "bench": cmd_bench}
+            "bench": cmd_bench, "report": cmd_report}
 
 
 def _bad_input_types() -> tuple[type[BaseException], ...]:
+    from twostage.numerics.config import ConfigError
     from twostage.numerics.device import DeviceError
     from twostage.numerics.store import StoreError
     from twostage.theory.claims import UnknownClaimError, UnknownPaperError
+    from twostage.verify.executor import ExecutorError
     from twostage.verify.experiments import UnknownExperimentError
+    from twostage.verify.graph import GraphError
     from twostage.verify.profiles import ProfileError
-    from twostage.verify.suite import NoCheckerError
-
-    from twostage.numerics.config import ConfigError
+    from twostage.verify.suite import CorruptResultsError, NoCheckerError
 
     return (UsageError, UnknownClaimError, UnknownPaperError, ProfileError, DeviceError, NoCheckerError,
-            UnknownExperimentError, ConfigError, StoreError)
+            UnknownExperimentError, ConfigError, StoreError, ExecutorError, GraphError, CorruptResultsError)
 
 
 def main(argv: list[str] | None = None) -> int:

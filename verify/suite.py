@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from twostage.numerics.store import atomic_write_json
+from twostage.numerics.store import atomic_write_json, git_sha
 from twostage.theory.claims import Claim, load_all
 from twostage.verify.checks import Context, load_checkers
 from twostage.verify.verdict import Status, Verdict
@@ -64,17 +64,62 @@ def verdicts_path(root: Path) -> Path:
     return Path(root) / "verdicts.json"
 
 
-def load_verdicts(root: Path) -> dict[str, dict[str, Any]]:
+class CorruptResultsError(ValueError):
+    """A results file exists but cannot be read (one-line message naming it; CLI exit code 2)."""
+
+
+def require_checkers(claims: list[Claim]) -> None:
+    """Fail before running anything when a selected claim has no checker (nothing half-done is lost)."""
+    checkers = load_checkers()
+    missing = [c.id for c in claims if c.id not in checkers]
+    if missing:
+        more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
+        raise NoCheckerError(f"claim {missing[0]!r} has no checker{more}")
+
+
+def load_verdicts(root: Path, strict: bool = False) -> dict[str, dict[str, Any]]:
+    """Last verdict per claim id; a missing file is empty, a corrupt one too (an error if ``strict``)."""
+    path = verdicts_path(root)
     try:
-        return json.loads(verdicts_path(root).read_text()).get("claims", {})
-    except (OSError, ValueError):
+        text = path.read_text()
+    except FileNotFoundError:
+        return {}
+    except OSError as exc:
+        if strict:
+            raise CorruptResultsError(f"cannot read {path}: {exc.strerror}") from None
+        return {}
+    try:
+        claims = json.loads(text).get("claims", {})
+        if not isinstance(claims, dict):
+            raise ValueError("'claims' is not an object")
+        return claims
+    except (ValueError, AttributeError) as exc:
+        if strict:
+            raise CorruptResultsError(f"{path} is corrupt ({str(exc).splitlines()[0]}); "
+                                      "move it away and rerun twostage verify") from None
         return {}
 
 
-def save_verdicts(root: Path, verdicts: list[Verdict], profile: str) -> Path:
-    merged = load_verdicts(root)
+def save_verdicts(root: Path, verdicts: list[Verdict], profile: str, seed: int | None = None,
+                  device: str | None = None) -> Path:
+    """Merge ``verdicts`` into ``verdicts.json`` and rewrite ``verdicts.parquet`` beside it.
+
+    A corrupt ``verdicts.json`` is kept as ``verdicts.json.corrupt`` rather than overwritten.
+    """
+    try:
+        merged = load_verdicts(root, strict=True)
+    except CorruptResultsError:
+        bad = verdicts_path(root)
+        bad.replace(bad.with_name(bad.name + ".corrupt"))
+        merged = {}
+    sha = git_sha()
     for v in verdicts:
-        merged[v.claim_id] = {**v.to_json(), "profile": profile, "at": time.strftime("%Y-%m-%dT%H:%M:%S")}
+        merged[v.claim_id] = {**v.to_json(), "profile": profile, "seed": seed, "device": device,
+                              "git_sha": sha, "at": time.strftime("%Y-%m-%dT%H:%M:%S")}
     p = verdicts_path(root)
     atomic_write_json(p, {"schema": 1, "claims": merged})
+    from twostage.verify.results_table import verdicts_frame, write_table
+
+    write_table(verdicts_frame(merged, load_all()), Path(root) / "verdicts.parquet", "verdicts",
+                {"profile": profile, "seed": seed, "device": device})
     return p

@@ -240,6 +240,8 @@ def _run_todo(fn, todo: list[Any], root: str, experiment: str, executor, report)
                    Outcome(d.name, "crashed", str(d), 0.0, "worker process died (pool broken)"))
         return
     spec = executor or default_spec()
+    if spec.kind == "process" and spec.n_workers > len(todo):  # no idle workers to spawn
+        spec = ExecutorSpec("process", workers=len(todo))
     isolate: list[Any] = []
     while todo:
         token = uuid.uuid4().hex
@@ -256,10 +258,13 @@ def _run_todo(fn, todo: list[Any], root: str, experiment: str, executor, report)
                 todo.append(cfg)  # never started: innocent, back into a fresh pool
         if lost and not isolate and todo:  # nothing was marked started: cannot tell; isolate all
             isolate, todo = todo, []
-    for cfg in isolate:  # one at a time in a fresh one-worker pool: a crash now is that run's own
+    while isolate:  # one at a time in a one-worker pool, renewed after each crash: a crash is that run's own
         token = uuid.uuid4().hex
         with open_executor(spec.single()) as ex:
-            for lost_cfg in _drive(ex, fn, [cfg], root, experiment, token, report):
-                d = run_dir(root, experiment, lost_cfg)
-                report(_finished_outcome(d) if is_complete(d) else
-                       Outcome(d.name, "crashed", str(d), 0.0, "worker process died while running it"))
+            while isolate:
+                cfg = isolate.pop(0)
+                if _drive(ex, fn, [cfg], root, experiment, token, report):
+                    d = run_dir(root, experiment, cfg)
+                    report(_finished_outcome(d) if is_complete(d) else
+                           Outcome(d.name, "crashed", str(d), 0.0, "worker process died while running it"))
+                    break

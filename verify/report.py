@@ -1,0 +1,158 @@
+"""``twostage report``: a static HTML report of the stored results (no server, no script).
+
+Reads only stored results -- ``results/verdicts.json`` (statuses are the ones the last
+``twostage verify`` computed, never set by hand) and the run store -- and writes ``<out>/index.html``
+with, per paper: the claims table (reference, provenance, kind, status, margin, examples), the
+dependency graph of claims and assumptions coloured by status (inline SVG laid out in Python), and a
+section per claim with its statement, premises, worst case and replay command, the focused graph of
+its ancestors and, for trajectory-type claims, a PNG of the stored trajectories against the bound
+(:mod:`twostage.verify.report_plots`). It also refreshes the Parquet tables ``runs.parquet``,
+``trajectories.parquet`` and ``verdicts.parquet`` under the results directory.
+
+An unsound claim graph (a dangling ``uses``/``assumptions`` id, a cycle, a claim without a checker)
+is an error: :class:`~twostage.verify.graph.GraphError`, one line, CLI exit code 2. So is a corrupt
+``verdicts.json``.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+from typing import Any
+
+from twostage.numerics.store import atomic_write_bytes, git_sha
+from twostage.theory.claims import Kind
+from twostage.verify.graph import DepGraph, node_status, render_svg, require_sound
+from twostage.verify.report_html import ClaimView, PaperView, render_page
+from twostage.verify.report_plots import index_plots, plot_claim
+from twostage.verify.suite import CorruptResultsError, load_verdicts, verdicts_path
+from twostage.verify.verdict import Status
+
+TRAJECTORY_KINDS = (Kind.BOUND, Kind.LIMIT)
+
+
+def replay_command(claim_id: str, verdict: dict[str, Any]) -> str:
+    """The command that reproduces a stored verdict (same claim, seed, profile, device).
+
+    >>> replay_command("gong-2025/x", {"seed": 3, "profile": "ci", "device": "cpu"})
+    'twostage verify --claim gong-2025/x --seed 3 --profile ci'
+    >>> replay_command("gong-2025/x", {"seed": 0, "profile": "full", "device": "cuda"})
+    'twostage verify --claim gong-2025/x --seed 0 --profile full --device cuda'
+    """
+    cmd = f"twostage verify --claim {claim_id}"
+    if verdict.get("seed") is not None:
+        cmd += f" --seed {int(verdict['seed'])}"
+    cmd += f" --profile {verdict.get('profile') or 'ci'}"
+    if verdict.get("device") not in (None, "cpu"):
+        cmd += f" --device {verdict['device']}"
+    return cmd
+
+
+def failure_location(worst: Any) -> str:
+    """Where a numerical failure appeared (step/index and time), from the worst-case record.
+
+    >>> failure_location({"index": 17, "time": 0.25, "reason": "non-finite value"})
+    'non-finite value at step 17 (time 0.25)'
+    """
+    if not isinstance(worst, dict):
+        return ""
+    step = worst.get("step", worst.get("index"))
+    if step is None:
+        return str(worst.get("reason", ""))
+    where = f"{worst.get('reason', 'non-finite value')} at step {step}"
+    if worst.get("time") is not None:
+        t = worst["time"]
+        where += f" (time {t:.6g})" if isinstance(t, float) else f" (time {t})"
+    return where
+
+
+def _valid_verdicts(results: Path) -> dict[str, dict[str, Any]]:
+    verdicts = load_verdicts(results, strict=True)
+    known = {s.value for s in Status}
+    for cid, v in verdicts.items():
+        if not isinstance(v, dict) or v.get("status") not in known:
+            st = v.get("status") if isinstance(v, dict) else v
+            raise CorruptResultsError(f"{verdicts_path(results)}: claim {cid!r} has invalid status {st!r}")
+    return verdicts
+
+
+def _claim_view(c: Any, graph: DepGraph, statuses: dict[str, str], v: dict[str, Any] | None) -> ClaimView:
+    from twostage.theory.latex import claim_latex
+
+    status, weak = node_status(graph, c.id, statuses)
+    v = v or {}
+    margin = v.get("margin")
+    margin = float(margin) if isinstance(margin, (int, float)) and math.isfinite(margin) else None
+    nodes = [*sorted(graph.ancestors(c.id)), c.id]
+    return ClaimView(
+        id=c.id, paper=c.paper, ref=c.ref, provenance=c.provenance.value, kind=c.kind.value,
+        statement=c.statement, latex=claim_latex(c), status=status, weak=weak, margin=margin,
+        examples=v.get("examples"), profile=v.get("profile"), seed=v.get("seed"), at=v.get("at"),
+        git_sha=v.get("git_sha"), detail=v.get("detail") or "", note=c.note, tolerance=c.tolerance,
+        worst=v.get("worst"), replay=replay_command(c.id, v) if v else "",
+        failure_at=failure_location(v.get("worst")) if status == Status.NUMERICAL_FAILURE.value else "",
+        premises=[(p, node_status(graph, p, statuses)[0]) for p in graph.premises(c.id)],
+        ancestors_svg=render_svg(graph, nodes, statuses, focus=c.id, title=f"premises of {c.id}")
+        if len(nodes) > 1 else "",
+    )
+
+
+def build_report(results: Path, out: Path | None = None, registry: Any = None,
+                 checkers: dict[str, Any] | None = None, tables: bool = True) -> Path:
+    """Write the report under ``out`` (default ``<results>/report``); return the path of index.html."""
+    results = Path(results)
+    out = Path(out) if out is not None else results / "report"
+    if registry is None:
+        from twostage.theory.claims import load_all
+
+        registry = load_all()
+    if checkers is None:
+        from twostage.verify.checks import load_checkers
+
+        checkers = load_checkers()
+    require_sound(registry, checkers)
+    verdicts = _valid_verdicts(results)
+    atomic_write_bytes(out / ".write-test", b"")  # fail early (one line) on an unwritable output
+    (out / ".write-test").unlink()
+    if tables and results.is_dir():
+        from twostage.verify.results_table import verdicts_frame, write_store_tables, write_table
+
+        write_store_tables(results)
+        if verdicts:
+            write_table(verdicts_frame(verdicts, registry), results / "verdicts.parquet", "verdicts")
+    graph = DepGraph(registry)
+    statuses = {cid: v["status"] for cid, v in verdicts.items()}
+    plots = index_plots(results)
+    papers = []
+    from twostage import PAPERS
+
+    for paper in PAPERS:
+        claims = sorted(registry.claims(paper), key=lambda c: c.id)
+        views = []
+        for c in claims:
+            view = _claim_view(c, graph, statuses, verdicts.get(c.id))
+            if c.kind in TRAJECTORY_KINDS:
+                specs = plots.get(c.id, [])
+                png = None
+                if specs:
+                    rel = f"plots/{view.id.replace('/', '__')}.png"
+                    png = plot_claim(c.id, f"{c.id} ({c.ref})", specs, out / rel)
+                    view.plot = rel if png else None
+                if png is None:
+                    view.plot_note = "no stored trajectory illustrates this claim yet"
+            views.append(view)
+        nodes = [c.id for c in claims]
+        nodes += sorted({p for c in claims for p in graph.ancestors(c.id)} - set(nodes))
+        nodes += sorted(a.id for a in registry.assumptions(paper) if a.id not in set(nodes))
+        svg = render_svg(graph, nodes, statuses, title=f"{paper} claim graph") if nodes else ""
+        assumptions = [(a.id, a.ref, a.statement)
+                       for a in sorted(registry.assumptions(paper), key=lambda a: a.id)]
+        papers.append(PaperView(paper, views, svg, assumptions))
+    registered = {c.id for c in registry.claims()}
+    header = {"generated": time.strftime("%Y-%m-%d %H:%M:%S"), "source": str(verdicts_path(results)),
+              "n_verdicts": len(verdicts), "git_sha": git_sha()[:12]}
+    page = render_page(papers, header, sorted(set(verdicts) - registered))
+    index = out / "index.html"
+    atomic_write_bytes(index, page.encode())
+    return index

@@ -191,7 +191,7 @@ class _Recorder:
 def solve(f: Rhs, y0: torch.Tensor, t0=0.0, t1=math.inf, *, rtol: float = 1e-9, atol: float = 1e-12,
           event: Callable | None = None, max_steps: int = 100_000, record: Callable | None = None,
           record_every: int = 1, t_eval: torch.Tensor | None = None, h_max: float = math.inf,
-          locate_events: bool = True, on_failure: str = "raise") -> Solution:
+          h0: float | None = None, locate_events: bool = True, on_failure: str = "raise") -> Solution:
     """Integrate ``y' = f(t, y, idx)`` for a batch ``y0`` (B, N) from ``t0`` to ``t1`` (floats or (B,)).
 
     * ``event(t, y, idx) -> (b,)``: an element stops (status ``EVENT``) at the first accepted step where
@@ -201,7 +201,8 @@ def solve(f: Rhs, y0: torch.Tensor, t0=0.0, t1=math.inf, *, rtol: float = 1e-9, 
       ``record_every``-th accepted step and the final step; ``None`` records ``y``.
     * ``t_eval`` ((M,) or (B, M), increasing, >= t0): dense-output states in ``Solution.y_eval``.
     * ``atol``: float or (B,) tensor. ``max_steps`` caps accepted and (separately) rejected steps per
-      element. ``on_failure``: ``"raise"`` (default, :class:`IntegrationError`) or ``"mark"``.
+      element. ``h0``: first step (default: Hairer's heuristic). ``on_failure``: ``"raise"``
+      (default, :class:`IntegrationError`) or ``"mark"``.
     """
     if on_failure not in ("raise", "mark"):
         raise ValueError(f"on_failure must be 'raise' or 'mark', got {on_failure!r}")
@@ -256,7 +257,7 @@ def solve(f: Rhs, y0: torch.Tensor, t0=0.0, t1=math.inf, *, rtol: float = 1e-9, 
     if run.any():
         ri = all_idx[run]
         a0 = atol_t[ri] if atol_t.dim() else atol_t
-        h[ri] = _initial_step(f, t[ri], y[ri], k1[ri], t1[ri], rtol, a0, ri)
+        h[ri] = _initial_step(f, t[ri], y[ri], k1[ri], t1[ri], rtol, a0, ri) if h0 is None else h0
     h = torch.clamp(h, max=h_max)
 
     while True:

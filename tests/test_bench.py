@@ -1,0 +1,49 @@
+"""The 'small' benchmark runs and reports ratios with the documented structure (no timing assertions)."""
+
+import io
+import json
+import math
+
+import pytest
+from rich.console import Console
+from twostage.numerics.bench import LABELS, print_report, run_bench
+
+HOT = ("effective_rhs", "effective_integration", "fullmodel_grad", "fullmodel_flow")
+RATIOS = ("naive_over_batched", "time_over_byte_roofline", "time_over_flop_roofline", "time_over_roofline")
+
+
+@pytest.fixture(scope="module")
+def report():
+    return run_bench("cpu", size="small")
+
+
+def test_report_structure_and_ratios(report):
+    assert report["size"] == "small" and report["device"] == "cpu" and report["dtype"] == "float64"
+    c = report["ceilings"]
+    assert c["copy_bandwidth_GBps"] > 0 and c["matmul_GFLOPs"] > 0
+    assert set(report["hot_paths"]) == set(HOT)
+    for name in HOT:
+        r = report["hot_paths"][name]
+        for k in (*RATIOS, "throughput", "bytes", "flops"):
+            assert isinstance(r[k], float | int) and math.isfinite(r[k]) and r[k] > 0, (name, k, r[k])
+        # the roofline uses the larger of the two limits, so its ratio is the smaller one
+        assert r["time_over_roofline"] == pytest.approx(min(r["time_over_byte_roofline"],
+                                                            r["time_over_flop_roofline"]))
+    assert report["hot_paths"]["effective_integration"]["model_steps"] > 0
+    json.dumps(report)  # serialisable for --json
+
+
+def test_print_report_renders_every_hot_path(report):
+    buf = io.StringIO()
+    print_report(report, Console(file=buf, width=200))
+    out = buf.getvalue()
+    for name in HOT:
+        assert LABELS[name] in out
+        r = report["hot_paths"][name]
+        assert f"{r['B']}x{r['d']}" in out
+    assert "GB/s" in out and "GFLOP/s" in out
+
+
+def test_bad_size():
+    with pytest.raises(ValueError, match="size"):
+        run_bench("cpu", size="huge")

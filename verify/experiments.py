@@ -17,7 +17,9 @@ from twostage.verify.profiles import Profile
 Experiment = Callable[..., str]
 EXPERIMENTS: dict[str, Experiment] = {}
 # module that defines each experiment (imported lazily so the CLI starts fast)
-MODULES: dict[str, str] = {}
+MODULES: dict[str, str] = {
+    "gong-synthetic": "twostage.numerics.gong.experiments",
+}
 
 
 class UnknownExperimentError(LookupError):

@@ -274,3 +274,84 @@ def test_full_flow_conservation_and_batching(small):
     assert (torch.diff(L[:, :int(sol.mask.sum(1).min())], dim=1) <= 1e-15).all()  # loss decreases
     one = integrate_flow(p0.index(slice(1, 2)), small, 5.0, rtol=1e-10)
     assert torch.allclose(one.y_final[0], sol.y_final[1], rtol=1e-12, atol=1e-15)
+
+
+# ---------------------------------------------------------------- symbolic (theory) vs autograd consistency
+
+def _autograd_E(Wv, W1, W2, v=None):
+    """torch.autograd gradient of E = Wv W1 W2 (or of v WV W1 W2 when ``v`` is given and Wv is WV)."""
+    leaves = [t.detach().clone().requires_grad_(True) for t in (Wv, W1, W2)]
+    row = leaves[0] if v is None else torch.einsum("i,bij->bj", v, leaves[0])
+    E = ob.energy(row, leaves[1], leaves[2])
+    return torch.autograd.grad(E.sum(), leaves)
+
+
+def test_theory_rhs_matches_autograd_and_torch_field():
+    """theory/chen_luo/effective.py lambdifies the symbolic gradient of E (8); it must equal autograd of
+    E = Wv W1 W2 and the batched torch field (7), and its Edot (16) the torch identity."""
+    th = pytest.importorskip("twostage.theory.chen_luo.effective")
+    for d, seed in ((1, 0), (3, 1), (4, 2)):
+        Wv, W1, W2 = gaussian_state(5, d, seed)
+        sym = [torch.as_tensor(a) for a in th.rhs_numpy(d)(Wv.numpy(), W1.numpy(), W2.numpy())]
+        auto = _autograd_E(Wv, W1, W2)
+        mine = eff.unpack(eff.field(eff.pack(Wv, W1, W2)), d)
+        for s_, a_, m_ in zip(sym, auto, mine):
+            assert torch.allclose(s_, a_, rtol=1e-13, atol=1e-14)
+            assert torch.allclose(m_, a_, rtol=1e-13, atol=1e-14)
+        E_sym = th.energy_numpy(d)(Wv.numpy(), W1.numpy(), W2.numpy())
+        assert np.allclose(E_sym, ob.energy(Wv, W1, W2).numpy(), rtol=1e-13)
+        assert np.allclose(th.edot_numpy(d)(Wv.numpy(), W1.numpy(), W2.numpy()),
+                           ob.energy_rate(Wv, W1, W2).numpy(), rtol=1e-12)
+
+
+def test_theory_full_rhs_matches_autograd_and_rhs_full():
+    """Symbolic gradient of v WV W1 W2 (v on the unit sphere, stereographic) vs autograd and rhs_full."""
+    import sympy as sp
+
+    th = pytest.importorskip("twostage.theory.chen_luo.effective")
+    d = 3
+    WVs, W1s, W2s = th.full_state(d)
+    u = sorted(th.unit_row(d).free_symbols, key=str)
+    args = list(u) + list(WVs) + list(W1s) + list(W2s)
+    f = sp.lambdify(args, [list(m) for m in th.full_rhs(d)] + [list(th.unit_row(d))], modules="math")
+    g = torch.Generator().manual_seed(9)
+    for _ in range(3):
+        uu = torch.randn(d - 1, generator=g, dtype=F64).tolist()
+        WV, W1, W2 = torch.randn(d, d, generator=g, dtype=F64), torch.randn(d, d, generator=g, dtype=F64), \
+            torch.randn(d, generator=g, dtype=F64)
+        *grads, v = f(*uu, *WV.flatten().tolist(), *W1.flatten().tolist(), *W2.tolist())
+        v = torch.tensor(v, dtype=F64)
+        sym = [torch.tensor(x, dtype=F64) for x in grads]
+        auto = _autograd_E(WV[None], W1[None], W2[None], v=v)
+        z = torch.cat([WV.flatten(), W1.flatten(), W2])[None]
+        mine = eff.rhs_full(v)(torch.zeros(1, dtype=F64), z, torch.arange(1))[0]
+        auto = torch.cat([a[0].flatten() for a in auto])
+        assert torch.allclose(auto, torch.cat(sym), rtol=1e-12, atol=1e-13)
+        assert torch.allclose(mine, torch.cat(sym), rtol=1e-12, atol=1e-13)
+
+
+def test_theory_eps3_loss_gradient_matches_full_model_autograd():
+    """grad L_3 (SymPy series of the exact loss, theory/chen_luo/model.py) vs the full torch model:
+    grad_theta L(eps theta_bar) / eps^2 -> grad_bar L_3 with an O(eps^2) error, and
+    -(n s/||Z||) grad L_3 = autograd of v WV W1 W2 (eqs. (6)-(7))."""
+    import sympy as sp
+
+    tm = pytest.importorskip("twostage.theory.chen_luo.model")
+    n, s, d = 2, 2, 2
+    inst = tm.instance(n, s, d)
+    syms = [w for ws in inst.params().values() for w in ws]
+    gL3 = sp.lambdify(inst.symbols(), list(tm.expansion_gradient(inst, 3, syms)), modules="math")
+    ds = make_data(DataConfig(n, s, d, seed=3))
+    pb = init_normalised(InitConfig(d=d, eps=0.5, B=1, seed=4))
+    vals = ds.X.flatten().tolist() + ds.y.tolist() + pb.flat()[0].tolist()
+    sym = torch.tensor(gL3(*vals), dtype=F64)
+    errs = []
+    for e in (1e-2, 1e-3):
+        _, g = grad(pb.scale(e), ds.X, ds.y)
+        errs.append(float((g.flat()[0] / e ** 2 - sym).norm() / sym.norm()))
+    assert errs[1] < 1e-4 and math.log10(errs[0] / errs[1]) == pytest.approx(2, abs=0.2), errs
+    auto = _autograd_E(pb.WV, pb.W1, pb.W2, v=ds.v)
+    rescaled = -(n * s / ds.Znorm) * sym
+    qk = 2 * d * d
+    assert torch.allclose(rescaled[:qk], torch.zeros(qk, dtype=F64), atol=1e-13)
+    assert torch.allclose(rescaled[qk:], torch.cat([a[0].flatten() for a in auto]), rtol=1e-12, atol=1e-13)

@@ -19,7 +19,7 @@ from twostage.numerics.gong.train import event_time, train, truncate_smallest
 from twostage.verify.checks import Context, checker
 from twostage.verify.judge import judge_binomial, judge_ordering
 from twostage.verify.prop import describe_config, run_property
-from twostage.verify.verdict import Measurement, Status
+from twostage.verify.verdict import Measurement, Status, combine
 
 P_CLAIMED, RHO, DELTA = 0.9, 0.5, 0.02
 
@@ -112,7 +112,7 @@ def _prop(ctx: Context, fn) -> Measurement:
     run_property(STAGE_CONFIGS, ev, ctx.profile, examples=[PINNED])
     binom = [(m, c) for m, c in recs if "successes" in m.worst]
     if not binom:
-        return recs[0][0] if recs else Measurement(Status.NOT_APPLICABLE, None, {})
+        return combine([m for m, _ in recs]) if recs else Measurement(Status.NOT_APPLICABLE, None, {})
     k = sum(m.worst["successes"] for m, _ in binom)
     n = sum(m.worst["n"] for m, _ in binom)
     wm, wc = min(binom, key=lambda r: r[0].worst["successes"] / max(r[0].worst["n"], 1))

@@ -67,6 +67,10 @@ def build_parser() -> argparse.ArgumentParser:
     rp = sub.add_parser("report", help="static HTML report from stored results")
     rp.add_argument("--out", help="output directory (default: <results>/report)")
 
+    pp = sub.add_parser("paper", help="regenerate paper/generated/; compile when LaTeX is present")
+    pp.add_argument("--pdf", action="store_true", help="also compile paper/companion.tex (needs latexmk)")
+    pp.add_argument("--dir", default="paper", help="paper directory holding companion.tex (default: ./paper)")
+
     b = sub.add_parser("bench", help="throughput of the hot paths and ratios to naive loops / rooflines")
     b.add_argument("--device", default="cpu")
     b.add_argument("--size", choices=["small", "full"], default="small")
@@ -95,7 +99,7 @@ def cmd_claims(args) -> int:
     reg = load_all()
     if args.check:
         return _check_graph(reg)
-    last = load_verdicts(Path(args.results))
+    last = load_verdicts(Path(args.results), strict=True)
     rows = [
         {"id": c.id, "paper": c.paper, "ref": c.ref, "provenance": c.provenance.value, "kind": c.kind.value,
          "status": last.get(c.id, {}).get("status", "never run")}
@@ -254,8 +258,30 @@ def cmd_report(args) -> int:
     return EXIT_OK
 
 
+def cmd_paper(args) -> int:
+    from twostage.verify.paper import INSTALL_HINT, CompileError, build, compile_pdf, toolchain
+
+    paper_dir = Path(args.dir)
+    if not (paper_dir / "companion.tex").is_file():
+        raise UsageError(f"{paper_dir / 'companion.tex'} not found (run from the repository root, or --dir)")
+    report = build(paper_dir, Path(args.results))
+    print(report.summary())
+    if not args.pdf:
+        return EXIT_OK
+    if toolchain() is None:
+        print(f"twostage: error: {INSTALL_HINT}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    try:
+        pdf = compile_pdf(paper_dir)
+    except CompileError as exc:
+        print(f"twostage: error: {exc}", file=sys.stderr)
+        return EXIT_INTERNAL
+    print(f"compiled {pdf}")
+    return EXIT_OK
+
+
 COMMANDS = {"claims": cmd_claims, "latex": cmd_latex, "verify": cmd_verify, "run": cmd_run,
-            "bench": cmd_bench, "report": cmd_report}
+            "bench": cmd_bench, "report": cmd_report, "paper": cmd_paper}
 
 
 def _bad_input_types() -> tuple[type[BaseException], ...]:

@@ -1,1 +1,13 @@
-"""Package: see DESIGN.md layout."""
+"""Package: see DESIGN.md layout.
+
+Importing the package registers the chen-luo-2025 claims (``load_all()`` relies on it).
+"""
+
+from twostage.theory.chen_luo import (  # noqa: F401  (stage 1: assumptions, Prop 1, Prop 2, Def 4, Thm 1)
+    assumptions,
+    blowup,
+    conservation,
+    effective,
+    nondegeneracy,
+    prop1,
+)

@@ -134,7 +134,7 @@ def _claims_table(p: PaperView) -> str:
 def _legend() -> str:
     items = "".join(f"<span>{status_badge(s)}</span>" for s in (*STATUS_ORDER, "assumption"))
     return (f'<p class="legend">{items}<span class="weak">dashed red outline / &#9888;</span> '
-            '<span>rests (transitively) on a claim that does not hold</span></p>')
+            '<span>rests (transitively) on a claim not established (not holding, or never run)</span></p>')
 
 
 def _claim_section(c: ClaimView) -> str:

@@ -207,7 +207,7 @@ def test_nan_in_a_run_is_numerical_failure_with_step(demo_inproc, results_dir, c
     demo_inproc()
     rc = main(["--results", str(results_dir), "verify", "--claim", "chen-luo-2025/demo/nan", "--seed", "4"])
     cap = capsys.readouterr()
-    assert rc == 1 and "numerical-failure" in cap.out and cap.err == ""
+    assert rc == 1 and "numerical-failure (non-finite value at step 5" in cap.out and cap.err == ""
     v = json.loads((results_dir / "verdicts.json").read_text())["claims"]["chen-luo-2025/demo/nan"]
     assert v["status"] == "numerical-failure" and v["worst"]["index"] == 5 and v["seed"] == 4
     assert main(["--results", str(results_dir), "report"]) == 0

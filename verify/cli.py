@@ -193,8 +193,13 @@ def cmd_verify(args) -> int:
     for c, v in zip(claims, verdicts):
         margin = "-" if v.margin is None else f"{v.margin:.3g}"
         st = v.status.value
-        table.add_row(c.id, c.ref, c.provenance.value, c.kind.value, f"[{_status_style(st)}]{st}[/]", margin,
-                      str(v.examples), f"{v.seconds:.1f}")
+        where = ""
+        if v.status.value == "numerical-failure":  # say where the NaN/inf appeared
+            from twostage.verify.report import failure_location
+
+            where = f" ({failure_location(v.worst) or v.detail})"
+        table.add_row(c.id, c.ref, c.provenance.value, c.kind.value, f"[{_status_style(st)}]{st}[/]{where}",
+                      margin, str(v.examples), f"{v.seconds:.1f}")
     console.print(table)
     save_verdicts(Path(args.results), verdicts, profile.name, seed=args.seed, device=str(device))
     if args.json_out:

@@ -128,8 +128,10 @@ def test_report_writes_parquet_tables_readable_by_pandas(results, tmp_path):
     assert sorted(runs["experiment"]) == ["demo-blowup", "demo-riccati", "demo-riccati"]
     assert runs["complete"].all() and sorted(runs["cfg.E0"]) == [1.0, 1.0, 2.0]
     traj = pd.read_parquet(results / "trajectories.parquet")
-    assert set(traj.columns) == {"experiment", "config_hash", "step", "time", "observable", "value"}
-    assert len(traj) == 2 * 40 * 2 + 10 * 2
+    assert list(traj.columns) == ["experiment", "config_hash", "series", "step", "time", "observable",
+                                  "value"]
+    assert len(traj) == 2 * 40 * 2 + 10 * 2 and traj["series"].isna().all()
+    assert sorted(traj.groupby("config_hash")["step"].max()) == [9, 39, 39]
     verdicts = pd.read_parquet(results / "verdicts.parquet")
     row = verdicts.set_index("id").loc[f"{P}/demo/blowup"]
     assert row["status"] == "violated" and row["ref"] == "Thm blowup" and row["seed"] == 7
@@ -137,6 +139,25 @@ def test_report_writes_parquet_tables_readable_by_pandas(results, tmp_path):
     for name in ("runs", "trajectories", "verdicts"):
         meta = read_table_meta(results / f"{name}.parquet")
         assert meta["schema_version"] == 1 and meta["table"] == name and meta["git_sha"]
+
+
+def test_trajectories_batched_over_seeds_keep_their_series(results_dir):
+    from twostage.verify.results_table import trajectories_frame
+
+    tt = np.repeat([0.0, 0.5, 1.0], 2)  # long over seeds, as numerics writes batched runs
+    write_run(results_dir, "batched", DemoCfg(1.0, 0.3),
+              {"t": tt, "seed": np.tile([0, 1], 3), "K": np.arange(6.0)}, {"seed": 0})
+    traj = trajectories_frame(results_dir).sort_values(["series", "step"])
+    assert traj["series"].tolist() == [0, 0, 0, 1, 1, 1] and traj["step"].tolist() == [0, 1, 2, 0, 1, 2]
+    assert traj["value"].tolist() == [0.0, 2.0, 4.0, 1.0, 3.0, 5.0] and set(traj["observable"]) == {"K"}
+    from twostage.verify.report_plots import PlotSpec, plot_claim
+
+    run = next((results_dir / "batched").iterdir())
+    spec = PlotSpec("gong-2025/x", run, "t", ("K",), None)
+    png = plot_claim("gong-2025/x", "K per seed", [spec], results_dir / "k.png")
+    assert png.read_bytes()[:4] == b"\x89PNG"
+    assert plot_claim("gong-2025/x", "nothing", [PlotSpec("gong-2025/x", run, "t", ("absent",), None)],
+                      results_dir / "none.png") is None
 
 
 def test_incomplete_run_is_listed_but_not_plotted(results, tmp_path):

@@ -8,6 +8,9 @@ A stored run says which claim it illustrates in its metadata (the ``meta`` passe
 * the shorthand ``"claim": ID`` with trajectory columns ``measured`` and ``bound`` (the x axis is the
   time column: ``meta["time_column"]`` or the first of ``t, time, tbar, step``).
 
+A trajectory batched over seeds in long form (a ``seed`` column) is drawn one curve per seed (at
+most ``MAX_SERIES``).
+
 Only complete runs are plotted (a partial or corrupt directory is ignored). Figures are PNG written
 with matplotlib's Agg backend; nothing is plotted for a claim without stored runs.
 """
@@ -21,9 +24,10 @@ from pathlib import Path
 from typing import Any
 
 from twostage.numerics.store import atomic_write_bytes, is_complete
-from twostage.verify.results_table import run_dirs, time_column
+from twostage.verify.results_table import run_dirs, series_column, time_column
 
 MAX_RUNS_PER_PLOT = 12
+MAX_SERIES = 8  # curves per run when a trajectory is batched over seeds
 
 
 @dataclass(frozen=True)
@@ -90,23 +94,28 @@ def plot_claim(claim_id: str, title: str, specs: list[PlotSpec], out: Path) -> P
         except (OSError, ValueError):
             continue
         x_col = spec.x if spec.x in df.columns else time_column(list(df.columns), {})
-        x = df[x_col].to_numpy(float) if x_col else np.arange(len(df), dtype=float)
         xlabel = (x_col or "step") + (f" [{spec.time_unit}]" if spec.time_unit else "")
         colour = colours[i % len(colours)]
         tag = spec.run.name[:8]
-        for m in spec.measured:
-            if m in df.columns:
-                y = df[m].to_numpy(float)
-                ax.plot(x, y, color=colour, lw=1.4, label=f"{spec.label or m} ({tag})" if i < 4 else None)
-                drawn += 1
-                positive &= bool(np.all(y[np.isfinite(y)] > 0))
-                span.extend(y[np.isfinite(y)].tolist())
-        if spec.bound and spec.bound in df.columns:
-            b = df[spec.bound].to_numpy(float)
-            ax.plot(x, b, color=colour, lw=1.2, ls="--",
-                    label=f"bound {spec.sense} ({tag})".replace("  ", " ") if i < 4 else None)
-            positive &= bool(np.all(b[np.isfinite(b)] > 0))
-            span.extend(b[np.isfinite(b)].tolist())
+        s_col = series_column(list(df.columns), {})
+        groups = list(df.groupby(s_col, sort=True))[:MAX_SERIES] if s_col else [(None, df)]
+        for j, (_, g) in enumerate(groups):  # a trajectory batched over seeds: one curve per seed
+            x = g[x_col].to_numpy(float) if x_col else np.arange(len(g), dtype=float)
+            first = i < 4 and j == 0
+            lw = 1.4 if s_col is None else 0.9
+            for m in spec.measured:
+                if m in g.columns:
+                    y = g[m].to_numpy(float)
+                    ax.plot(x, y, color=colour, lw=lw, label=f"{spec.label or m} ({tag})" if first else None)
+                    drawn += 1
+                    positive &= bool(np.all(y[np.isfinite(y)] > 0))
+                    span.extend(y[np.isfinite(y)].tolist())
+            if spec.bound and spec.bound in g.columns:
+                b = g[spec.bound].to_numpy(float)
+                ax.plot(x, b, color=colour, lw=lw, ls="--",
+                        label=f"bound {spec.sense} ({tag})".replace("  ", " ") if first else None)
+                positive &= bool(np.all(b[np.isfinite(b)] > 0))
+                span.extend(b[np.isfinite(b)].tolist())
     if not drawn:
         plt.close(fig)
         return None

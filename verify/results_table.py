@@ -4,7 +4,8 @@
 * ``results/runs.parquet``     -- one row per run directory of the store (complete or not), with its
   configuration flattened into ``cfg.<field>`` columns;
 * ``results/trajectories.parquet`` -- every stored trajectory in long form
-  (``experiment, config_hash, step, time, observable, value``).
+  (``experiment, config_hash, series, step, time, observable, value``; ``series`` is the seed column
+  of a trajectory batched over seeds).
 
 Nested values (worst cases, whole configurations) are JSON strings, so ``pandas.read_parquet`` is all
 a reader needs. Each file carries ``schema_version``, the table name, the git SHA and the creation
@@ -35,6 +36,7 @@ from twostage.numerics.store import atomic_write_bytes, git_sha, is_complete
 
 TABLE_SCHEMA_VERSION = 1
 TIME_COLUMNS = ("t", "time", "tbar", "t_bar", "step", "steps")
+SERIES_COLUMNS = ("seed", "init", "sample", "replica")
 _RESERVED = {"report"}  # directories under results/ that are not experiments
 
 
@@ -179,8 +181,19 @@ def trajectory_meta(path: Path) -> dict[str, Any]:
         return {}
 
 
+def series_column(columns: list[str], meta: dict[str, Any]) -> str | None:
+    """The column telling apart the series of a long table (one per seed / initialisation), if any."""
+    if meta.get("series_column") in columns:
+        return meta["series_column"]
+    return next((c for c in SERIES_COLUMNS if c in columns), None)
+
+
 def trajectories_frame(root: Path, experiments: set[str] | None = None) -> pd.DataFrame:
-    """All complete stored trajectories in long form: one row per (run, step, observable)."""
+    """All complete stored trajectories in long form: one row per (run, series, step, observable).
+
+    ``series`` is the seed/initialisation column of a trajectory batched over seeds (null when the
+    trajectory is a single series); ``step`` counts rows within a series.
+    """
     frames = []
     for d in run_dirs(root):
         if experiments is not None and d.parent.name not in experiments:
@@ -189,19 +202,23 @@ def trajectories_frame(root: Path, experiments: set[str] | None = None) -> pd.Da
         if not p.is_file() or not is_complete(d):
             continue
         wide = pd.read_parquet(p)
-        tcol = time_column(list(wide.columns), trajectory_meta(p))
-        values = [c for c in wide.columns if c != tcol and pd.api.types.is_numeric_dtype(wide[c])
+        meta = trajectory_meta(p)
+        tcol = time_column(list(wide.columns), meta)
+        scol = series_column(list(wide.columns), meta)
+        values = [c for c in wide.columns if c not in (tcol, scol) and pd.api.types.is_numeric_dtype(wide[c])
                   and not pd.api.types.is_bool_dtype(wide[c])]
         if not values:
             continue
         w = wide[values].astype(float)
-        w.insert(0, "step", range(len(w)))
-        w.insert(1, "time", wide[tcol].astype(float).to_numpy() if tcol else float("nan"))
-        long = w.melt(id_vars=["step", "time"], var_name="observable", value_name="value")
+        series = wide[scol] if scol else pd.Series(0, index=wide.index)
+        w.insert(0, "series", wide[scol].astype("Int64") if scol else pd.array([pd.NA] * len(w), "Int64"))
+        w.insert(1, "step", series.groupby(series).cumcount().to_numpy())
+        w.insert(2, "time", wide[tcol].astype(float).to_numpy() if tcol else float("nan"))
+        long = w.melt(id_vars=["series", "step", "time"], var_name="observable", value_name="value")
         long.insert(0, "config_hash", d.name)
         long.insert(0, "experiment", d.parent.name)
         frames.append(long)
-    cols = ["experiment", "config_hash", "step", "time", "observable", "value"]
+    cols = ["experiment", "config_hash", "series", "step", "time", "observable", "value"]
     return pd.concat(frames, ignore_index=True)[cols] if frames else pd.DataFrame(columns=cols)
 
 

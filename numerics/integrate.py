@@ -261,25 +261,28 @@ def solve(f: Rhs, y0: torch.Tensor, t0=0.0, t1=math.inf, *, rtol: float = 1e-9, 
     h = torch.clamp(h, max=h_max)
 
     while True:
-        act = all_idx[status == Status.RUNNING]
+        run = status == Status.RUNNING
+        act = all_idx[run]
         if act.numel() == 0:
             break
-        ya, ta, ka, t1a = y[act], t[act], k1[act], t1[act]
+        full = act.numel() == B  # fast path: no gathers while every element is running
+        ya, ka = (y, k1) if full else (y[act], k1[act])
+        ta, t1a = t[act], t1[act]
         ha = torch.minimum(h[act], t1a - ta)
         hits_end = ha >= t1a - ta
         K = torch.empty((7, act.numel(), N), dtype=dt, device=dev)
         K[0] = ka
         hc = ha[:, None]
         for i in range(1, 6):
-            yi = ya + hc * torch.tensordot(tab_a[i], K[:i], dims=1)
-            K[i] = f(ta + _C[i] * ha, yi, act)
-        y_new = ya + hc * torch.tensordot(tab_b, K[:6], dims=1)
+            K[i] = f(ta + _C[i] * ha, torch.addcmul(ya, hc, torch.tensordot(tab_a[i], K[:i], dims=1)), act)
+        y_new = torch.addcmul(ya, hc, torch.tensordot(tab_b, K[:6], dims=1))
         t_new = torch.where(hits_end, t1a, ta + ha)
         K[6] = f(t_new, y_new, act)
         err = hc * torch.tensordot(tab_e, K, dims=1)
-        scale = (atol_t[act] if atol_t.dim() else atol_t) + rtol * torch.maximum(ya.abs(), y_new.abs())
-        en = _rms(err / scale)
-        finite = torch.isfinite(y_new).all(1) & torch.isfinite(K[6]).all(1) & torch.isfinite(en)
+        scale = torch.maximum(ya.abs(), y_new.abs()).mul_(rtol).add_(atol_t[act] if atol_t.dim() else atol_t)
+        en = _rms(err.div_(scale))
+        # a non-finite entry of y_new makes its row sum non-finite; one of f(y_new) makes the error non-finite
+        finite = torch.isfinite(y_new.sum(1)) & torch.isfinite(en)
         accept = finite & (en <= 1.0)
         fac = torch.where(en == 0, torch.full_like(en, MAX_FACTOR), SAFETY * en.pow(-1.0 / ORDER))
         fac = torch.nan_to_num(fac, nan=MIN_FACTOR).clamp(MIN_FACTOR, MAX_FACTOR)
@@ -287,24 +290,30 @@ def solve(f: Rhs, y0: torch.Tensor, t0=0.0, t1=math.inf, *, rtol: float = 1e-9, 
         fac = torch.where(finite, fac, torch.full_like(fac, 0.25))
         h_next = torch.clamp(ha * fac, max=h_max)
         # accepted steps: events (located on the interpolant), dense output, commit
-        ai, rj = act[accept], act[~accept]
+        all_acc = bool(accept.all())
+        ai, rj = (act, act[:0]) if all_acc else (act[accept], act[~accept])
         fin = torch.zeros(B, dtype=torch.bool, device=dev)
         if ai.numel():
-            yn, tn, Ka = y_new[accept], t_new[accept], K[:, accept]
-            yo, to, ho = ya[accept], ta[accept], ha[accept]
-            Q = torch.einsum("sbn,sj->bnj", Ka, tab_p)  # dense-output coefficients (b, N, 4)
-            ev = torch.zeros_like(accept[accept])
+            pick = (lambda x: x) if all_acc else (lambda x, m=accept: x[m])
+            yn, tn, Ka = pick(y_new), pick(t_new), (K if all_acc else K[:, accept])
+            yo, to, ho = pick(ya), pick(ta), pick(ha)
+            ev = torch.zeros(ai.numel(), dtype=torch.bool, device=dev)
             if event is not None:
                 ev = event(tn, yn, ai) >= 0
-                if locate_events and ev.any():
+                if locate_events and bool(ev.any()):
                     e = ev.nonzero().squeeze(1)
-                    tn[e], yn[e] = _locate(event, ai[e], yo[e], to[e], ho[e], tn[e], yn[e], Q[e])
+                    Qe = _coef(Ka[:, e], tab_p)
+                    tn[e], yn[e] = _locate(event, ai[e], yo[e], to[e], ho[e], tn[e], yn[e], Qe)
             if te is not None:
-                _dense(te, y_eval, nxt, ai, yo, yn, to, ho, tn, Q)
-            y[ai], t[ai], k1[ai] = yn, tn, Ka[6]
+                _dense(te, y_eval, nxt, ai, yo, yn, to, ho, tn, Ka, tab_p)
+            if full and all_acc:
+                y, k1 = yn, Ka[6]
+                t.copy_(tn)
+            else:
+                y[ai], t[ai], k1[ai] = yn, tn, Ka[6]
             n_acc[ai] += 1
             status[ai[ev]] = int(Status.EVENT)
-            status[ai[hits_end[accept] & ~ev]] = int(Status.DONE)
+            status[ai[pick(hits_end) & ~ev]] = int(Status.DONE)
             cap = (n_acc[ai] >= max_steps) & (status[ai] == Status.RUNNING)
             status[ai[cap]] = int(Status.MAX_STEPS)
             fin[ai] = status[ai] != Status.RUNNING
@@ -358,7 +367,12 @@ def _locate(event, idx, ya, ta, ha, tn, yn, Q, iters: int = 60):
     return t_root, y_root
 
 
-def _dense(te, y_eval, nxt, ai, ya, yn, ta, ha, tn, Q):
+def _coef(K, tab_p):
+    """Dense-output coefficients ``Q = K^T P``: (b, N, 4) from the 7 stages (7, b, N)."""
+    return torch.einsum("sbn,sj->bnj", K, tab_p)
+
+
+def _dense(te, y_eval, nxt, ai, ya, yn, ta, ha, tn, K, tab_p):
     """Fill the t_eval points inside (ta, tn] of the accepted elements ``ai`` by the 4th-order interpolant."""
     M = te.shape[1]
     while True:
@@ -371,7 +385,7 @@ def _dense(te, y_eval, nxt, ai, ya, yn, ta, ha, tn, Q):
         if not inside.any():
             return
         sel = inside.nonzero().squeeze(1)
-        val = _interp(ya[sel], ha[sel], Q[sel], (tp[sel] - ta[sel]) / ha[sel])
+        val = _interp(ya[sel], ha[sel], _coef(K[:, sel], tab_p), (tp[sel] - ta[sel]) / ha[sel])
         at_end = tp[sel] == tn[sel]
         val[at_end] = yn[sel][at_end]
         y_eval[ai[sel], pos[sel]] = val

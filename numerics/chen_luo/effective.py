@@ -56,11 +56,13 @@ def dim_of(n_state: int) -> int:
 def field(z: torch.Tensor) -> torch.Tensor:
     """The reduced vector field (7) on packed states (B, d^2 + 2d) (DERIVED, chen-luo-2025 §2.3)."""
     d = dim_of(z.shape[1])
+    b = z.shape[0]
     Wv, W1, W2 = unpack(z, d)
-    dWv = torch.bmm(W1, W2[:, :, None])[:, :, 0]
-    dW1 = Wv[:, :, None] * W2[:, None, :]
-    dW2 = torch.bmm(Wv[:, None, :], W1)[:, 0, :]
-    return pack(dWv, dW1, dW2)
+    out = torch.empty((b, z.shape[1]), dtype=z.dtype, device=z.device)  # written in place: no concatenation
+    torch.mul(Wv[:, :, None], W2[:, None, :], out=out[:, d:d + d * d].view(b, d, d))
+    out[:, :d] = torch.bmm(W1, W2[:, :, None])[:, :, 0]
+    out[:, d + d * d:] = torch.bmm(Wv[:, None, :], W1)[:, 0, :]
+    return out
 
 
 def rhs(t: torch.Tensor, z: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:

@@ -30,7 +30,7 @@ def velocities(Wv, W1, W2):
 
 def energy(Wv, W1, W2):
     """``E = Wv W1 W2`` (PAPER, chen-luo-2025 eq. (8))."""
-    return torch.einsum("...i,...ij,...j->...", Wv, W1, W2)
+    return (Wv * torch.einsum("...ij,...j->...i", W1, W2)).sum(-1)
 
 
 def energy_rate(Wv, W1, W2):

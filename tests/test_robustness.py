@@ -131,22 +131,24 @@ def test_malformed_input_is_one_line_exit_2(argv, needle, capsys, results_dir):
     assert_one_line_error(rc, cap.err, 2, needle, cap.out)
 
 
-def test_unwritable_results_dir_fails_before_any_work(capsys, tmp_path):
+def test_unwritable_results_dir_fails_before_any_work(demo_inproc, capsys, tmp_path):
+    demo_inproc()  # a sound demo registry: the failure must be the output, not the claims
     blocker = tmp_path / "a-file"
     blocker.write_text("not a directory")
-    for argv in (["--results", str(blocker / "sub"), "verify", "--paper", "gong-2025"],
-                 ["--results", str(tmp_path / "r"), "verify", "--paper", "gong-2025", "--json",
+    for argv in (["--results", str(blocker / "sub"), "verify", "--paper", "chen-luo-2025"],
+                 ["--results", str(tmp_path / "r"), "verify", "--paper", "chen-luo-2025", "--json",
                   str(blocker / "v.json")],
                  ["--results", str(tmp_path / "r"), "report", "--out", str(blocker / "report")]):
         rc = main(argv)
         cap = capsys.readouterr()
         assert_one_line_error(rc, cap.err, 2, "cannot write to", cap.out)
         assert "verdicts (profile" not in cap.out  # nothing was run only to be lost
-    assert blocker.read_text() == "not a directory"
+    assert blocker.read_text() == "not a directory" and not (tmp_path / "r" / "verdicts.json").exists()
 
 
 @pytest.mark.parametrize("command", [["claims"], ["report"]])
-def test_corrupt_verdicts_file_is_detected(command, capsys, results_dir):
+def test_corrupt_verdicts_file_is_detected(command, demo_inproc, capsys, results_dir):
+    demo_inproc()
     (results_dir / "verdicts.json").write_text('{"claims": {"x": ')
     rc = main(["--results", str(results_dir)] + command)
     cap = capsys.readouterr()

@@ -108,7 +108,8 @@ def check_quasistatic(ctx: Context) -> Measurement:
 def escape_times(cfg: Prop1Draw) -> np.ndarray:
     """Escape times (len(ESCAPE_EPS), B) in gradient-flow time t."""
     ds, pb = _instance(cfg)
-    return np.stack([escape_time(pb, ds, e, c=ESCAPE_SIZE)["t_esc"].detach().cpu().numpy() for e in ESCAPE_EPS])
+    times = [escape_time(pb, ds, e, c=ESCAPE_SIZE)["t_esc"] for e in ESCAPE_EPS]
+    return np.stack([t.detach().cpu().numpy() for t in times])
 
 
 def escape_measure(cfg: Prop1Draw, expected: float = -1.0, tol: float = 0.1) -> Measurement:

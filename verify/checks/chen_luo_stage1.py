@@ -86,8 +86,8 @@ def trajectories(cfg: Stage1Draw, device: str = "cpu"):
     res = integrate_to_blowup(Wv, W1, W2, E_max=E_MAX, rtol=INTEGRATOR_RTOL, atol=1e-14, max_steps=20_000,
                               on_failure="mark")
     cpu = lambda x: x.detach().cpu().numpy()
-    return {"t": cpu(res.t), "E": cpu(res.series["E"]), "Edot": cpu(res.series["Edot"]), "mask": cpu(res.mask),
-            "T_lo": cpu(res.T_lo), "T_hi": cpu(res.T_hi), "reached": cpu(res.reached)}
+    return {"t": cpu(res.t), "E": cpu(res.series["E"]), "Edot": cpu(res.series["Edot"]),
+            "mask": cpu(res.mask), "T_lo": cpu(res.T_lo), "T_hi": cpu(res.T_hi), "reached": cpu(res.reached)}
 
 
 def _claim(cid: str):
@@ -165,8 +165,9 @@ def riccati_positive_measure(cfg: Stage1Draw, relational, device: str = "cpu") -
 @checker("chen-luo-2025/thm1/riccati-positive")
 def check_riccati_positive(ctx: Context) -> Measurement:
     rel = _claim("chen-luo-2025/thm1/riccati-positive").formula
-    return run_property(draws(sign=0, with_start=True), lambda c: riccati_positive_measure(c, rel, ctx.device),
-                        ctx.profile, examples=[Stage1Draw(16, 8, 0, 1, 0.0)])
+    return run_property(draws(sign=0, with_start=True),
+                        lambda c: riccati_positive_measure(c, rel, ctx.device), ctx.profile,
+                        examples=[Stage1Draw(16, 8, 0, 1, 0.0)])
 
 
 # --- Thm 1 (12): E(0) <= 0 -------------------------------------------------------------------------
@@ -191,8 +192,8 @@ def riccati_nonpositive_measure(cfg: Stage1Draw, relational, device: str = "cpu"
 @checker("chen-luo-2025/thm1/riccati-nonpositive")
 def check_riccati_nonpositive(ctx: Context) -> Measurement:
     rel = _claim("chen-luo-2025/thm1/riccati-nonpositive").formula
-    return run_property(draws(sign=-1), lambda c: riccati_nonpositive_measure(c, rel, ctx.device), ctx.profile,
-                        examples=[Stage1Draw(16, 8, 0, -1)])
+    return run_property(draws(sign=-1), lambda c: riccati_nonpositive_measure(c, rel, ctx.device),
+                        ctx.profile, examples=[Stage1Draw(16, 8, 0, -1)])
 
 
 # --- Thm 1: T* <= t0 + E(t0)^{-1/3} -----------------------------------------------------------------
@@ -219,8 +220,8 @@ def tstar_upper_measure(cfg: Stage1Draw, relational, device: str = "cpu") -> Mea
 @checker("chen-luo-2025/thm1/tstar-upper")
 def check_tstar_upper(ctx: Context) -> Measurement:
     rel = _claim("chen-luo-2025/thm1/tstar-upper").formula
-    return run_property(draws(with_start=True), lambda c: tstar_upper_measure(c, rel, ctx.device), ctx.profile,
-                        examples=[Stage1Draw(16, 8, 0, 0, 0.0)])
+    return run_property(draws(with_start=True), lambda c: tstar_upper_measure(c, rel, ctx.device),
+                        ctx.profile, examples=[Stage1Draw(16, 8, 0, 0, 0.0)])
 
 
 # --- derived: E(t) <= (T* - t)^{-3} while E > 0 ----------------------------------------------------
@@ -303,7 +304,8 @@ def nondegenerate_ok(Wv: np.ndarray, W1: np.ndarray, W2: np.ndarray, d: int) -> 
     scale1 = np.einsum("bk,bk->b", Wv, Wv) + np.einsum("bk,bk->b", W2, W2)
     # |D| at the level of rounding of its terms counts as zero (a counterexample)
     ok = (np.abs(D1) > 1e-12 * scale1) & (np.abs(D2) > 1e-12 * (1 + scale1) ** 2)
-    return int(ok.sum()), n, {"d": d, "min_abs_D1": float(np.abs(D1).min()), "min_abs_D2": float(np.abs(D2).min())}
+    info = {"d": d, "min_abs_D1": float(np.abs(D1).min()), "min_abs_D2": float(np.abs(D2).min())}
+    return int(ok.sum()), n, info
 
 
 @checker("chen-luo-2025/def4/nondegenerate-as")

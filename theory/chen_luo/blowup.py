@@ -164,23 +164,25 @@ def dm1_blowup_time(w: float, m0: float, c: float, dps: int = 30) -> mpmath.mpf:
             m0, c = -m0, -c
         a, b = w * w - m0 * m0, c * c - m0 * m0
 
-        def f(x):
-            return 1 / mpmath.sqrt((x * x + a) * (x * x + b))
-
-        def integral(lo, hi):
+        def integral(f, lo, hi):
             if hi == lo:
                 return mpmath.mpf(0)
             pts = [lo, hi] if hi != mpmath.inf else [lo, lo + 1, mpmath.inf]
             return mpmath.quad(f, pts)
 
         if w * c > 0:
-            return +integral(m0, mpmath.inf)
+            return +integral(lambda x: 1 / mpmath.sqrt((x * x + a) * (x * x + b)), m0, mpmath.inf)
         if (w == 0 and c == 0) or (m0 == 0 and (w == 0 or c == 0)):
             return mpmath.inf  # an equilibrium of (7)
         m1 = mpmath.sqrt(max(-a, -b, mpmath.mpf(0)))
         if (a == b and a <= 0) or (m1 == 0 and min(a, b) == 0):
             return mpmath.inf  # double root at m1: the orbit only approaches an equilibrium
-        return +(integral(m1, m0) + integral(m1, mpmath.inf))
+        if m1 > 0:  # x = m1 + u; the vanishing factor x^2 - m1^2 = u (2 m1 + u) is written exactly
+            other = max(a, b)
+            f = lambda u: 1 / mpmath.sqrt(u * (2 * m1 + u) * ((m1 + u) ** 2 + other))
+        else:
+            f = lambda u: 1 / mpmath.sqrt((u * u + a) * (u * u + b))
+        return +(integral(f, 0, max(m0 - m1, mpmath.mpf(0))) + integral(f, 0, mpmath.inf))
 
 
 def balanced_blowup_time(E_start: float) -> float:

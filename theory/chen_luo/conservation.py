@@ -156,7 +156,7 @@ register(Claim(
     uses=("chen-luo-2025/prop2/conservation",),
     symbols=(("W_v", "v W_V (1 x d_m)"), ("W^{[1]}", "W1 (d_m x d_m)"), ("W^{[2]}", "W2 (d_m x 1)"),
              ("W_V", "full value matrix (d_m x d_m)"), ("v", "condensation direction, unit row, eq. (6)"),
-             ("t", "rescaled time tbar")),
+             ("t", "rescaled time tbar"), ("d_m", "width")),
     tolerance=SYMBOLIC_TOLERANCE,
 ))
 register(Claim(

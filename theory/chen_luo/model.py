@@ -320,7 +320,7 @@ class Obligation:
         return (lhs - rhs).reshape(lhs.rows * lhs.cols, 1)
 
     def free_symbols(self) -> set[sp.Symbol]:
-        syms = set(sp.Matrix(self.difference()).free_symbols)
+        syms = _free(self.lhs) | _free(self.rhs)
         if self.along is not None:
             F, pairs = self.along
             syms |= _free(F)

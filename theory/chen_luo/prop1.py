@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from functools import cache
 
+import mpmath
 import sympy as sp
 from twostage.theory.chen_luo.assumptions import (
     C_Q,
@@ -210,17 +211,32 @@ def rescaled_gradient_obligations(n: int, s: int, d: int) -> list[Obligation]:
 
 @cache
 def exact_loss_numeric(n: int, s: int, d: int):
-    """mpmath callables ``(loss, grad)`` of the exact loss (3), arguments ``(eps, *inst.symbols())``.
-
-    Used by the numerical cross-checks (exact model against the derived series).
-    """
+    """mpmath callable of the exact loss (3), arguments ``(eps, *instance(n, s, d).symbols())``."""
     inst = instance(n, s, d)
-    L = loss_exact(inst)
-    syms = inst.symbols()
-    params = [w for ws in inst.params().values() for w in ws]
-    loss = sp.lambdify([EPS, *syms], L, modules="mpmath")
-    grad = sp.lambdify([EPS, *syms], [sp.diff(L, w) for w in params], modules="mpmath")
-    return loss, grad
+    return sp.lambdify([EPS, *inst.symbols()], loss_exact(inst), modules="mpmath")
+
+
+def exact_gradient(n: int, s: int, d: int, eps_value, values, dps: int = 50) -> list:
+    """Gradient of the exact loss with respect to the normalised parameters, by central differences in
+    ``dps``-digit arithmetic (step ``10**(-dps/2)``; error far below float64 resolution).
+
+    ``values`` follow ``instance(n, s, d).symbols()`` (data, labels, then parameters WQ, WK, WV, W1, W2).
+    """
+    f = exact_loss_numeric(n, s, d)
+    inst = instance(n, s, d)
+    n_par = sum(len(ws) for ws in inst.params().values())
+    start = len(values) - n_par
+    with mpmath.workdps(dps):
+        x = [mpmath.mpf(v) for v in values]
+        e = mpmath.mpf(eps_value)
+        h = mpmath.mpf(10) ** (-(dps // 2))
+        out = []
+        for k in range(start, len(x)):
+            xp, xm = list(x), list(x)
+            xp[k] += h
+            xm[k] -= h
+            out.append((f(e, *xp) - f(e, *xm)) / (2 * h))
+        return out
 
 
 # --------------------------------------------------------------------------------- claims

@@ -10,4 +10,6 @@ from twostage.theory.chen_luo import (  # noqa: F401  (stage 1: assumptions, Pro
     effective,
     nondegeneracy,
     prop1,
+    stage2,  # stage 2: loss factorisation, Prop 3, F
+    stage2_collapse,  # stage 2: closed form, conservation, Thm 3
 )

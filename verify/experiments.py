@@ -19,6 +19,8 @@ EXPERIMENTS: dict[str, Experiment] = {}
 # module that defines each experiment (imported lazily so the CLI starts fast)
 MODULES: dict[str, str] = {
     "gong-synthetic": "twostage.numerics.gong.experiments",
+    "counterfact": "twostage.verify.gong_realdata",
+    "rank-reduction": "twostage.verify.gong_realdata",
 }
 
 

@@ -2,7 +2,6 @@
 
 import numpy as np
 import pytest
-
 from twostage.numerics.gong.data import GongConfig
 from twostage.verify.checks import gong_stages as gst
 from twostage.verify.verdict import Status
@@ -28,7 +27,8 @@ def test_suppression_mutation(tr):
 
 def test_preservation_mutation(tr):
     bad = dict(tr)
-    bad["K_P"] = tr["K_P"] + 0.5 * (tr["t"][:, None] > np.nan_to_num(tr["t1"])[None, :])  # P forgotten after t1
+    # P forgotten after t1
+    bad["K_P"] = tr["K_P"] + 0.5 * (tr["t"][:, None] > np.nan_to_num(tr["t1"])[None, :])
     assert gst.evaluate_preservation(bad).status is Status.VIOLATED
 
 
@@ -40,7 +40,8 @@ def test_ordering_swap_is_violated(tr):
 
 def test_spectral_verdict_and_mutation(tr):
     dP, dQ = gst.truncation_damage(CFG, tr, 0)
-    assert gst.evaluate_spectral(tr, dP, dQ).status is Status.VIOLATED  # documented failure of the reconstruction
+    # documented failure of the reconstruction
+    assert gst.evaluate_spectral(tr, dP, dQ).status is Status.VIOLATED
     fixed = dict(tr)
     fixed["sv_Q"] = tr["sv_P"] + 1.0
     assert gst.evaluate_spectral(fixed, np.ones_like(dP), np.zeros_like(dQ)).status is Status.HOLDS

@@ -5,8 +5,8 @@ seed). A prompt has ``L`` context tokens and one query (index ``-1`` on the toke
 
 * P part (dim ``d_p``): ``p = gamma0 y w* + sigma z``, ``z ~ N(0, I)`` conditioned on ``y <w*, z> >= 0``
   (sampled exactly by reflecting the ``w*`` coordinate), ``w* = e_1``.
-* Q part (dim ``d_q``): ``q = sigma z'`` for ``y = +1``; ``q = sigma z' +- zeta 1`` for ``y = -1`` (sign uniform),
-  i.e. the scalar ``zeta`` added to / subtracted from every coordinate as in the notebook.
+* Q part (dim ``d_q``): ``q = sigma z'`` for ``y = +1``; ``q = sigma z' +- zeta 1`` for ``y = -1``
+  (sign uniform), i.e. the scalar ``zeta`` added to / subtracted from every coordinate as in the notebook.
 
 >>> cfg = GongConfig(d_p=4, d_q=4, L=5, n=3)
 >>> p, q, y = sample(cfg, seeds=2, generator=torch.Generator().manual_seed(0))
@@ -51,7 +51,8 @@ class GongConfig:
         require(self.eta1 > 0 and 0 < self.anneal <= 1, "gong-2025/ass/schedule",
                 f"need eta1 > 0 and 0 < anneal <= 1 (got {self.eta1}, {self.anneal})")
         require(0 < self.eps1 < 0.6931, "gong-2025/ass/schedule", "eps1 must be in (0, log 2)")
-        require(self.steps >= 1 and self.n_test >= 1, "gong-2025/ass/schedule", "steps and n_test must be >= 1")
+        require(self.steps >= 1 and self.n_test >= 1, "gong-2025/ass/schedule",
+                "steps and n_test must be >= 1")
 
     @property
     def eta2(self) -> float:

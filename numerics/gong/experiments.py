@@ -4,7 +4,8 @@ The configuration of the paper's synthetic experiment is not retrievable (``gong
 the RECONSTRUCTED setting (:class:`~twostage.numerics.gong.data.GongConfig`) batched over seeds and writes,
 through :mod:`twostage.numerics.store` (``results/gong-synthetic/<config-hash>/``), the trajectory table
 (Parquet, one row per (step, seed)) and three PNG figures: block signal growth vs the derived first-order
-estimate ``S_P(t) ~ eta1 m1^2 t / 4``, per-part losses with the stage boundary ``t1``, block spectra over time.
+estimate ``S_P(t) ~ eta1 m1^2 t / 4``, per-part losses with the stage boundary ``t1``, block spectra over
+time.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-
 from twostage.numerics.device import describe
 from twostage.numerics.gong.data import GongConfig
 from twostage.numerics.gong.train import event_time, train
@@ -34,7 +34,6 @@ def figures(cfg: GongConfig, tr: dict) -> dict[str, bytes]:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     import sympy as sp
-
     from twostage.theory.gong import derived as dv
 
     m1 = float(dv.m1_expr().subs({dv.gamma0: cfg.gamma0, dv.sigma: cfg.sigma}))
@@ -67,8 +66,10 @@ def figures(cfg: GongConfig, tr: dict) -> dict[str, bytes]:
     plt.close(fig)
     fig, ax = plt.subplots(figsize=(6, 4))
     for j in range(tr["sv_P"].shape[2]):
-        ax.plot(t, np.median(tr["sv_P"][:, :, j], 1), color="C0", alpha=1 - 0.25 * j, label="P block" if j == 0 else None)
-        ax.plot(t, np.median(tr["sv_Q"][:, :, j], 1), color="C1", alpha=1 - 0.25 * j, label="Q block" if j == 0 else None)
+        ax.plot(t, np.median(tr["sv_P"][:, :, j], 1), color="C0", alpha=1 - 0.25 * j,
+                label="P block" if j == 0 else None)
+        ax.plot(t, np.median(tr["sv_Q"][:, :, j], 1), color="C1", alpha=1 - 0.25 * j,
+                label="Q block" if j == 0 else None)
     ax.set_xlabel("GD step")
     ax.set_ylabel("top singular values (median over seeds)")
     ax.legend(fontsize=8)
@@ -99,9 +100,10 @@ def gong_synthetic(profile, device, seed: int, out: Path) -> str:
     TP, TQ = event_time(tr["t"], tr["K_P"]), event_time(tr["t"], tr["K_Q"])
     meta = {"seed": seed, "seeds": seeds, "device": describe(device), "wall_s": wall, "profile": profile.name,
             "provenance": "reconstructed setting (gong-2025 body not retrievable)"}
-    d = write_run(Path(out).parent if Path(out).name == "gong-synthetic" else Path(out), "gong-synthetic", cfg,
-                  long_table(tr), meta, extra_files=figures(cfg, tr))
-    return (f"gong-synthetic: {seeds} seeds, {cfg.steps} GD steps on {describe(device)} in {wall:.1f}s -> {d}\n"
+    d = write_run(Path(out).parent if Path(out).name == "gong-synthetic" else Path(out), "gong-synthetic",
+                  cfg, long_table(tr), meta, extra_files=figures(cfg, tr))
+    return (f"gong-synthetic: {seeds} seeds, {cfg.steps} GD steps on {describe(device)} in {wall:.1f}s "
+            f"-> {d}\n"
             f"  median T_P = {np.nanmedian(TP):.0f}, median T_Q = {np.nanmedian(TQ):.0f}, "
             f"median t1 = {np.nanmedian(tr['t1']):.0f}; final K_P = {np.median(tr['K_P'][-1]):.3f}, "
             f"K_Q = {np.median(tr['K_Q'][-1]):.3f}; top sv P/Q = {np.median(tr['sv_P'][-1, :, 0]):.2f}/"

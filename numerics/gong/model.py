@@ -50,7 +50,8 @@ def logistic(v):
 
 
 def losses(params, p, q, y):
-    """Per-seed mean losses: full ``K``, P-only ``K_P`` (f_P alone) and Q-only ``K_Q`` (f_Q alone), and accuracies."""
+    """Per-seed mean losses: full ``K``, P-only ``K_P`` (f_P alone) and Q-only ``K_Q`` (f_Q alone), and
+    accuracies."""
     fP, fQ = outputs(params, p, q, y)
     yq = y[:, :, -1]
     return {"K": logistic(yq * (fP + fQ)).mean(1), "K_P": logistic(yq * fP).mean(1),

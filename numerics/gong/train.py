@@ -2,8 +2,8 @@
 
 Schedules (RECONSTRUCTED, §2.5): ``"two-stage"`` (``eta1`` until the P-only loss first reaches ``eps1`` -- the
 end of stage 1, ``t1``, per seed -- then ``eta2 = anneal * eta1``), ``"anneal0"`` (``eta2`` from step 0) and
-``"constant"`` (``eta1`` throughout). Observables per recorded step: losses and accuracies (train), the P and Q
-signal weights ``S_P = w*^T W_P w*``, ``S_Q = u^T W_Q u``, the distances ``|W_B(t) - W_B(0)|_F`` and the top
+``"constant"`` (``eta1`` throughout). Observables per recorded step: losses and accuracies (train), the P and
+Q signal weights ``S_P = w*^T W_P w*``, ``S_Q = u^T W_Q u``, the distances ``|W_B(t) - W_B(0)|_F`` and the top
 singular values of each block.
 
 >>> from twostage.numerics.gong.data import GongConfig
@@ -45,8 +45,8 @@ def train(cfg: GongConfig, seeds: int, seed: int = 0, schedule: str = "two-stage
     ws, u = w_star(cfg, dtype, device), u_zeta(cfg, dtype, device)
     in_stage1 = torch.full((seeds,), schedule != "anneal0", device=device)
     t1 = torch.full((seeds,), math.nan, dtype=dtype, device=device)
-    rec: dict[str, list] = {k: [] for k in ("t", "K", "K_P", "K_Q", "acc", "acc_P", "acc_Q", "S_P", "S_Q", "dW_P",
-                                            "dW_Q", "sv_P", "sv_Q", "eta")}
+    rec: dict[str, list] = {k: [] for k in ("t", "K", "K_P", "K_Q", "acc", "acc_P", "acc_Q", "S_P", "S_Q",
+                                            "dW_P", "dW_Q", "sv_P", "sv_Q", "eta")}
     for step in range(cfg.steps + 1):
         with torch.no_grad():
             ls = losses(params, p, q, y)

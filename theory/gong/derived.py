@@ -68,7 +68,8 @@ def init_gradient_q() -> tuple[sp.Expr, sp.Expr]:
 
 
 def kappa_eps() -> sp.Expr:
-    """Smallest w*-signal whose mean-field P-loss ``log(1+exp(-kappa m1^2/2))`` equals eps (solved by SymPy)."""
+    """Smallest w*-signal whose mean-field P-loss ``log(1+exp(-kappa m1^2/2))`` equals eps (solved by
+    SymPy)."""
     sol = sp.solve(sp.Eq(sp.log(1 + sp.exp(-kappa * m1_expr() ** 2 / 2)), eps), kappa)
     return sp.simplify(sol[0])
 
@@ -79,25 +80,29 @@ def stage1_time_estimate() -> sp.Expr:
 
 
 INIT_GRAD = register(Claim(
-    id="gong-2025/derived/init-gradient", paper=PAPER, ref="derived for §2.2-2.4 reconstruction (cf. §6 [Rev-4])",
+    id="gong-2025/derived/init-gradient", paper=PAPER,
+    ref="derived for §2.2-2.4 reconstruction (cf. §6 [Rev-4])",
     provenance=Provenance.DERIVED, kind=Kind.IDENTITY,
-    statement="At symmetric initialisation with sigma0 -> 0 the expected gradient is -(1/4) m1^2 w* w*^T on the P block "
-              "(m1 = gamma0 + sigma sqrt(2/pi)) and 0 on the Q block (three-cluster symmetry).",
+    statement="At symmetric initialisation with sigma0 -> 0 the expected gradient is -(1/4) m1^2 w* w*^T on "
+              "the P block (m1 = gamma0 + sigma sqrt(2/pi)) and 0 on the Q block (three-cluster symmetry).",
     formula=sp.Eq(sp.Symbol("G_P"), init_gradient_p()),
     assumptions=("gong-2025/ass/data", "gong-2025/ass/model"), uses=("gong-2025/setting/gd-updates",),
-    symbols=(("G_P", "coefficient of w* w*^T in E grad_{W_P}"), ("gamma0", "P margin"), ("sigma", "noise scale")),
-    tolerance="SymPy identities (E|g| = sqrt(2/pi), E[yq] = E[q] = 0) and a Monte-Carlo check with antithetic "
-              "initialisations: |mean - theory|_F within 5 standard errors (+2% relative)",
+    symbols=(("G_P", "coefficient of w* w*^T in E grad_{W_P}"), ("gamma0", "P margin"),
+             ("sigma", "noise scale")),
+    tolerance="SymPy identities (E|g| = sqrt(2/pi), E[yq] = E[q] = 0) and a Monte-Carlo check with "
+              "antithetic initialisations: |mean - theory|_F within 5 standard errors (+2% relative)",
 ))
 STAGE1_TIME = register(Claim(
     id="gong-2025/derived/stage1-time", paper=PAPER, ref="derived (t1 of §2.5/§6 is not retrievable)",
     provenance=Provenance.DERIVED, kind=Kind.BOUND,
-    statement="First-order estimate: the P-loss reaches eps no earlier than t_P(eps) = 8 log(1/(e^eps-1))/(eta1 m1^4) "
+    statement="First-order estimate: the P-loss reaches eps no earlier than "
+              "t_P(eps) = 8 log(1/(e^eps-1))/(eta1 m1^4) "
               "GD steps (heuristic lower bound, argument in theory/gong/derived.py).",
     formula=sp.GreaterThan(T_P, stage1_time_estimate()),
     assumptions=("gong-2025/ass/data", "gong-2025/ass/model", "gong-2025/ass/schedule"),
     uses=("gong-2025/derived/init-gradient",),
-    symbols=(("T_P", "first GD step with P-loss <= epsilon"), ("epsilon", "loss threshold"), ("eta1", "stage-1 rate")),
+    symbols=(("T_P", "first GD step with P-loss <= epsilon"), ("epsilon", "loss threshold"),
+             ("eta1", "stage-1 rate")),
     tolerance="judge_bound with tolerance 1/t_P (one GD step); seeds batched",
 ))
 STAGE1_SCALING = register(Claim(

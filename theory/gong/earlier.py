@@ -68,14 +68,14 @@ def violation_region(a: float, eps_w1: float = 0.0, d_max: float = 1e12) -> dict
 K1_CLAIM = register(Claim(
     id="gong-2025/earlier/K1-bound", paper=PAPER, ref="ICLR25 predecessor, proof of Thm 2 (§5 [Rev-3])",
     provenance=Provenance.EARLIER_VERSION, kind=Kind.BOUND,
-    statement="Quoted stage-1 loss bound K^1 <= eps_{W,1} + (sqrt(d) log d / L) eps_W + 1/sqrt(log d). Disputed "
-              "[Rev-3]: the quantity bounded in the proof is >= log 2 + x/2, so wherever the right side is below it "
-              "the step is false; the companion reports that region as a violation.",
+    statement="Quoted stage-1 loss bound K^1 <= eps_{W,1} + (sqrt(d) log d / L) eps_W + 1/sqrt(log d). "
+              "Disputed [Rev-3]: the quantity bounded in the proof is >= log 2 + x/2, so wherever the right "
+              "side is below it the step is false; the companion reports that region as a violation.",
     formula=sp.LessThan(K1, QUOTED_BOUND),
-    symbols=(("K1", "stage-1 loss K^1_{t1}"), ("eps_W1", "epsilon_{W,1}"), ("eps_W", "epsilon_W = Poly(d)^{2/3}"),
-             ("L", "prompt length, Poly(d)"), ("d", "dimension")),
-    note="Unknown whether v1/v2 repaired this (shared/papers/gong_2025.md §5). Sweep scaling L = d^a, eps_W = L^(2/3) "
-         "is RECONSTRUCTED.",
-    tolerance="judge_bound(measured = log 2 + x/2, bound = quoted right side, '<='), tolerance 1e-12; worst case and "
-              "the automatically found region (d_min per exponent a) in 'worst'",
+    symbols=(("K1", "stage-1 loss K^1_{t1}"), ("eps_W1", "epsilon_{W,1}"),
+             ("eps_W", "epsilon_W = Poly(d)^{2/3}"), ("L", "prompt length, Poly(d)"), ("d", "dimension")),
+    note="Unknown whether v1/v2 repaired this (shared/papers/gong_2025.md §5). Sweep scaling L = d^a, "
+         "eps_W = L^(2/3) is RECONSTRUCTED.",
+    tolerance="judge_bound(measured = log 2 + x/2, bound = quoted right side, '<='), tolerance 1e-12; worst "
+              "case and the automatically found region (d_min per exponent a) in 'worst'",
 ))

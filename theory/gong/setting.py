@@ -46,7 +46,8 @@ from twostage.theory.claims import Assumption, Claim, Kind, Provenance, register
 PAPER = "gong-2025"
 
 # symbols (names match theory.latex NOTATION["gong-2025"])
-gamma0, zeta, sigma, sigma0, eta1, eta2, d, L = sp.symbols("gamma0 zeta sigma sigma0 eta1 eta2 d L", positive=True)
+gamma0, zeta, sigma, sigma0, eta1, eta2, d, L = sp.symbols("gamma0 zeta sigma sigma0 eta1 eta2 d L",
+                                                           positive=True)
 y, yl, F, sP, sQ, b = sp.symbols("y y_l F s_P s_Q b", real=True)
 
 A_DATA = register_assumption(Assumption(
@@ -57,8 +58,9 @@ A_DATA = register_assumption(Assumption(
     predicate=sp.And(gamma0 > 0, zeta > 0, sigma > 0)))
 A_MODEL = register_assumption(Assumption(
     id="gong-2025/ass/model", paper=PAPER, ref="§2.3 [arXiv-v2, Summary-v2, Rev-4] + reconstruction",
-    statement="one normalized ReLU self-attention layer, W = diag(W_P, W_Q), ReLU(scores)/L, P block read out "
-              "through the context labels, Q block through the attention mass, scalar bias b; logistic loss",
+    statement="one normalized ReLU self-attention layer, W = diag(W_P, W_Q), ReLU(scores)/L, P block read "
+              "out through the context labels, Q block through the attention mass, scalar bias b; "
+              "logistic loss",
     provenance=Provenance.RECONSTRUCTED))
 A_SCHEDULE = register_assumption(Assumption(
     id="gong-2025/ass/schedule", paper=PAPER, ref="§2.5 [Rev-1, Rev-2] + reconstruction",
@@ -77,7 +79,8 @@ def logistic(v: sp.Expr) -> sp.Expr:
     return sp.log(1 + sp.exp(-v))
 
 
-def model_output(n_ctx: int = 3) -> tuple[sp.Expr, tuple[sp.Symbol, ...], tuple[sp.Symbol, ...], tuple[sp.Symbol, ...]]:
+def model_output(n_ctx: int = 3) -> tuple[sp.Expr, tuple[sp.Symbol, ...], tuple[sp.Symbol, ...],
+                                          tuple[sp.Symbol, ...]]:
     """``f`` for ``n_ctx`` concrete context tokens (scores and labels as symbols); L stays symbolic."""
     sps = sp.symbols(f"sP1:{n_ctx + 1}", real=True)
     sqs = sp.symbols(f"sQ1:{n_ctx + 1}", real=True)
@@ -123,13 +126,16 @@ def update_rules() -> dict[str, sp.Expr]:
 
 
 UPDATE_CLAIM = register(Claim(
-    id="gong-2025/setting/gd-updates", paper=PAPER, ref="§4 (not retrievable); derived for the reconstruction",
+    id="gong-2025/setting/gd-updates", paper=PAPER,
+    ref="§4 (not retrievable); derived for the reconstruction",
     provenance=Provenance.DERIVED, kind=Kind.IDENTITY,
-    statement="The SymPy-derived per-step GD updates of the P and Q blocks (dl/ds^B_l times x_B x_{B,l}^T, averaged "
-              "over prompts) equal torch.autograd's gradient of the reconstructed model's empirical logistic loss.",
+    statement="The SymPy-derived per-step GD updates of the P and Q blocks (dl/ds^B_l times x_B x_{B,l}^T, "
+              "averaged over prompts) equal torch.autograd's gradient of the reconstructed model's empirical "
+              "logistic loss.",
     formula=sp.Eq(sp.Symbol("c_P"), pair_coefficients()["P"]),
     assumptions=("gong-2025/ass/model",),
-    symbols=(("F", "model output f"), ("y", "query label"), ("y_l", "context label"), ("s_P", "P-block score"),
-             ("L", "prompt length (number of context tokens)")),
-    tolerance="relative residual < 1e-10 in float64 on random instances (and SymPy proof of d(x^T W z)/dW = x z^T)",
+    symbols=(("F", "model output f"), ("y", "query label"), ("y_l", "context label"),
+             ("s_P", "P-block score"), ("L", "prompt length (number of context tokens)")),
+    tolerance="relative residual < 1e-10 in float64 on random instances (and SymPy proof of "
+              "d(x^T W z)/dW = x z^T)",
 ))

@@ -37,17 +37,18 @@ STAGE_ORDER = register(Claim(
 Q_SUPPRESSION = register(Claim(
     id="gong-2025/stage/q-suppression", paper=PAPER, ref="§8 item 2; §6 [Rev-4]",
     provenance=Provenance.RECONSTRUCTED, kind=Kind.WHP,
-    statement="Q is held back during stage 1: |W_Q(t1) - W_Q(0)|_F <= rho |W_P(t1) - W_P(0)|_F with rho = 1/2, "
-              "for at least 90% of seeds.",
+    statement="Q is held back during stage 1: |W_Q(t1) - W_Q(0)|_F <= rho |W_P(t1) - W_P(0)|_F with "
+              "rho = 1/2, for at least 90% of seeds.",
     formula=sp.LessThan(dWQ, rho * dWP), assumptions=_ASS,
     symbols=(("DeltaW_Q", "|W_Q(t1)-W_Q(0)|_F"), ("DeltaW_P", "|W_P(t1)-W_P(0)|_F"), ("rho", "ratio, 1/2")),
     tolerance="judge_binomial over seeds, P(success) >= 0.9 at alpha = 0.01",
 ))
 P_PRESERVATION = register(Claim(
-    id="gong-2025/stage/p-preservation", paper=PAPER, ref="§8 item 3; §5 [Summary-v2 'preserving prior knowledge']",
+    id="gong-2025/stage/p-preservation", paper=PAPER,
+    ref="§8 item 3; §5 [Summary-v2 'preserving prior knowledge']",
     provenance=Provenance.RECONSTRUCTED, kind=Kind.WHP,
-    statement="Stage 2 preserves P: K_P(t) <= K_P(t1) + delta for all t in [t1, T] (delta = 0.02), for at least "
-              "90% of seeds.",
+    statement="Stage 2 preserves P: K_P(t) <= K_P(t1) + delta for all t in [t1, T] (delta = 0.02), for at "
+              "least 90% of seeds.",
     formula=sp.LessThan(KP, KP1 + delta), assumptions=_ASS,
     symbols=(("K_P", "P-only loss at t >= t1"), ("K_P1", "P-only loss at t1"), ("delta", "slack, 0.02")),
     tolerance="judge_binomial over seeds, P(success) >= 0.9 at alpha = 0.01",
@@ -55,22 +56,24 @@ P_PRESERVATION = register(Claim(
 ANNEALING = register(Claim(
     id="gong-2025/stage/annealing-ablation", paper=PAPER, ref="§8 item 4 [Rev-1 asks]; exploratory",
     provenance=Provenance.RECONSTRUCTED, kind=Kind.ORDERING,
-    statement="EXPLORATORY sensitivity test: with annealing from step 0 (eta2 throughout) the P event comes later "
-              "than with the constant-then-annealed schedule: T_P(schedule) < T_P(annealed from 0).",
+    statement="EXPLORATORY sensitivity test: with annealing from step 0 (eta2 throughout) the P event comes "
+              "later than with the constant-then-annealed schedule: T_P(schedule) < T_P(annealed from 0).",
     formula=sp.StrictLessThan(sp.Symbol("T_P_sched"), sp.Symbol("T_P_anneal0")), assumptions=_ASS,
     note="Not a theorem of the paper; Rev-1's suggested ablation. Reported as exploratory.",
     tolerance="judge_ordering per configuration (median over seeds), margin relative to T_P(annealed from 0)",
 ))
 SPECTRAL = register(Claim(
-    id="gong-2025/spectral/block-order", paper=PAPER, ref="§5 spectral corollary [arXiv-v2, Summary-v2]; §8 item 5",
+    id="gong-2025/spectral/block-order", paper=PAPER,
+    ref="§5 spectral corollary [arXiv-v2, Summary-v2]; §8 item 5",
     provenance=Provenance.RECONSTRUCTED, kind=Kind.WHP,
-    statement="At the end of stage 2 the largest singular value of the Q block exceeds that of the P block, and "
-              "truncating the smallest singular directions of W = diag(W_P, W_Q) (keep the top 50%) raises the "
-              "P-only loss more than the Q-only loss; for at least 90% of seeds.",
+    statement="At the end of stage 2 the largest singular value of the Q block exceeds that of the P block, "
+              "and truncating the smallest singular directions of W = diag(W_P, W_Q) (keep the top 50%) "
+              "raises the P-only loss more than the Q-only loss; for at least 90% of seeds.",
     formula=sp.StrictGreaterThan(sQ, sP), assumptions=_ASS,
     symbols=(("sigma_max_Q", "top singular value of W_Q"), ("sigma_max_P", "top singular value of W_P")),
-    note="Which matrix and eigen- vs singular values are not retrievable (§5). In the reconstruction the P block "
-         "fits separable data, so its signal grows like log t under the logistic loss, while the Q block fits "
-         "non-separable data and stays bounded: the statement is expected to FAIL for long runs (derived argument).",
+    note="Which matrix and eigen- vs singular values are not retrievable (§5). In the reconstruction the P "
+         "block fits separable data, so its signal grows like log t under the logistic loss, while the Q "
+         "block fits non-separable data and stays bounded: the statement is expected to FAIL for long runs "
+         "(derived argument).",
     tolerance="judge_binomial over seeds, P(success) >= 0.9 at alpha = 0.01",
 ))

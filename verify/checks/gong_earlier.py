@@ -1,4 +1,5 @@
-"""Checker for the disputed stage-1 loss bound of gong-2025's earlier version (``gong-2025/earlier/K1-bound``).
+"""Checker for the disputed stage-1 loss bound of gong-2025's earlier version
+(``gong-2025/earlier/K1-bound``).
 
 The quantity the earlier proof bounds is ``max(log2 - x/2, log2 + x/2) >= log 2 + x/2`` [Rev-3]; the checker
 compares it with the quoted right-hand side over Hypothesis-drawn ``(d, a, eps_W1)`` (``L = d^a``,
@@ -21,14 +22,16 @@ from twostage.verify.verdict import Measurement
 
 
 def evaluate_k1(case: tuple[float, float, float], bound_fn=None) -> Measurement:
-    """``case = (log10 d, a, eps_W1)``; ``bound_fn(d, a, eps_W1)`` replaces the quoted bound (mutation tests)."""
+    """``case = (log10 d, a, eps_W1)``; ``bound_fn(d, a, eps_W1)`` replaces the quoted bound (mutation
+    tests)."""
     lg, a, e1 = case
     dim = 10.0 ** lg
     bound, floor = ev.evaluate(dim, a, e1)
     if bound_fn is not None:
         bound = bound_fn(dim, a, e1)
     info = {"d": dim, "a": a, "eps_W1": e1, "loss_floor": floor, "log2": math.log(2),
-            "counter_argument": "the proof bounds max(log2 - x/2, log2 + x/2) >= log 2 by a quantity -> 0 [Rev-3]"}
+            "counter_argument": "the proof bounds max(log2 - x/2, log2 + x/2) >= log 2 by a quantity -> 0 "
+                                "[Rev-3]"}
     return judge_bound(np.array([floor]), np.array([bound]), "<=", tol=1e-12, info=info)
 
 

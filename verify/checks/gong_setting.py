@@ -30,8 +30,9 @@ _t_est = sp.lambdify((dv.eps, dv.eta1, dv.gamma0, dv.sigma), dv.stage1_time_esti
 def small_configs(draw):
     """Configurations inside the reconstructed assumptions (free parameters drawn, the rest derived)."""
     return GongConfig(d_p=draw(st.integers(2, 6)), d_q=draw(st.integers(2, 6)), L=draw(st.integers(2, 8)),
-                      n=draw(st.integers(2, 16)), gamma0=draw(st.floats(0.2, 2.0)), zeta=draw(st.floats(0.2, 2.0)),
-                      sigma=draw(st.floats(0.5, 1.5)), sigma0=draw(st.sampled_from([1e-3, 0.1, 1.0])))
+                      n=draw(st.integers(2, 16)), gamma0=draw(st.floats(0.2, 2.0)),
+                      zeta=draw(st.floats(0.2, 2.0)), sigma=draw(st.floats(0.5, 1.5)),
+                      sigma0=draw(st.sampled_from([1e-3, 0.1, 1.0])))
 
 
 def evaluate_updates(cfg: GongConfig, seed: int = 0, grad_fn=gradients) -> Measurement:
@@ -51,7 +52,8 @@ def check_updates(ctx: Context) -> Measurement:
                         examples=[GongConfig(d_p=4, d_q=4, L=5, n=8)])
 
 
-def evaluate_init_gradient(cfg: GongConfig, n: int, seed: int = 0, theory_p: float | None = None) -> Measurement:
+def evaluate_init_gradient(cfg: GongConfig, n: int, seed: int = 0,
+                           theory_p: float | None = None) -> Measurement:
     """Monte Carlo of E grad at symmetric init (pairs W0, -W0; sigma0 tiny) vs -(1/4) m1^2 w*w*^T and 0.
 
     Per-prompt gradients are the SymPy-derived ones (checked against autograd by the claim above).
@@ -66,8 +68,8 @@ def evaluate_init_gradient(cfg: GongConfig, n: int, seed: int = 0, theory_p: flo
     WP, WQ, b = init_params(cfg, n, generator=g)
     grads = [torch.stack(x) for x in zip(gradients((WP, WQ, b), p, q, y), gradients((-WP, -WQ, b), p, q, y))]
     gP, gQ = grads[0].mean(0), grads[1].mean(0)  # antithetic average, (n, d, d)
-    coef = float(dv.init_gradient_p().subs({dv.gamma0: cfg.gamma0, dv.sigma: cfg.sigma})) if theory_p is None \
-        else theory_p
+    coef = float(dv.init_gradient_p().subs({dv.gamma0: cfg.gamma0, dv.sigma: cfg.sigma})) \
+        if theory_p is None else theory_p
     theoP = torch.zeros(cfg.d_p, cfg.d_p, dtype=gP.dtype)
     theoP[0, 0] = coef
     se = lambda G: float(torch.sqrt((G.var(0) / G.shape[0]).sum()))  # noqa: E731
@@ -102,7 +104,8 @@ def p_loss_curve(cfg: GongConfig, seeds: int, seed: int = 0, eta1: float | None 
     return train(c, seeds, seed=seed, schedule="constant", record_every=1, spectra=False)["K_P"]
 
 
-def evaluate_stage1_time(cfg: GongConfig, seeds: int, eps: float, seed: int = 0, estimate=None) -> Measurement:
+def evaluate_stage1_time(cfg: GongConfig, seeds: int, eps: float, seed: int = 0,
+                         estimate=None) -> Measurement:
     t_est = _t_est(eps, cfg.eta1, cfg.gamma0, cfg.sigma) if estimate is None else estimate
     steps = int(math.ceil(8 * _t_est(eps, cfg.eta1, cfg.gamma0, cfg.sigma)))
     K = p_loss_curve(GongConfig(**{**cfg.__dict__, "steps": steps}), seeds, seed)

@@ -2,8 +2,8 @@
 
 One batched training run per drawn configuration (seeds on the leading axis) is shared by the claims
 (``lru_cache``); each seed is a Bernoulli trial of the claim and the count is judged by ``judge_binomial``.
-The ``evaluate_*`` functions take a trajectory dict (as returned by ``numerics.gong.train.train``) so tests can
-sabotage a trajectory and watch the verdict turn to ``violated``.
+The ``evaluate_*`` functions take a trajectory dict (as returned by ``numerics.gong.train.train``) so tests
+can sabotage a trajectory and watch the verdict turn to ``violated``.
 """
 
 from __future__ import annotations
@@ -57,7 +57,8 @@ def evaluate_suppression(tr: dict, rho: float = RHO) -> Measurement:
     ok = ~np.isnan(t1)
     ratio = _at(tr, "dW_Q", np.nan_to_num(t1))[ok] / _at(tr, "dW_P", np.nan_to_num(t1))[ok]
     return judge_binomial(int((ratio <= rho).sum()), int(ok.sum()), P_CLAIMED,
-                          info={"ratio_max": float(ratio.max()), "ratio_median": float(np.median(ratio)), "rho": rho})
+                          info={"ratio_max": float(ratio.max()), "ratio_median": float(np.median(ratio)),
+                                "rho": rho})
 
 
 def evaluate_preservation(tr: dict, delta: float = DELTA) -> Measurement:
@@ -72,8 +73,10 @@ def evaluate_preservation(tr: dict, delta: float = DELTA) -> Measurement:
                           info={"max_excess": float(excess.max()), "delta": delta})
 
 
-def truncation_damage(cfg: GongConfig, tr: dict, seed: int, keep: float = 0.5) -> tuple[np.ndarray, np.ndarray]:
-    """Increase of the P-only and Q-only test losses when the smallest singular directions of W are removed."""
+def truncation_damage(cfg: GongConfig, tr: dict, seed: int,
+                      keep: float = 0.5) -> tuple[np.ndarray, np.ndarray]:
+    """Increase of the P-only and Q-only test losses when the smallest singular directions of W are
+    removed."""
     g = torch.Generator().manual_seed(10_000 + seed)
     data = sample(cfg, tr["params"][0].shape[0], n=cfg.n_test // 4, generator=g)
     before = losses(tr["params"], *data)
@@ -87,7 +90,8 @@ def evaluate_spectral(tr: dict, dP: np.ndarray, dQ: np.ndarray) -> Measurement:
     ok = top_ok & trunc_ok
     return judge_binomial(int(ok.sum()), len(ok), P_CLAIMED, info={
         "frac_top_Q_gt_P": float(top_ok.mean()), "frac_trunc_hurts_P_more": float(trunc_ok.mean()),
-        "sv_P_median": float(np.median(tr["sv_P"][-1, :, 0])), "sv_Q_median": float(np.median(tr["sv_Q"][-1, :, 0]))})
+        "sv_P_median": float(np.median(tr["sv_P"][-1, :, 0])),
+        "sv_Q_median": float(np.median(tr["sv_Q"][-1, :, 0]))})
 
 
 def evaluate_annealing(tr_sched: dict, tr_anneal0: dict) -> Measurement:
@@ -99,15 +103,17 @@ def evaluate_annealing(tr_sched: dict, tr_anneal0: dict) -> Measurement:
 def _prop(ctx: Context, fn) -> Measurement:
     """Pool the per-seed Bernoulli trials of every drawn configuration into one binomial verdict.
 
-    Per-configuration measurements are recorded (no shrinking: a shrink would retrain dozens of configurations);
-    the pooled count is judged once; ``worst`` is the configuration with the lowest success fraction.
+    Per-configuration measurements are recorded (no shrinking: a shrink would retrain dozens of
+    configurations); the pooled count is judged once; ``worst`` is the configuration with the lowest
+    success fraction.
     """
     recs: list[tuple[Measurement, object]] = []
 
     def ev(c):
         m = fn(c)
         recs.append((m, c))
-        return m if m.status is not Status.VIOLATED else Measurement(Status.UNDECIDED, m.margin, m.worst, m.examples)
+        return m if m.status is not Status.VIOLATED else Measurement(Status.UNDECIDED, m.margin, m.worst,
+                                                                     m.examples)
 
     run_property(STAGE_CONFIGS, ev, ctx.profile, examples=[PINNED])
     binom = [(m, c) for m, c in recs if "successes" in m.worst]

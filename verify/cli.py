@@ -89,7 +89,8 @@ def _executor_options(p: argparse.ArgumentParser, what: str) -> None:
 def _console():
     from rich.console import Console
 
-    return Console(stderr=False, highlight=False)
+    # rich folds tables to 80 columns when stdout is not a terminal (CI logs, pipes): give it room
+    return Console(stderr=False, highlight=False, width=None if sys.stdout.isatty() else 180)
 
 
 def cmd_claims(args) -> int:

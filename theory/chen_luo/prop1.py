@@ -216,11 +216,12 @@ def exact_loss_numeric(n: int, s: int, d: int):
     return sp.lambdify([EPS, *inst.symbols()], loss_exact(inst), modules="mpmath")
 
 
-def exact_gradient(n: int, s: int, d: int, eps_value, values, dps: int = 50) -> list:
+def exact_gradient(n: int, s: int, d: int, eps_value, values, dps: int = 50, indices=None) -> list:
     """Gradient of the exact loss with respect to the normalised parameters, by central differences in
     ``dps``-digit arithmetic (step ``10**(-dps/2)``; error far below float64 resolution).
 
-    ``values`` follow ``instance(n, s, d).symbols()`` (data, labels, then parameters WQ, WK, WV, W1, W2).
+    ``values`` follow ``instance(n, s, d).symbols()`` (data, labels, then parameters WQ, WK, WV, W1, W2);
+    ``indices`` (into the parameter list) restricts the components computed.
     """
     f = exact_loss_numeric(n, s, d)
     inst = instance(n, s, d)
@@ -231,7 +232,7 @@ def exact_gradient(n: int, s: int, d: int, eps_value, values, dps: int = 50) -> 
         e = mpmath.mpf(eps_value)
         h = mpmath.mpf(10) ** (-(dps // 2))
         out = []
-        for k in range(start, len(x)):
+        for k in (range(start, len(x)) if indices is None else [start + i for i in indices]):
             xp, xm = list(x), list(x)
             xp[k] += h
             xm[k] -= h

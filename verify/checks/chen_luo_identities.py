@@ -59,8 +59,28 @@ def _entries(x) -> list:
     return list(x) if isinstance(x, sp.MatrixBase) else [x]
 
 
+_CHUNK = 400  # terms per lambdified piece: Python cannot compile one expression with ~10^4 terms
+
+
 def _lamb(args: Sequence[sp.Symbol], exprs: list):
-    return sp.lambdify(list(args), exprs, modules="numpy")
+    """Lambdify a list of expressions; sums with many terms are split into chunks added in numpy."""
+    pieces, owner = [], []
+    for k, e in enumerate(exprs):
+        e = sp.sympify(e)
+        terms = e.args if isinstance(e, sp.Add) and len(e.args) > _CHUNK else (e,)
+        for j in range(0, len(terms), _CHUNK):
+            pieces.append(sp.Add(*terms[j:j + _CHUNK]))
+            owner.append(k)
+    f = sp.lambdify(list(args), pieces, modules="numpy")
+    owner_arr, n_out = np.array(owner), len(exprs)
+
+    def call(*x):
+        vals = np.array([complex(v) for v in f(*x)])
+        out = np.zeros(n_out, dtype=complex)
+        np.add.at(out, owner_arr, vals)
+        return out.real if np.all(out.imag == 0) else out
+
+    return call
 
 
 def _unapply(ob: Obligation) -> Obligation:
@@ -199,6 +219,15 @@ def expansion_vs_exact(n: int, s: int, d: int, seed: int, claimed: Sequence[sp.E
                           {"remainder_order": order, "expected_order": expected_order})
 
 
+EXACT_MAX_SYMBOLS = 40  # the mpmath comparison with the exact loss runs on instances up to this size
+
+
+def _exact_affordable(cfg: IdentityConfig) -> bool:
+    """The exact-loss cross-check (mpmath, central differences) only on small instances; larger ones
+    (full profile) rely on the symbolic proof and the lambdified numerical check."""
+    return len(instance(*cfg.dims).symbols()) <= EXACT_MAX_SYMBOLS
+
+
 def _claimed_expansion(n: int, s: int, d: int, c: sp.Expr | None) -> list[sp.Expr]:
     L = expansion_exprs(instance(n, s, d))
     obs = prop1.eps3_obligations(n, s, d, c)
@@ -212,7 +241,7 @@ def check_eps3(cfg: IdentityConfig, c: sp.Expr | None = None) -> Measurement:
     p = prepare(("eps3", cfg.dims, None if c is None else str(c)),
                 lambda: prop1.eps3_obligations(n, s, d, c) + prop1.printed_form_obligations(n, s, d))
     m = judge_obligations(p.obligations, cfg.seed, {"dims": cfg.dims}, p)
-    if m.status is not Status.HOLDS:
+    if m.status is not Status.HOLDS or not _exact_affordable(cfg):
         return m
     return _combine_numeric(m, expansion_vs_exact(n, s, d, cfg.seed, _claimed_expansion(n, s, d, c)))
 
@@ -221,11 +250,11 @@ def check_qk(cfg: IdentityConfig) -> Measurement:
     n, s, d = cfg.dims
     p = prepare(("qk", cfg.dims), lambda: prop1.qk_obligations(n, s, d))
     m = judge_obligations(p.obligations, cfg.seed, {"dims": cfg.dims}, p)
-    if m.status is not Status.HOLDS:
+    if m.status is not Status.HOLDS or not _exact_affordable(cfg):
         return m
     # numeric: d L_exact / d Wbar_Q[0,0] (the first parameter) is of order eps^5
     x = _random_point(n, s, d, cfg.seed)
-    g = [prop1.exact_gradient(n, s, d, e, x)[0] for e in (0.02, 0.01)]
+    g = [prop1.exact_gradient(n, s, d, e, x, indices=[0])[0] for e in (0.02, 0.01)]
     order = _fitted_order(g[0], g[1], 0.02, 0.01)
     return _combine_numeric(m, judge_residual(abs(order - 5), ORDER_TOL, {"dL/dWQ_order": order}))
 
@@ -234,7 +263,7 @@ def check_rescaled(cfg: IdentityConfig) -> Measurement:
     n, s, d = cfg.dims
     p = prepare(("rescaled", cfg.dims), lambda: prop1.rescaled_gradient_obligations(n, s, d))
     m = judge_obligations(p.obligations, cfg.seed, {"dims": cfg.dims}, p)
-    if m.status is not Status.HOLDS:
+    if m.status is not Status.HOLDS or not _exact_affordable(cfg):
         return m
     inst = instance(n, s, d)
     x = _random_point(n, s, d, cfg.seed)

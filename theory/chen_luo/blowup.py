@@ -219,8 +219,11 @@ def homogeneity_obligations(d: int) -> list[Obligation]:
 
 # ---- claims ------------------------------------------------------------------------------------------
 P = "chen-luo-2025"
-_BOUND_TOL = ("E(t) from the effective ODE (7) integrated in float64 (adaptive, rtol ~1e-10), judged with "
-              "judge_bound at relative tolerance of the integrator error; within tolerance is undecided.")
+_BOUND_TOL = ("E(t) from the effective ODE (7) integrated in float64 (adaptive DP5(4), rtol 1e-11); the "
+              "relational is judged in ball arithmetic with every measured value a ball of relative radius "
+              "1e-9; within that radius is undecided. Judged domain: E <= 1e3 (the bound is attained "
+              "asymptotically at blow-up, its slack decaying like E^{-4/3}), Riccati comparisons from a t0 "
+              "with 0 < E(t0) <= 10 and not within 1 % of (T* - t0) of t0, where they are equalities.")
 _E_SYMS = (("E", "energy E(t) = W_v W1 W2 (eq. (8)) along (7), normalised weights, time tbar"),
            ("t", "rescaled time tbar (eq. (6)), t0 <= t < T*"))
 
@@ -266,8 +269,9 @@ register(Claim(
     formula=TSTAR_UPPER, assumptions=(E_T0_POSITIVE,), uses=(f"{P}/thm1/riccati-positive",),
     symbols=(("T_star", "blow-up time of (7) (tbar units): time at which E passes a large threshold, "
                         "extrapolated"), ("E_t0", "E(t0) > 0"), ("t0", "starting time")),
-    tolerance="T* located by an energy-threshold event of the integrator (E = 1e12, T* - t_event <= "
-              "E_event^{-1/3}); judged with judge_bound.",
+    tolerance="T* bracketed by an energy-threshold event of the integrator (E = 1e12): T* in "
+              "[t_event, t_event + E_event^{-1/3}]; the upper end is judged (conservative), in ball "
+              "arithmetic with relative radius 1e-9, from t0 with 0 < E(t0) <= 10.",
 ))
 register(Claim(
     id=f"{P}/thm1/upper-general", paper=P, ref="Thm 1 applied at every time (general consequence)",
@@ -275,7 +279,8 @@ register(Claim(
     statement="Whenever $E(t)>0$: $T^*-t\\le E(t)^{-1/3}$, i.e. $E(t)\\le(T^*-t)^{-3}$.",
     formula=UPPER_GENERAL, assumptions=(E_POSITIVE, BEFORE_BLOWUP), uses=(f"{P}/thm1/tstar-upper",),
     symbols=(*_E_SYMS, ("T_star", "blow-up time of (7) (tbar units)")),
-    tolerance=_BOUND_TOL,
+    tolerance=_BOUND_TOL + " With T* known only as [T_lo, T_hi], the bound uses T_hi (the smallest bound "
+              "the bracket allows) on points with E <= 1e2 and T_hi - T_lo < 1e-3 (T_lo - t).",
 ))
 register(Claim(
     id=f"{P}/thm1/blowup-as", paper=P, ref="Thm 1",

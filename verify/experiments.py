@@ -21,6 +21,8 @@ MODULES: dict[str, str] = {
     "gong-synthetic": "twostage.numerics.gong.experiments",
     "counterfact": "twostage.verify.gong_realdata",
     "rank-reduction": "twostage.verify.gong_realdata",
+    "anchor-function": "twostage.verify.chen_luo_experiments",
+    "lm-text": "twostage.verify.chen_luo_experiments",
 }
 
 

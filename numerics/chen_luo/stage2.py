@@ -1,14 +1,13 @@
 """chen-luo-2025 Stage 2 numerics: the matrix F of eq. (15) and the linear key-query law (14), batched.
 
 Shapes: a batch of ``B`` problems; ``F`` (B, d, d); ``W_Q, W_K`` (B, d, d) in the paper's convention (tokens
-are
-rows, ``z = X W_Q W_K^T X^T / sqrt(d)``); times ``t`` (T,). Everything is float64 for theorem checks.
+are rows, ``z = X W_Q W_K^T X^T / sqrt(d)``); times ``t`` (T,). Everything is float64 for theorem checks.
 
 * :func:`F_from_weights` -- eq. (15) from data and outer weights (PAPER, chen-luo-2025 Prop 3 (15)).
 * :func:`F_with_singular_values` -- ``U diag(sigma) V^T`` with prescribed (possibly tied) singular values, for
   property tests that must control the multiplicity of ``sigma_1``.
-* :func:`closed_form` / :func:`closed_form_scaled` -- the cosh/sinh solution of (14) (DERIVED, App. A.5);
-  the scaled version returns ``e^{-sigma_1 t} W(t)`` without overflow, for long horizons.
+* :func:`closed_form` / :func:`closed_form_scaled` -- the cosh/sinh solution of (14) (DERIVED, App. A.5); the
+  scaled version returns ``e^{-sigma_1 t} W(t)`` without overflow, for long horizons.
 * :func:`integrate_linear` -- (14) integrated by the shared adaptive Dormand-Prince solver (independent of the
 SVD).
 * :func:`predicted_limits` -- ``u_1 c_hat``, ``v_1 c_hat``, ``u_1 v_1^T`` (DERIVED limits of Thm 3).

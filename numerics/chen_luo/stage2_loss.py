@@ -1,10 +1,9 @@
 """Activation-free losses of chen-luo-2025 Stage 2 (§4.5, App. A.3) and training of ``W_Q, W_K`` alone.
 
 Batched over ``B`` problems: ``X`` (B, n, s, d) (tokens are rows), ``y`` (B, n) in {+-1}, outer weights
-through
-``u = W_V W^{[1]} W^{[2]}`` (B, d), ``W_Q, W_K`` (B, d, d). With the activation removed the last-token output
-is
-``f_i = softmax(z_i) X_i u``, ``z_ij = X_{i,s} W_Q W_K^T X_{i,j}^T / sqrt(d)`` (PAPER Def 3 with sigma = id).
+through ``u = W_V W^{[1]} W^{[2]}`` (B, d), ``W_Q, W_K`` (B, d, d). With the activation removed the last-token
+output is ``f_i = softmax(z_i) X_i u``, ``z_ij = X_{i,s} W_Q W_K^T X_{i,j}^T / sqrt(d)`` (PAPER Def 3 with
+sigma = id).
 
 * :func:`loss_full` -- ``(1/n) sum_i exp(-y_i f_i)`` (eq. (3)).
 * :func:`loss_factorised` -- ``(1/n) sum_i L_{1,i} L_{2,i}`` (eq. (46); ``misprint=True``: main-text (13)).
@@ -113,8 +112,7 @@ def outer_gradients(X, y, WV, W1, W2, WQ, WK, minus_L1: bool = True) -> tuple[to
 def train_qk(X, y, u, WQ0, WK0, t: torch.Tensor, *, kind: str = "full", rtol: float = 1e-11,
              atol: float = 1e-18) -> tuple[torch.Tensor, torch.Tensor]:
     """Gradient flow ``d(W_Q, W_K)/dt = -grad L`` with frozen outer weights, sampled at ``t`` ((T,) or (B,
-    T)):
-    (B, T, d, d) twice.
+    T)): (B, T, d, d) twice.
 
     ``kind``: ``"full"`` (softmax) or ``"factorised"`` (eq. (46)).
     """

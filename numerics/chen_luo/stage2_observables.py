@@ -1,6 +1,5 @@
 """Observables of the key-query dynamics (chen-luo-2025 Thm 3, §9 P13-P14): stable rank, singular-value
-ratios,
-distances to the predicted limits, growth and decay rates. Batched over leading dimensions.
+ratios, distances to the predicted limits, growth and decay rates. Batched over leading dimensions.
 
 >>> import torch
 >>> W = torch.diag(torch.tensor([3.0, 1.0, 0.0], dtype=torch.float64))

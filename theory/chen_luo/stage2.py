@@ -1,9 +1,9 @@
 """chen-luo-2025 Stage 2 (§4.5, Prop. 3, App. A.3-A.4): loss factorisation, dynamics separation, the matrix F
 and the linear key-query law, proven on a small symbolic instance of the activation-free model.
 
-Every ``prove_*`` function returns a dict of named facts (booleans / integer orders); the checkers turn
-"all facts as expected" into ``holds``. Orders are the leading power of ``delta`` in exact Taylor series,
-where ``W_Q = delta Qbar`` and ``W_K = delta Kbar`` (Assumption 2, key-query stunting).
+Every ``prove_*`` function returns a dict of named facts (booleans / integer orders); the checkers turn "all
+facts as expected" into ``holds``. Orders are the leading power of ``delta`` in exact Taylor series, where
+``W_Q = delta Qbar`` and ``W_K = delta Kbar`` (Assumption 2, key-query stunting).
 
 >>> r = prove_loss_factorisation(s=3)
 >>> r["order_of_error"], r["misprint_order_of_error"]
@@ -42,9 +42,9 @@ nc = lambda name: sp.Symbol(name, commutative=False)  # noqa: E731 (matrix-value
 def prove_loss_factorisation(n: int = 1, s: int = 3, d: int = 2) -> dict:
     """``L = (1/n) sum_i L_{1,i} L_{2,i} + O(delta^4)``; the main-text (13) version is only ``+O(delta^2)``.
 
-    Facts: the first-order softmax expansion (45); the double-sum form (46) equals the matrix form (49);
-    the series of ``L_i/L_{1,i} - L_{2,i}`` in ``eps = delta^2`` (generic logits ``w`` and token values ``c``)
-    has vanishing ``eps^0, eps^1`` coefficients, and its first nonzero coefficient stays nonzero after
+    Facts: the first-order softmax expansion (45); the double-sum form (46) equals the matrix form (49); the
+    series of ``L_i/L_{1,i} - L_{2,i}`` in ``eps = delta^2`` (generic logits ``w`` and token values ``c``) has
+    vanishing ``eps^0, eps^1`` coefficients, and its first nonzero coefficient stays nonzero after
     substituting the matrix instance (exact evaluation at a random rational point) -- so the error is exactly
     ``delta^4`` for ``s >= 3`` (for ``s = 2`` the softmax is a sigmoid with no quadratic term: ``delta^6``).
     With the misprinted ``L_2`` of (13) the ``eps^1`` coefficient is already nonzero: error ``delta^2``.
@@ -124,8 +124,8 @@ def F_eq15(inst, samples: tuple[int, ...] | None = None, with_L1: bool = True) -
 def prove_F_structure(n: int = 2, s: int = 3, d: int = 3, outer: str = "vector") -> dict:
     """DERIVED structure of F: ``S_i`` symmetric and equal to the centred Gram matrix (hence PSD);
     ``F = A B`` with ``A = [X_{1,s}^T ... X_{n,s}^T]`` (so rank ``<= min(n, d)`` and the column space, i.e.
-    the
-    left singular vectors of nonzero singular values, lies in the span of the final tokens); the appendix form
+    the left singular vectors of nonzero singular values, lies in the span of the final tokens); the appendix
+    form
     (50) equals (15)."""
     inst = symbolic_instance(n, s, d, outer)
     facts = {"S_symmetric": True, "S_centred_gram": True}
@@ -156,14 +156,12 @@ def prove_linear_law(n: int = 1, s: int = 3, d: int = 2) -> dict:
     """(14) from the gradient of the factorised loss ``Lfac = (1/n) sum L_{1,i} L_{2,i}``.
 
     ``L_{1,i}`` does not depend on ``W_Q, W_K`` and ``-grad L_{2,i} = y_i L_{2,i} grad g1_i`` (chain rule), so
-    ``-grad_{W_Q} Lfac = sum_i L_{2,i} F_i W_K`` reduces to the polynomial identity
-    ``(1/n) y_i L_{1,i} grad_{W_Q} g1_i = F_i W_K`` with ``F_i`` sample ``i``'s term of (15), ``F = sum_i
-    F_i``
-    (likewise ``F_i^T W_Q`` for ``W_K``). Since ``L_{2,i} = 1 + O(delta^2)``, the remainder
-    ``-grad_{W_Q} Lfac - F W_K = sum_i (L_{2,i} - 1) F_i W_K`` is ``O(delta^3)`` (order computed). On the
-    *full*
-    softmax loss the ``delta^1`` coefficient of ``-grad_{W_Q} L_i / L_{1,i}`` is ``(F_i / L_{1,i}) Kbar`` and
-    the ``delta^2`` coefficient vanishes.
+    ``-grad_{W_Q} Lfac = sum_i L_{2,i} F_i W_K`` reduces to the polynomial identity ``(1/n) y_i L_{1,i}
+    grad_{W_Q} g1_i = F_i W_K`` with ``F_i`` sample ``i``'s term of (15), ``F = sum_i F_i`` (likewise ``F_i^T
+    W_Q`` for ``W_K``). Since ``L_{2,i} = 1 + O(delta^2)``, the remainder ``-grad_{W_Q} Lfac - F W_K = sum_i
+    (L_{2,i} - 1) F_i W_K`` is ``O(delta^3)`` (order computed). On the *full* softmax loss the ``delta^1``
+    coefficient of ``-grad_{W_Q} L_i / L_{1,i}`` is ``(F_i / L_{1,i}) Kbar`` and the ``delta^2`` coefficient
+    vanishes.
     """
     inst = symbolic_instance(n, s, d)
     WQ = sp.Matrix(d, d, lambda a, b: sp.Symbol(f"Q_{a}{b}"))

@@ -1,13 +1,11 @@
 """chen-luo-2025 Stage 2 (Thm. 3, App. A.5, eqs. (54)-(58)): the linear key-query law (14) solved in closed
-form,
-its conservation law, rank collapse with rank at most the multiplicity of ``sigma_1(F)``, the collapse rate
-and
-the growth rate -- all proven symbolically.
+form, its conservation law, rank collapse with rank at most the multiplicity of ``sigma_1(F)``, the collapse
+rate and the growth rate -- all proven symbolically.
 
 Rotated coordinates: with the SVD ``F = U Sigma V^T`` put ``A = U^T W_Q``, ``B = V^T W_K``; (14) becomes
-``dA/dt = Sigma B``, ``dB/dt = Sigma A``, solved by ``A = cosh(Sigma t) A0 + sinh(Sigma t) B0``,
-``B = sinh(Sigma t) A0 + cosh(Sigma t) B0``. Limits are taken with singular values parametrised by positive
-gaps (``sigma_2 = sigma_3 + g_3``, ``sigma_1 = sigma_2 + g_2``), so SymPy knows their order.
+``dA/dt = Sigma B``, ``dB/dt = Sigma A``, solved by ``A = cosh(Sigma t) A0 + sinh(Sigma t) B0``, ``B =
+sinh(Sigma t) A0 + cosh(Sigma t) B0``. Limits are taken with singular values parametrised by positive gaps
+(``sigma_2 = sigma_3 + g_3``, ``sigma_1 = sigma_2 + g_2``), so SymPy knows their order.
 
 >>> prove_conservation()["linear_law"]
 True
@@ -124,10 +122,9 @@ def _limit(expr: sp.Expr) -> sp.Expr:
 @cache
 def prove_rank_le_multiplicity(d: int = 3) -> dict:
     """Thm. 3: ``lim e^{-sigma_1 t} A(t)`` keeps rows ``1..k`` (``= (A0+B0)_k / 2``) and zeroes the others,
-    where ``k``
-    is the multiplicity of ``sigma_1``; hence ``rank lim W_Q/||W_Q||_F <= k`` (``W_Q = U A``), with equality
-    for
-    generic initial values. For ``k = 1``: ``W_Q/||W_Q|| -> u_1 c_hat``, ``W_K/||W_K|| -> v_1 c_hat``,
+    where ``k`` is the multiplicity of ``sigma_1``; hence ``rank lim W_Q/||W_Q||_F <= k`` (``W_Q = U A``),
+    with equality for generic initial values. For ``k = 1``: ``W_Q/||W_Q|| -> u_1 c_hat``, ``W_K/||W_K|| ->
+    v_1 c_hat``,
     ``W_Q W_K^T/||.|| -> u_1 v_1^T`` where ``c = u_1^T W_Q(0) + v_1^T W_K(0)`` (DERIVED limits)."""
     A0, B0 = _mat("A", d, d), _mat("B", d, d)
     rows, limits_ok = {}, True
@@ -148,10 +145,9 @@ def prove_rank_le_multiplicity(d: int = 3) -> dict:
 def prove_collapse_rate(d: int = 3) -> dict:
     """DERIVED rate for a simple ``sigma_1``: with ``g = sigma_1 - sigma_2`` and ``N = e^{-sigma_1 t} A``,
     ``e^{g t}(N - N_inf) -> R`` where ``R`` is row 2 of ``(A0+B0)/2`` (nonzero, and Frobenius-orthogonal to
-    ``N_inf``), and ``e^{2 g t}(||N||^2 - ||N_inf||^2)`` has a finite limit. Hence
-    ``||W_Q/||W_Q|| - u_1 c_hat|| ~ e^{-g t} ||c_2|| / ||c_1||``. For ``d = 2``:
-    ``e^{g t} det(N)/||N||_F^2 -> det(C)/||c_1||^2`` (``C = A0 + B0``), i.e. ``sigma_2/sigma_1(W_Q) ~ e^{-g
-    t}``
+    ``N_inf``), and ``e^{2 g t}(||N||^2 - ||N_inf||^2)`` has a finite limit. Hence ``||W_Q/||W_Q|| - u_1
+    c_hat|| ~ e^{-g t} ||c_2|| / ||c_1||``. For ``d = 2``: ``e^{g t} det(N)/||N||_F^2 -> det(C)/||c_1||^2``
+    (``C = A0 + B0``), i.e. ``sigma_2/sigma_1(W_Q) ~ e^{-g t}``
     and the stable rank minus 1 ``= (sigma_2/sigma_1)^2 ~ e^{-2 g t}``."""
     A0, B0 = _mat("A", d, d), _mat("B", d, d)
     sig, gaps = _gapped_sigmas(d)

@@ -1,13 +1,12 @@
 """Symbolic machinery for Stage 2 of chen-luo-2025 (§4.5, App. A.3-A.4): a small symbolic instance of the
 activation-free one-layer transformer and exact delta-series of its loss.
 
-Stage 2 drops the activation (the FFN is linear), so the last-token output is
-``f_i = softmax(z_i) X_i u`` with ``u = W_V W^{[1]} W^{[2]}`` and ``z_ij = X_{i,s} W_Q W_K^T X_{i,j}^T /
-sqrt(d)``.
-With ``W_Q = delta Qbar``, ``W_K = delta Kbar`` the logits are ``z = delta^2 w``; we expand the softmax in
-``eps = delta^2`` with SymPy's ``series`` on *generic* symbols ``w_j`` (this is eq. (45)) and then substitute
-the matrix expressions, so every Taylor coefficient below is an exact polynomial (times the common positive
-factor ``L_{1,i}``) and "is it zero?" is decided by ``sympy.expand``.
+Stage 2 drops the activation (the FFN is linear), so the last-token output is ``f_i = softmax(z_i) X_i u``
+with ``u = W_V W^{[1]} W^{[2]}`` and ``z_ij = X_{i,s} W_Q W_K^T X_{i,j}^T / sqrt(d)``. With ``W_Q = delta
+Qbar``, ``W_K = delta Kbar`` the logits are ``z = delta^2 w``; we expand the softmax in ``eps = delta^2`` with
+SymPy's ``series`` on *generic* symbols ``w_j`` (this is eq. (45)) and then substitute the matrix expressions,
+so every Taylor coefficient below is an exact polynomial (times the common positive factor ``L_{1,i}``) and
+"is it zero?" is decided by ``sympy.expand``.
 
 >>> inst = symbolic_instance(1, 2, 2)
 >>> inst.X[0].shape, inst.u.shape, len(symbolic_instance(1, 2, 2, "product").outer_symbols)
@@ -89,8 +88,7 @@ def symbolic_instance(n: int = 2, s: int = 3, d: int = 2, outer: str = "vector")
     ``outer="product"`` keeps ``W_V, W^{[1]}, W^{[2]}`` as separate symbolic matrices; ``outer="vector"``
     (default, much cheaper) sets ``W_V = W^{[1]} = I`` and ``W^{[2]} = u`` with symbolic ``u``: the
     activation-free loss depends on the outer weights only through ``u = W_V W^{[1]} W^{[2]}``, and by the
-    chain
-    rule ``grad_{W_V} = (grad_u)(W^{[1]}W^{[2]})^T``, ``grad_{W^{[1]}} = W_V^T (grad_u) W^{[2]T}``,
+    chain rule ``grad_{W_V} = (grad_u)(W^{[1]}W^{[2]})^T``, ``grad_{W^{[1]}} = W_V^T (grad_u) W^{[2]T}``,
     ``grad_{W^{[2]}} = (W_V W^{[1]})^T grad_u`` carry the delta-order of ``grad_u`` (for nonzero outer
     weights).
     """
@@ -186,8 +184,7 @@ def ratio_series(inst: SymbolicInstance, i: int, order: int = 1, W: tuple | None
     activation-free loss).
 
     ``L_i = exp(-y_i f_i)``, ``f_i = sum_j softmax(z_i)_j c_ij``, ``W_Q = delta Qbar``, ``W_K = delta Kbar``,
-    so
-    ``z = delta^2 w``. Keep ``order`` small: the coefficients are expanded in every matrix entry.
+    so ``z = delta^2 w``. Keep ``order`` small: the coefficients are expanded in every matrix entry.
     """
     sub = generic_substitution(inst, i, W)
     R = ratio_coeffs_generic(inst.s, order)

@@ -1,6 +1,5 @@
 """Checkers for chen-luo-2025 Stage 2, part 1: loss factorisation, Prop 3 (dynamics separation, linear law and
-its
-regime of validity) and the structure of F (eq. (15)).
+its regime of validity) and the structure of F (eq. (15)).
 
 Each checker combines the symbolic proof of ``theory/chen_luo/stage2.py`` (facts compared with the expected
 values) with a numerical measurement on Hypothesis-drawn data: log-log slopes against ``delta`` judged by
@@ -149,8 +148,8 @@ FLOW_TAU = 2.0  # horizon in units of 1/sigma_1(F): the weights grow by about e^
 
 def flow_errors(cfg: DataDraw, predict=S2.closed_form, device: str = "cpu") -> np.ndarray:
     """Relative distance (len(deltas), B) at ``t = FLOW_TAU / sigma_1(F)`` between Q/K gradient flow on the
-    full
-    activation-free loss (frozen outer weights) and ``predict`` (the closed form of (14)); all deltas in one
+    full activation-free loss (frozen outer weights) and ``predict`` (the closed form of (14)); all deltas in
+    one
     batch."""
     T = cfg.tensors(device)
     m = len(FLOW_DELTAS)

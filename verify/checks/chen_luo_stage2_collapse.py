@@ -2,15 +2,12 @@
 collapse, rank <= multiplicity, explicit limits, collapse rate, growth rate).
 
 ``F`` comes from :class:`SpectrumDraw` (prescribed spectrum, ties included: the only way to test the
-multiplicity
-statement) or from :class:`DataDraw` (eq. (15) on random data and outer weights; elements whose relative gap
-``(sigma_1 - sigma_2)/sigma_1`` is below ``MIN_REL_GAP`` are left out as not applicable). Time is measured in
-units of the gap, ``tau = (sigma_1 - sigma_{k+1}) t``. Trajectories come from the adaptive solver (independent
-of
-the SVD) where the horizon is moderate, and from the overflow-free scaled closed form (itself checked against
-the
-solver by the closed-form claim) for long horizons. Every ``evaluate_*`` takes the knob its mutation test
-turns.
+multiplicity statement) or from :class:`DataDraw` (eq. (15) on random data and outer weights; elements whose
+relative gap ``(sigma_1 - sigma_2)/sigma_1`` is below ``MIN_REL_GAP`` are left out as not applicable). Time is
+measured in units of the gap, ``tau = (sigma_1 - sigma_{k+1}) t``. Trajectories come from the adaptive solver
+(independent of the SVD) where the horizon is moderate, and from the overflow-free scaled closed form (itself
+checked against the solver by the closed-form claim) for long horizons. Every ``evaluate_*`` takes the knob
+its mutation test turns.
 """
 
 from __future__ import annotations
@@ -105,8 +102,7 @@ def _drift(WQ: torch.Tensor, WK: torch.Tensor) -> float:
 
 def evaluate_conservation(cfg: DataDraw, sabotage: float = 0.0, device: str = "cpu") -> Measurement:
     """Drift of ``W_Q^T W_Q - W_K^T W_K`` relative to ``||W_Q||^2 + ||W_K||^2`` along (14) (solver) and along
-    Q/K
-    gradient flow on the full activation-free loss; ``sabotage`` perturbs ``W_K(t)`` by ``(1 + sabotage *
+    Q/K gradient flow on the full activation-free loss; ``sabotage`` perturbs ``W_K(t)`` by ``(1 + sabotage *
     t)``."""
     F, Q0, K0, _, _, _ = problem(cfg, device, delta=0.3)  # O(1) weights: far outside the linear regime
     T = cfg.tensors(device)

@@ -5,9 +5,8 @@ Two sources of ``F``:
 * :class:`SpectrumDraw` -- ``F = U diag(sigma) V^T`` with a *prescribed* spectrum, built constructively so
 that
   the multiplicity ``k`` of ``sigma_1`` is exact (ties included) and the gap to ``sigma_{k+1}`` is bounded
-  below;
-  the lower singular values are either tied to ``sigma_{k+1}`` or at least one gap below it (this keeps the
-  finite-window rate fits free of a slow third exponential; see ``chen_luo_stage2_collapse``).
+  below; the lower singular values are either tied to ``sigma_{k+1}`` or at least one gap below it (this keeps
+  the finite-window rate fits free of a slow third exponential; see ``chen_luo_stage2_collapse``).
 * :class:`DataDraw` -- data ``X, y`` and outer weights ``W_V, W^{[1]}, W^{[2]}`` (Gaussian), ``F`` by eq.
 (15).
 

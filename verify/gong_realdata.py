@@ -38,7 +38,7 @@ from twostage.numerics.device import describe
 from twostage.numerics.gong import counterfact as cf
 from twostage.numerics.gong import factset as fs
 from twostage.numerics.gong.gpt2lite import GPT2Config, from_hf_state, load_checkpoint
-from twostage.numerics.gong.rank_reduction import KEEPS, PAPER_LAYERS, curve
+from twostage.numerics.gong.rank_reduction import KEEPS, PAPER_LAYERS, curve, decompose
 from twostage.numerics.store import write_run
 from twostage.verify.experiments import experiment
 
@@ -279,8 +279,10 @@ def rank_reduction(profile, device, seed: int, out: Path) -> str:
         last = int(trained["epoch"][-1])  # an epoch checkpoint at the last epoch is "final" already
         states.update({f"epoch_{e}": p for e, p in trained["checkpoints"].items()
                        if e not in ("T_type", last)})
-    curves = {(ck, keep): curve(base, p, enc_d, keep, run.layers)
-              for ck, p in states.items() for keep in KEEPS}
+    curves = {}
+    for ck, p in states.items():
+        svds = decompose(p, run.layers)  # one exact SVD per matrix, shared by the 10 rates and both variants
+        curves.update({(ck, keep): curve(base, p, enc_d, keep, run.layers, svds=svds) for keep in KEEPS})
     wall = time.perf_counter() - t0
     table: dict[str, list] = {k: [] for k in ("checkpoint", "keep", "r", "x", "seed", "exact", "type", "loss",
                                               "correct", "share", "truncation_ok")}

@@ -39,10 +39,11 @@ def rank_k(m: int, n: int, r: int) -> int:
     return min(m, n) * (10 - r) // 10
 
 
-def truncate(W: torch.Tensor, k: int, keep: str = "largest") -> torch.Tensor:
-    """Rank-``k`` reconstruction of ``W (..., m, n)`` from its ``k`` largest (or smallest) singular values."""
+def truncate(W: torch.Tensor, k: int, keep: str = "largest", svd=None) -> torch.Tensor:
+    """Rank-``k`` reconstruction of ``W (..., m, n)`` from its ``k`` largest (or smallest) singular values;
+    ``svd`` is ``torch.linalg.svd(W.double(), full_matrices=False)`` if already computed."""
     require(keep in KEEPS, _ASS, f"keep must be one of {KEEPS}, got {keep!r}")
-    U, s, Vh = torch.linalg.svd(W.double(), full_matrices=False)  # s descending
+    U, s, Vh = torch.linalg.svd(W.double(), full_matrices=False) if svd is None else svd  # s descending
     sl = slice(0, k) if keep == "largest" else slice(s.shape[-1] - k, s.shape[-1])
     return ((U[..., :, sl] * s[..., None, sl]) @ Vh[..., sl, :]).to(W.dtype)
 
@@ -55,20 +56,30 @@ def target_names(params: dict[str, torch.Tensor], layers: tuple[int, ...] = PAPE
     return [f"h.{i}.{t}" for i in layers for t in TARGETS]
 
 
+def decompose(params: dict[str, torch.Tensor], layers: tuple[int, ...] = PAPER_LAYERS) -> dict[str, tuple]:
+    """Exact float64 SVD of every target matrix (computed once, shared by all rates and both variants)."""
+    with torch.no_grad():
+        return {n: torch.linalg.svd(params[n].double(), full_matrices=False)
+                for n in target_names(params, layers)}
+
+
 def reduce(params: dict[str, torch.Tensor], r: int, keep: str = "largest",
-           layers: tuple[int, ...] = PAPER_LAYERS) -> dict[str, torch.Tensor]:
-    """A copy of ``params`` (stacked or not) with the target matrices truncated at rate ``r``."""
+           layers: tuple[int, ...] = PAPER_LAYERS,
+           svds: dict[str, tuple] | None = None) -> dict[str, torch.Tensor]:
+    """A copy of ``params`` (stacked or not) with the target matrices truncated at rate ``r`` (``svds``: the
+    output of :func:`decompose`, to avoid recomputing the decompositions)."""
     out = dict(params)
     with torch.no_grad():
         for name in target_names(params, layers):
             W = params[name]
-            out[name] = truncate(W, rank_k(W.shape[-2], W.shape[-1], r), keep)
+            svd = None if svds is None else svds[name]
+            out[name] = truncate(W, rank_k(W.shape[-2], W.shape[-1], r), keep, svd)
     return out
 
 
 def truncation_report(params: dict[str, torch.Tensor], reduced: dict[str, torch.Tensor], r: int,
                       keep: str = "largest", layers: tuple[int, ...] = PAPER_LAYERS,
-                      tol: float = 1e-5) -> dict:
+                      tol: float = 1e-5, svds: dict[str, tuple] | None = None) -> dict:
     """Check a truncation (``ok`` is the verdict): every target matrix has numerical rank exactly ``k``
     (singular values above ``10 eps(dtype) sqrt(max(m, n)) sigma_1``), its singular values equal the ``k``
     selected singular values of the original (the rest zero) to ``tol`` relative to the original's largest,
@@ -79,7 +90,8 @@ def truncation_report(params: dict[str, torch.Tensor], reduced: dict[str, torch.
     for name in names:
         W, Wt = params[name].double(), reduced[name].double()
         k = rank_k(W.shape[-2], W.shape[-1], r)
-        s, st = torch.linalg.svdvals(W), torch.linalg.svdvals(Wt)
+        s = torch.linalg.svdvals(W) if svds is None else svds[name][1]
+        st = torch.linalg.svdvals(Wt)
         expected = torch.zeros_like(s)
         expected[..., :k] = s[..., :k] if keep == "largest" else s[..., s.shape[-1] - k:]
         worst = max(worst, float(((st - expected).abs() / s[..., :1]).max()))
@@ -94,7 +106,8 @@ def truncation_report(params: dict[str, torch.Tensor], reduced: dict[str, torch.
 
 
 def curve(base, params: dict[str, torch.Tensor], enc, keep: str = "largest",
-          layers: tuple[int, ...] = PAPER_LAYERS, rates: tuple[int, ...] = RATES, batch: int = 512) -> dict:
+          layers: tuple[int, ...] = PAPER_LAYERS, rates: tuple[int, ...] = RATES, batch: int = 512,
+          svds: dict[str, tuple] | None = None) -> dict:
     """Accuracy of the truncated models (no retraining) for every rate: ``x = (10 - r)/10``, ``exact``,
     ``type`` and ``correct`` (exact count) as ``(len(rates), S)`` arrays, and each truncation's report."""
     import numpy as np
@@ -102,9 +115,10 @@ def curve(base, params: dict[str, torch.Tensor], enc, keep: str = "largest",
 
     rows: dict[str, list] = {"exact": [], "type": [], "loss": []}
     reports = []
+    svds = decompose(params, layers) if svds is None else svds
     for r in rates:
-        red = reduce(params, r, keep, layers)
-        reports.append(truncation_report(params, red, r, keep, layers))
+        red = reduce(params, r, keep, layers, svds)
+        reports.append(truncation_report(params, red, r, keep, layers, svds=svds))
         ev = evaluate(base, red, enc, batch)
         for k in rows:
             rows[k].append(ev[k].cpu().numpy())

@@ -11,14 +11,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 import torch
-
 from twostage.verify.profiles import Profile
 
 Experiment = Callable[..., str]
 EXPERIMENTS: dict[str, Experiment] = {}
 # module that defines each experiment (imported lazily so the CLI starts fast)
 MODULES: dict[str, str] = {
-    "gong-synthetic": "twostage.numerics.gong.experiments",
+    "gong-synthetic": "twostage.verify.gong_synthetic",
     "counterfact": "twostage.verify.gong_realdata",
     "rank-reduction": "twostage.verify.gong_realdata",
     "anchor-function": "twostage.verify.chen_luo_experiments",

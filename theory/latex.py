@@ -191,7 +191,9 @@ def escape_text(text: str) -> str:
         in_math = k % 2 == 1
         chars = []
         for ch in seg:
-            if not in_math and ch in _TEXT_SPECIAL:
+            if ch == _DOLLAR:
+                chars.append(r"\$")
+            elif not in_math and ch in _TEXT_SPECIAL:
                 chars.append(_TEXT_SPECIAL[ch])
             elif ord(ch) < 128:
                 chars.append(ch)
@@ -205,13 +207,16 @@ def escape_text(text: str) -> str:
     return "".join(out)
 
 
+_DOLLAR = "\x00"  # a literal dollar sign while splitting into text/math segments
+
+
 def _split_math(text: str) -> list[str]:
     """Split on unescaped ``$`` into alternating text/math segments; an unmatched ``$`` is text."""
     parts, cur, i = [], [], 0
     while i < len(text):
         ch = text[i]
         if ch == "\\" and i + 1 < len(text) and text[i + 1] == "$":
-            cur.append("\\$")
+            cur.append(_DOLLAR)
             i += 2
             continue
         if ch == "$":
@@ -222,7 +227,7 @@ def _split_math(text: str) -> list[str]:
         i += 1
     parts.append("".join(cur))
     if len(parts) % 2 == 0:  # unmatched $: glue the tail back as text
-        parts[-2] = parts[-2] + r"\$" + parts[-1]
+        parts[-2] = parts[-2] + _DOLLAR + parts[-1]
         parts.pop()
     return parts
 

@@ -7,7 +7,8 @@ takes an *order hint* -- symbol names in the order the paper introduces them (a 
 tuple, or its ``latex_order`` extra) -- and
 
 * orders the terms of every sum by the earliest hinted symbol they contain, positive terms before
-  negative ones on ties, constants last (or where the hint names ``"1"``);
+  negative ones on ties, constants last (or where the hint names ``"1"``), and never starts a sum
+  with a minus sign when it has a positive term (``T^* - t``, not ``- t + T^*``);
 * orders the factors of a plain product (no denominator, coefficient +-1; constants such as
   ``\\pi`` first) and the arguments of ``Min``/``Max`` the same way;
 * prints fractional powers other than square roots inline: ``x^{-1/3}``, ``x^{4/3}``, ``\\pi^{5/2}``.
@@ -32,6 +33,8 @@ import sympy as sp
 from sympy.printing.latex import LatexPrinter
 from sympy.printing.precedence import PRECEDENCE
 
+AND_SEPARATOR = r", \qquad "
+
 
 class PaperLatexPrinter(LatexPrinter):
     """LaTeX printer with paper term order (see module docstring)."""
@@ -43,12 +46,14 @@ class PaperLatexPrinter(LatexPrinter):
             self._rank.setdefault(str(name), len(self._rank))
 
     # -- ordering ---------------------------------------------------------------------------
-    def _pos(self, e: sp.Basic, constants_first: bool = False) -> float:
+    def _pos(self, e: sp.Basic, constants_first: bool = False) -> tuple[float, ...]:
+        """Sort key: the hint ranks of ``e``'s symbols, ascending (unhinted ones rank after all
+        hinted ones), so that on a tie of the earliest symbol the term with more early symbols wins."""
         syms = [s for s in e.free_symbols if isinstance(s, sp.Symbol)]
         if not syms:
-            return -1 if constants_first else self._rank.get("1", math.inf)
-        ranks = [self._rank[s.name] for s in syms if s.name in self._rank]
-        return min(ranks) if ranks else len(self._rank)
+            return (-1,) if constants_first else (self._rank.get("1", math.inf),)
+        ranks = sorted(self._rank.get(s.name, len(self._rank)) for s in syms)
+        return (*ranks, math.inf)
 
     def _hint_sorted(self, items: Sequence[sp.Basic], signs: bool) -> list[sp.Basic]:
         keyed = [(self._pos(x, constants_first=not signs), bool(signs and x.could_extract_minus_sign()),
@@ -58,9 +63,11 @@ class PaperLatexPrinter(LatexPrinter):
 
     def _as_ordered_terms(self, expr, order=None):  # noqa: ANN001 (SymPy's signature)
         terms = super()._as_ordered_terms(expr, order=order)
-        if isinstance(expr, sp.Add):
-            return self._hint_sorted(list(terms), signs=True)
-        return terms
+        if not isinstance(expr, sp.Add):
+            return terms
+        terms = self._hint_sorted(list(terms), signs=True)
+        first_pos = next((k for k, x in enumerate(terms) if not x.could_extract_minus_sign()), 0)
+        return [terms[first_pos]] + terms[:first_pos] + terms[first_pos + 1:]  # never lead with a minus
 
     def _print_Mul(self, expr: sp.Mul) -> str:
         coeff, rest = expr.as_coeff_Mul()
@@ -91,6 +98,18 @@ class PaperLatexPrinter(LatexPrinter):
     def _print_Max(self, expr: sp.Max, exp: str | None = None) -> str:
         tex = self._print_MinMax(expr, "max")
         return f"{tex}^{{{exp}}}" if exp else tex
+
+    def _print_And(self, expr: sp.And) -> str:
+        """A conjunction as the papers write several relations: ``a = b, \\qquad c = d``."""
+        args = self._hint_sorted(list(expr.args), signs=False) if self._rank else list(expr.args)
+        return AND_SEPARATOR.join(self._print(a) for a in args)
+
+    def _print_Indexed(self, expr: sp.Indexed) -> str:
+        """``{W_{v}{}}_{i}``: the empty group keeps TeX from reading a sub/superscripted (or accented)
+        base and the index (or a power) as a double sub/superscript."""
+        base = self._print(expr.base)
+        pad = "" if base.isalpha() else "{}"
+        return "{" + base + pad + "}_{" + ",".join(self._print(i) for i in expr.indices) + "}"
 
     # -- powers -----------------------------------------------------------------------------
     def _print_Pow(self, expr: sp.Pow) -> str:

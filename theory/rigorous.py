@@ -412,21 +412,22 @@ def evaluate(expr: sp.Basic, values: Mapping[Any, Any], prec: int = 53) -> Value
 
 
 def relation_sides(rel: sp.Basic) -> tuple[sp.Basic, sp.Basic, str]:
-    """``(lhs, rhs, op)`` with ``op`` one of ``>=, >, <=, <, ==``."""
+    """``(lhs, rhs, op)`` with ``op`` one of ``>=, >, <=, <, ==, !=``."""
     ops = {sp.GreaterThan: ">=", sp.StrictGreaterThan: ">", sp.LessThan: "<=", sp.StrictLessThan: "<",
-           sp.Equality: "=="}
+           sp.Equality: "==", sp.Unequality: "!="}
     for cls, op in ops.items():
         if isinstance(rel, cls):
             return rel.lhs, rel.rhs, op
-    raise UnsupportedExpression(f"not a relational (Ge/Gt/Le/Lt/Eq): {rel}")
+    raise UnsupportedExpression(f"not a relational (Ge/Gt/Le/Lt/Eq/Ne): {rel}")
 
 
 def _truth(d: Value, op: str) -> Truth:
     """Certain decision for the oriented difference ``d`` (positive = satisfied)."""
-    if op == "==":
-        if (isinstance(d, fmpq) and d == 0) or (isinstance(d, arb) and d.is_exact() and d == 0):
-            return Truth.HOLDS
-        return Truth.VIOLATED if d != 0 else Truth.UNDECIDED
+    if op in ("==", "!="):
+        zero = (isinstance(d, fmpq) and d == 0) or (isinstance(d, arb) and d.is_exact() and d == 0)
+        nonzero = bool(d != 0)  # certain for a ball
+        yes, no = (Truth.HOLDS, Truth.VIOLATED) if op == "==" else (Truth.VIOLATED, Truth.HOLDS)
+        return yes if zero else no if nonzero else Truth.UNDECIDED
     strict = op in (">", "<")
     if (d > 0) if strict else (d >= 0):
         return Truth.HOLDS
@@ -436,7 +437,7 @@ def _truth(d: Value, op: str) -> Truth:
 
 
 def decide(rel: sp.Basic, values: Mapping[Any, Any], precisions: Sequence[int] = PRECISIONS) -> Decision:
-    """Decide ``rel`` (Ge/Gt/Le/Lt/Eq) at ``values`` rigorously, escalating precision while useful.
+    """Decide ``rel`` (Ge/Gt/Le/Lt/Eq/Ne) at ``values`` rigorously, escalating precision while useful.
 
     Escalation stops early when the difference's radius no longer shrinks (it is then dominated by
     the declared input errors, and more bits cannot decide).

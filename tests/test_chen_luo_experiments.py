@@ -89,7 +89,9 @@ def test_wikitext_loader_tokenizer_and_errors(tmp_path, monkeypatch):
     p = tmp_path / "wiki.train.raw"
     p.write_text(lmtext.synthetic_wikitext(3000, vocab=60, seed=2), encoding="utf-8")
     monkeypatch.setenv(lmtext.ENV, str(p))
-    tok, X, Y, src = lmtext.load_corpus(None, max_vocab=50, seq_len=16)
+    tok, X, Y, src, ids = lmtext.load_corpus(None, max_vocab=50, seq_len=16)
+    xr, yr = lmtext.random_windows(ids, 16, 7, torch.Generator().manual_seed(0))
+    assert xr.shape == (7, 16) and yr.shape == (7,)
     assert src == str(p) and len(tok.words) == 50 and tok.words[0] == "<unk>"
     assert X.shape[1] == 16 and X.shape[0] == Y.shape[0] and int(X.max()) < 50
     assert "<eos>" in tok.words  # every line ends with <eos>

@@ -130,6 +130,19 @@ def test_full_loss_follows_linear_law_to_order_delta2():
     assert C1.evaluate_full_vs_linear(small, predict=transposed).status is VIOLATED
 
 
+def test_training_QK_on_the_factorised_loss_follows_the_linear_law():
+    T = DataDraw(n=4, s=3, d=3, seed=2, B=2).tensors()
+    s1 = torch.linalg.svdvals(T["F"])[:, :1]
+    t = torch.linspace(0, 2, 3, dtype=torch.float64).view(1, -1) / s1
+    errs = []
+    for dl in (1e-2, 1e-3):
+        Q0, K0 = dl * T["Qbar"], dl * T["Kbar"]
+        WQ, _ = SL.train_qk(T["X"], T["y"], T["u"], Q0, K0, t, kind="factorised")
+        cQ, _ = S2.closed_form(T["F"], Q0, K0, t)
+        errs.append(float(((WQ - cQ)[:, -1].flatten(1).norm(dim=1) / cQ[:, -1].flatten(1).norm(dim=1)).max()))
+    assert errs[1] < 3e-2 * errs[0]  # O(delta^2): a factor 100 for a factor 10 in delta
+
+
 def test_closed_form_and_conservation_hold_and_sabotage_fails():
     assert C2.evaluate_closed_form(SPEC).status is HOLDS
     swapped = lambda F, Q, K, t: S2.closed_form(F, Q, K, t)[::-1]  # noqa: E731

@@ -83,14 +83,27 @@ def windows(ids: torch.Tensor, seq_len: int) -> tuple[torch.Tensor, torch.Tensor
     return w[:, :-1].contiguous(), w[:, -1].contiguous()
 
 
+def random_windows(ids: torch.Tensor, seq_len: int, n: int, gen: torch.Generator) -> tuple[torch.Tensor, ...]:
+    """``n`` windows at uniformly random offsets (stride-1 sampling of the stream): inputs (n, seq_len) and
+    last-token targets (n,)."""
+    require(ids.numel() > seq_len + 1, "chen-luo-2025/exp/lm-text",
+            f"text too short for {seq_len + 1} tokens")
+    start = torch.randint(0, ids.numel() - seq_len, (n,), generator=gen)
+    w = ids[start.unsqueeze(1) + torch.arange(seq_len + 1)]
+    return w[:, :-1], w[:, -1]
+
+
 def load_corpus(path: str | Path | None, max_vocab: int, seq_len: int):
-    """``(tokenizer, X, Y, source)`` from ``path`` (or ``$TWOSTAGE_LM_TEXT``)."""
+    """``(tokenizer, X, Y, source, ids)`` from ``path`` (or ``$TWOSTAGE_LM_TEXT``): non-overlapping windows
+    and the
+    whole token stream."""
     path = path or os.environ.get(ENV)
     require(path is not None, "chen-luo-2025/exp/lm-text", f"set {ENV} to a WikiText raw file")
     lines = read_lines(path)
     tok = Tokenizer.fit(lines, max_vocab)
-    X, Y = windows(tok.encode(lines), seq_len)
-    return tok, X, Y, str(path)
+    ids = tok.encode(lines)
+    X, Y = windows(ids, seq_len)
+    return tok, X, Y, str(path), ids
 
 
 def synthetic_wikitext(n_tokens: int, vocab: int = 500, seed: int = 0, branching: int = 4) -> str:

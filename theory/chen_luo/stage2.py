@@ -228,9 +228,10 @@ register(Claim(
     statement="With $W_Q,W_K=O(\\delta)$: the coupling part of the outer-weight gradients is $O(\\delta^2)$ "
               "(so the outer gradients are $O(\\delta^2)$ under Assumption 2), while "
               "$\\nabla_{W_Q}\\mathcal L,\\nabla_{W_K}\\mathcal L=O(\\delta)$.",
-    formula=sp.And(sp.Eq(sp.Symbol("ord_outer"), 2), sp.Eq(sp.Symbol("ord_QK"), 1)),
-    symbols=(("ord_outer", "leading delta-order of grad_outer(L - Ltilde_1)"),
-             ("ord_QK", "leading delta-order of grad_{W_Q} L, grad_{W_K} L")),
+    formula=sp.And(sp.Eq(sp.Symbol(r"\mathrm{ord}_{\mathrm{outer}}"), 2),
+                   sp.Eq(sp.Symbol(r"\mathrm{ord}_{QK}"), 1)),
+    symbols=((r"\mathrm{ord}_{\mathrm{outer}}", "leading delta-order of grad_outer(L - Ltilde_1)"),
+             (r"\mathrm{ord}_{QK}", "leading delta-order of grad_{W_Q} L, grad_{W_K} L")),
     tolerance="symbolic orders from exact series; numeric log-log slopes against delta within 0.25 of 2 and "
               "1.",
 ))
@@ -252,8 +253,9 @@ register(Claim(
               "with frozen "
               "outer weights follows the linear law (14) with relative error $O(\\delta^2)$ at any fixed "
               "time.",
-    formula=sp.Eq(sp.Symbol("err"), sp.O(_delta**2)),
-    symbols=(("err", "relative distance between Q/K gradient flow on L and the closed form of (14)"),),
+    formula=sp.Eq(sp.Symbol(r"\mathrm{err}"), sp.O(_delta**2)),
+    symbols=((r"\mathrm{err}", "relative distance between Q/K gradient flow on L and the closed form of "
+                                 "(14)"),),
     tolerance="log-log slope of the error against delta within 0.3 of 2.",
 ))
 register(Claim(

@@ -215,8 +215,8 @@ register(Claim(
               "W_Q(0)+\\sinh(\\Sigma t)"
               "V^\\top W_K(0)]$, "
               "$W_K(t)=V[\\sinh(\\Sigma t)U^\\top W_Q(0)+\\cosh(\\Sigma t)V^\\top W_K(0)]$.",
-    formula=sp.Eq(_WQ, nc("U") * (sp.cosh(nc(r"\Sigma") * t) * nc(r"U^{\top}") * nc("W_Q(0)")
-                                  + sp.sinh(nc(r"\Sigma") * t) * nc(r"V^{\top}") * nc("W_K(0)"))),
+    formula=sp.Eq(_WQ, nc("U") * (sp.cosh(nc(r"\Sigma") * t) * nc(r"U^{\top}") * nc("W_{Q}(0)")
+                                  + sp.sinh(nc(r"\Sigma") * t) * nc(r"V^{\top}") * nc("W_{K}(0)"))),
     tolerance="symbolic proof; numeric: closed form vs RK4 integration of (14), relative error < 1e-9.",
 ))
 register(Claim(
@@ -264,7 +264,7 @@ register(Claim(
     statement="$\\sigma_2/\\sigma_1(W_Q)$ and $\\|W_Q/\\|W_Q\\|-u_1\\hat c\\|$ decay like "
               "$e^{-(\\sigma_1-\\sigma_2)t}$; the "
               "stable rank minus 1 like $e^{-2(\\sigma_1-\\sigma_2)t}$.",
-    formula=sp.Eq(sp.Symbol("rate"), _s1 - _s2),
+    formula=sp.Eq(sp.Symbol(r"\mathrm{rate}"), _s1 - _s2),
     note="The reference notes say the stable rank minus 1 decays like e^{-(sigma1-sigma2)t}; it is "
          "(sigma2/sigma1)^2 "
          "to leading order, hence twice that rate.",

@@ -6,6 +6,7 @@ Importing the package registers the chen-luo-2025 claims (``load_all()`` relies 
 from twostage.theory.chen_luo import (  # noqa: F401  (stage 1: assumptions, Prop 1, Prop 2, Def 4, Thm 1)
     assumptions,
     blowup,
+    condensation,  # stage 1 after blow-up onset: Ass. 1, Thm 2, Props 4-8, Cor 1, low rank
     conservation,
     effective,
     nondegeneracy,

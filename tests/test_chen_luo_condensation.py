@@ -1,0 +1,255 @@
+"""chen-luo-2025 §4.4 condensation: theory, numerics and checkers hold on the real dynamics and fail on
+mutations.
+
+Each mutation is one a reviewer could make by mistake (a limit value, a tightened bound, a garbled formula)
+or a sabotaged trajectory (a column that does not condense, Assumption 1 lost after it held).
+"""
+
+import numpy as np
+import pytest
+import sympy as sp
+import torch
+import twostage.verify.checks.chen_luo_condensation as cc
+import twostage.verify.checks.chen_luo_condensation_ass1 as ca
+import twostage.verify.checks.chen_luo_condensation_exact as ce
+from twostage.numerics.chen_luo import condensation as cn
+from twostage.numerics.chen_luo.observables import assumption1_fractions
+from twostage.numerics.config import ConfigError
+from twostage.theory.chen_luo import condensation_symbolic as cs
+from twostage.theory.chen_luo.condensation import lim
+from twostage.theory.chen_luo.effective import closed_state
+from twostage.theory.chen_luo.model import Obligation
+from twostage.theory.claims import load_all
+from twostage.verify.judge import judge_binomial
+from twostage.verify.verdict import Status
+
+P = "chen-luo-2025"
+CFG = cc.CondensationDraw(d=3, B=4, seed=5)
+
+
+def formula(cid):
+    return load_all().get(f"{P}/{cid}").formula
+
+
+def syms(cid):
+    return {s.name: s for s in formula(cid).free_symbols}
+
+
+def sabotaged(cfg, edit):
+    """A copy of the cached trajectories with ``edit(tr)`` applied."""
+    tr = {k: np.array(v, copy=True) for k, v in cc.trajectories(cfg).items()}
+    edit(tr)
+    return tr
+
+
+def window_of(tr, b=0):
+    return cc.window(tr, b, True)
+
+
+# ------------------------------------------------------------------------------------------- Assumption 1
+def test_assumption1_evaluators_agree_with_the_sympy_predicate():
+    rng = np.random.default_rng(0)
+    for d in (2, 3):
+        q = cs.assumption1_quantities(d)
+        Wv_s, W1_s, W2_s = closed_state(d)
+        args = list(Wv_s) + list(W1_s) + list(W2_s)
+        f1, f2 = (sp.lambdify(args, q[k], modules="numpy") for k in ("A1", "A2"))
+        pred = sp.lambdify(args, cs.assumption1_predicate(d), modules="numpy")
+        Wv, W1, W2 = (rng.standard_normal(s) for s in ((64, d), (64, d, d), (64, d)))
+        a1, a2 = cs.assumption1_fractions_numpy(Wv, W1, W2)
+        t1, t2 = assumption1_fractions(*(torch.from_numpy(x) for x in (Wv, W1, W2)))
+        for b in range(64):
+            x = list(Wv[b]) + list(W1[b].ravel()) + list(W2[b])
+            A1 = np.array(f1(*x)) > 0
+            A2 = np.array(f2(*x)) > 0
+            frac1 = np.mean(A1[:d] & A1[d:])
+            frac2 = np.mean(A2[:d * d] & A2[d * d:])
+            assert (a1[b], a2[b]) == (frac1, frac2) == (float(t1[b]), float(t2[b]))
+            assert bool(pred(*x)) == (frac1 == 1.0 and frac2 == 1.0)
+    assert 0 < np.mean(a1 == 1) < 1  # both outcomes occur at Gaussian points
+
+
+def test_forward_invariance_holds_and_a_lost_assumption_fails(monkeypatch):
+    rel = formula("prop4/forward-invariance")
+    m = ca.forward_invariance_measure(CFG, rel)
+    assert m.status is Status.HOLDS
+
+    def drop(tr):
+        k = cc.valid(tr, 0)
+        first = k[np.flatnonzero(tr["frac_ass1"][0][k] == 1.0)[0]]
+        tr["frac_ass1"][0][first + 5] = 0.5  # fractions fall back below 1 after Ass. 1 held
+    bad = sabotaged(CFG, drop)
+    monkeypatch.setattr(ca, "trajectories", lambda cfg, device="cpu": bad)
+    assert ca.forward_invariance_measure(CFG, rel).status is Status.VIOLATED
+
+
+def test_reached_counts_and_a_run_cut_short_is_a_counterexample():
+    k, n, info = ca.reached_count(3, 64, seed=1)
+    assert (k, n) == (64, 64) and info["not_reached"] == 0
+    k, n, _ = ca.reached_count(3, 64, seed=1, max_steps=5)  # sabotaged: blow-up (and Ass. 1) never reached
+    assert judge_binomial(k, n, 1.0).status is Status.VIOLATED
+
+
+# ------------------------------------------------------------------------------------------- exact identities
+def test_prop4_identities_hold_and_the_printed_form_fails():
+    assert ce.prop4_measure(ce.SymbolicDraw(2, 0)).status is Status.HOLDS
+    Wv, W1, W2 = closed_state(2)
+    obs = cs.prop4_obligations(2, pairs=False)
+    ob = obs[0]  # d/dt(W2_0 dW2_0); mutation: dW_{v,0}^2 in place of dW2_0^2 (App. A item 6)
+    dWv0 = (W1 * W2)[0]
+    dW2_0 = (W1.T * Wv.T)[0]
+    garbled = Obligation(ob.name, ob.lhs, ob.rhs - dW2_0**2 + dWv0**2, ref=ob.ref, along=ob.along)
+    m = ce.judge_symbolic(("prop4-garbled",), lambda: [garbled, *obs[1:]], 0, {})
+    assert m.status is Status.VIOLATED
+
+
+def test_column_cosine_formula_holds_and_a_wrong_formula_fails():
+    m = ce.column_cosine_measure(CFG)
+    assert m.status is Status.HOLDS and cc.column_cosine_residual(CFG) < 1e-12
+    wrong = sp.Eq(cs.cos_col, cs.Wvk / sp.sqrt(cs.Wvk**2 + 2 * cs.Pk_sq))
+    assert ce.column_cosine_measure(CFG, wrong).status is Status.VIOLATED
+    assert cc.column_cosine_residual(CFG, wrong) > 1e-3  # the numerical half fails on its own as well
+
+
+def test_cos_xi_formula_holds_and_the_wrong_sign_fails():
+    assert ce.cos_xi_measure(CFG).status is Status.HOLDS
+    a = sp.Abs(cs.Wvi * cs.Wvj)
+    den = sp.sqrt((cs.Wvi**2 + cs.K_ii) * (cs.Wvj**2 + cs.K_jj))
+    wrong = sp.Eq(cs.cos_xi, (a - cs.Wvi * cs.Wvj * cs.K_ij / a) / den)  # sign(W_vi W_vj) K_ij flipped
+    assert ce.cos_xi_measure(CFG, wrong).status is Status.VIOLATED
+    assert cc.cos_xi_residual(CFG, wrong) > 1e-3
+
+
+# ------------------------------------------------------------------------------------------- limits
+def test_condensation_holds_and_limit_half_fails():
+    rel = formula("thm2/condensation")
+    assert cc.limit_measure(CFG, rel, True).status is Status.HOLDS
+    S = syms("thm2/condensation")
+    assert cc.limit_measure(CFG, sp.Eq(lim(sp.Abs(S["cos_col"])), sp.Rational(1, 2)), True).status \
+        is Status.VIOLATED
+
+
+def test_condensation_fails_when_a_column_does_not_condense(monkeypatch):
+    def stuck(tr):
+        tr["cos_col"][1, :, 2] = 0.1  # column 2 of element 1 keeps a small cosine with v
+    bad = sabotaged(CFG, stuck)
+    monkeypatch.setattr(cc, "trajectories", lambda cfg, device="cpu": bad)
+    m = cc.limit_measure(CFG, formula("thm2/condensation"), True)
+    assert m.status is Status.VIOLATED and m.worst["element"] == 1
+
+
+@pytest.mark.parametrize("cid, field", [("prop5/cos-xi-limit", "cos_xi"), ("cor1/cos-psi", "cos_psi"),
+                                        ("prop7/cos-zeta-limit", "cos_zeta")])
+def test_alignment_limits_hold_and_fail_on_sabotage(monkeypatch, cid, field):
+    rel = formula(cid)
+    assert cc.limit_measure(CFG, rel, True).status is Status.HOLDS
+
+    def tilt(tr):
+        tr[field][0] = np.minimum(tr[field][0], 0.8)  # the angle stays at ~37 degrees
+    bad = sabotaged(CFG, tilt)
+    monkeypatch.setattr(cc, "trajectories", lambda cfg, device="cpu": bad)
+    assert cc.limit_measure(CFG, rel, True).status is Status.VIOLATED
+
+
+def test_ratio_limits_hold_and_a_wrong_limit_fails():
+    assert cc.limit_measure(CFG, formula("prop5/ratio-limits"), True).status is Status.HOLDS
+    S = syms("prop5/ratio-limits")
+    wrong = sp.Eq(lim(S["dW2_norm"] / S["Wv_sq"]), 2)
+    assert cc.limit_measure(CFG, wrong, True).status is Status.VIOLATED
+
+
+def test_sharp_limit_holds_and_target_two_fails():
+    rel = formula("thm1/sharp-limit")
+    assert cc.limit_measure(CFG, rel, False).status is Status.HOLDS
+    S = syms("thm1/sharp-limit")
+    E, T, t = S["E"], S["T_star"], sp.Symbol("t", real=True)
+    assert cc.limit_measure(CFG, sp.Eq(lim(E * (T - t) ** 3), 2), False).status is Status.VIOLATED
+    wrong_rate = sp.Eq(lim(S["Edot"] * E ** sp.Rational(-4, 3)), 4)
+    assert cc.limit_measure(CFG, wrong_rate, False).status is Status.VIOLATED
+
+
+def test_stable_rank_holds_and_a_rank_two_limit_fails():
+    assert cc.limit_measure(CFG, formula("lowrank/stable-rank"), False).status is Status.HOLDS
+    S = syms("lowrank/stable-rank")
+    assert cc.limit_measure(CFG, sp.Eq(lim(S["srank_W1"]), 2), False).status is Status.VIOLATED
+
+
+# ------------------------------------------------------------------------------------------- bounds
+def test_weyl_bounds_hold_and_halved_bounds_fail():
+    for cid, which in (("lowrank/weyl-W1", "W1"), ("lowrank/weyl-WV", "WV")):
+        rel = formula(cid)
+        m = cc.weyl_measure(CFG, rel, which)
+        assert m.status is Status.HOLDS and m.margin > 0
+        halved = rel.func(rel.lhs, rel.rhs / 2)
+        assert cc.weyl_measure(CFG, halved, which).status is Status.VIOLATED
+
+
+@pytest.mark.parametrize("cid, field", [("prop6/cos-phi-positive", "cos_phi"),
+                                        ("prop7/cos-zeta-positive", "cos_zeta")])
+def test_positive_angles_hold_and_fail_on_sabotage(monkeypatch, cid, field):
+    rel = formula(cid)
+    assert cc.positive_measure(CFG, rel, field).status is Status.HOLDS
+
+    def flip(tr):
+        idx = window_of(tr)
+        tr[field][0][idx[len(idx) // 2]] *= -1  # one obtuse angle late in the window
+    bad = sabotaged(CFG, flip)
+    monkeypatch.setattr(cc, "trajectories", lambda cfg, device="cpu": bad)
+    assert cc.positive_measure(CFG, rel, field).status is Status.VIOLATED
+
+
+def test_prop8_two_sided_estimate_holds_and_tightened_sides_fail():
+    rel = formula("prop8/upper-after-T3")
+    m = cc.prop8_measure(CFG, rel)
+    assert m.status is Status.HOLDS
+    S = syms("prop8/upper-after-T3")
+    E, C, T, t = S["E"], S["C"], S["T_star"], S["t"]
+    lower_x3 = sp.And(sp.LessThan(3 * C**-3 * (T - t) ** -3, E), sp.LessThan(E, (T - t) ** -3))
+    assert m.worst["C"] < 1.4  # this draw: cos Theta_2 ~ 1, so 3 C^-3 > 1 >= E (T*-t)^3
+    assert cc.prop8_measure(CFG, lower_x3).status is Status.VIOLATED
+    upper_09 = sp.And(sp.LessThan(C**-3 * (T - t) ** -3, E), sp.LessThan(E, 0.9 / (T - t) ** 3))
+    assert cc.prop8_measure(CFG, upper_09).status is Status.VIOLATED
+
+
+def test_prop8_constant_is_the_papers():
+    from twostage.theory.chen_luo.condensation import prop8_constant
+
+    assert prop8_constant(1.0) == pytest.approx(4 / 3)
+    assert prop8_constant(0.5) == pytest.approx(4 / 3 * 2 ** (4 / 3))
+
+
+# ------------------------------------------------------------------------------------------- configurations
+def test_configurations_outside_the_assumptions_are_rejected():
+    with pytest.raises(ConfigError, match="gaussian-init"):
+        cc.CondensationDraw(d=1, B=4, seed=0)
+    with pytest.raises(ConfigError, match="sizes"):
+        ce.SymbolicDraw(d=1, seed=0)
+
+
+# ------------------------------------------------------------------------------------------- App. C.2
+def test_reference_instance_behaves_like_appendix_c2():
+    """d_m = 16, N(0, 1) (notes App. C.2: fractions 0.12/0.30 -> 1/1, min |cos| 0.0019 -> 0.998,
+    sigma2/sigma1 0.86 -> 6.9e-4, ratios -> 1.0000, Weyl 48.05 <= 48.97). Another random instance: the same
+    qualitative picture."""
+    tr = cc.trajectories(cc.PAPER_DRAW)
+    WV0, W10, W20, v = cc.initialisation(cc.PAPER_DRAW)
+    s_WV0 = torch.linalg.svdvals(WV0)
+    for b in range(cc.PAPER_DRAW.B):
+        k = cc.valid(tr, b)
+        first, last = k[0], k[-1]
+        assert tr["frac_ass1"][b][first] < 1 and tr["frac_ass1"][b][last] == 1
+        assert np.abs(tr["cos_col"][b][first]).min() < 0.5 < 0.99 < np.abs(tr["cos_col"][b][last]).min()
+        assert float(s_WV0[b, 1] / s_WV0[b, 0]) > 0.5
+        s1 = np.sqrt(tr["normF_WV"][b][last] ** 2 / tr["srank_WV"][b][last])  # sigma_1 from the stable rank
+        assert tr["sigma2_WV"][b][last] / s1 < 1e-3
+        assert abs(tr["ratio_Wv"][b][last] - 1) < 1e-4 and abs(tr["ratio_W2"][b][last] - 1) < 1e-4
+        assert tr["sigma2_W1"][b][k].max() ** 2 <= tr["lam_max_K0"][b]
+        assert tr["sigma2_W1"][b][last] ** 2 > 0.5 * tr["lam_max_K0"][b]  # the Weyl bound is nearly attained
+
+
+def test_integrated_frozen_part_stays_frozen():
+    """W_V is integrated (not rebuilt), so (I - v^T v) W_V(t) = (I - v^T v) W_V(0) is a measurement."""
+    WV0, W10, W20, v = cc.initialisation(CFG)
+    run = cn.integrate_condensation(WV0, W10, W20, v, E_max=1e9)
+    drift = (cn.frozen_part(run.WV, v) - cn.frozen_part(WV0, v)[:, None]).abs().max()
+    assert float(drift) < 1e-9 and bool(run.reached.all())

@@ -1,0 +1,92 @@
+"""Checkers for Assumption 1 of chen-luo-2025: it is reached before blow-up (almost surely, counted) and,
+once it holds, it keeps holding (Prop 4, forward invariance), judged along the shared trajectories of
+:mod:`chen_luo_condensation`.
+
+The satisfaction fractions ``|A1|/d`` and ``|A2|/d^2`` are evaluated by the theory layer's numpy evaluator
+(:func:`twostage.theory.chen_luo.condensation_symbolic.assumption1_fractions_numpy`), whose definition is the
+SymPy predicate of the registered assumption ``chen-luo-2025/ass1/condition``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from twostage.numerics.chen_luo.effective import integrate_to_blowup
+from twostage.theory.chen_luo.condensation_symbolic import assumption1_fractions_numpy
+from twostage.theory.claims import load_all
+from twostage.verify.checks import Context, checker
+from twostage.verify.checks.chen_luo_condensation import (
+    INTEGRATOR_TOL,
+    PAPER_DRAW,
+    CondensationDraw,
+    draws,
+    failure,
+    not_applicable,
+    trajectories,
+    valid,
+)
+from twostage.verify.judge import judge_binomial, judge_bound
+from twostage.verify.prop import run_property
+from twostage.verify.verdict import Measurement, combine
+
+P = "chen-luo-2025"
+REACH_E = 1e12  # Ass. 1 is looked for at the state where E reaches REACH_E
+REACH_DIMS = (2, 4, 8, 16)
+
+
+# --------------------------------------------------------------------------------- Prop 4 (invariance)
+def forward_invariance_measure(cfg: CondensationDraw, relational, device: str = "cpu") -> Measurement:
+    """``frac_ass1 >= 1`` at every recorded point from the first one at which both fractions are 1."""
+    tr = trajectories(cfg, device)
+    sym = {s.name: s for s in relational.free_symbols}["frac_ass1"]
+    out = []
+    for b in range(cfg.B):
+        fail = failure(tr, b)
+        if fail:
+            out.append(fail)
+            continue
+        k = valid(tr, b)
+        frac = tr["frac_ass1"][b][k]
+        first = np.flatnonzero(frac == 1.0)
+        if len(first) == 0:
+            out.append(not_applicable(b))
+            continue
+        k = k[first[0]:]
+        info = {"element": b, "t0": float(tr["t"][b][k[0]]), "E_t0": float(tr["E"][b][k[0]])}
+        out.append(judge_bound(None, None, ">=", INTEGRATOR_TOL, info, times=tr["t"][b][k],
+                               relational=relational, values={sym: tr["frac_ass1"][b][k]}, exact=(sym,)))
+    return combine(out)
+
+
+@checker(f"{P}/prop4/forward-invariance")
+def check_forward_invariance(ctx: Context) -> Measurement:
+    rel = load_all().get(f"{P}/prop4/forward-invariance").formula
+    return run_property(draws(), lambda c: forward_invariance_measure(c, rel, ctx.device), ctx.profile,
+                        examples=[PAPER_DRAW])
+
+
+# --------------------------------------------------------------------------------- reached a.s. (counted)
+def reached_count(d: int, n: int, seed: int, device="cpu", max_steps: int = 20_000) -> tuple[int, int, dict]:
+    """How many of ``n`` Gaussian draws satisfy Assumption 1 when ``E`` first reaches ``REACH_E`` (one batched
+    integration of the reduced system (7), no recording)."""
+    g = torch.Generator().manual_seed(seed)
+    Wv = torch.randn(n, d, generator=g, dtype=torch.float64)
+    W1 = torch.randn(n, d, d, generator=g, dtype=torch.float64)
+    W2 = torch.randn(n, d, generator=g, dtype=torch.float64)
+    res = integrate_to_blowup(*(x.to(device) for x in (Wv, W1, W2)), E_max=REACH_E, rtol=1e-9, atol=1e-12,
+                              max_steps=max_steps, record_every=10**9, on_failure="mark")
+    a1, a2 = assumption1_fractions_numpy(*(x.detach().cpu().numpy() for x in res.state_end))
+    ok = res.reached.cpu().numpy() & (a1 == 1.0) & (a2 == 1.0)
+    return int(ok.sum()), n, {"d": d, "min_frac_A1": float(a1.min()), "min_frac_A2": float(a2.min()),
+                              "not_reached": int((~res.reached).sum())}
+
+
+@checker(f"{P}/ass1/reached-as")
+def check_reached(ctx: Context) -> Measurement:
+    ms = []
+    for d in REACH_DIMS:  # one batched integration of `seeds` draws per dimension
+        k, n, info = reached_count(d, ctx.profile.seeds, ctx.seed + 7919 * d, ctx.device)
+        ms.append(judge_binomial(k, n, 1.0, info=info))
+    k = sum(m.worst["successes"] for m in ms)
+    n = sum(m.worst["n"] for m in ms)
+    return judge_binomial(k, n, 1.0, info={"per_dimension": [m.worst for m in ms]})

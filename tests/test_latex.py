@@ -326,7 +326,8 @@ def test_golden_registered(paper):
 
 
 def _document(body: str) -> str:
-    return "\n".join([r"\documentclass{article}", r"\usepackage[T1]{fontenc}", r"\usepackage[utf8]{inputenc}",
+    return "\n".join([r"\documentclass{article}", r"\usepackage[utf8]{inputenc}",
+                      r"\IfFileExists{lmodern.sty}{\usepackage[T1]{fontenc}\usepackage{lmodern}}{}",
                       r"\usepackage{amsmath,amssymb}", r"\begin{document}", body, r"\end{document}", ""])
 
 

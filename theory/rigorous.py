@@ -17,10 +17,11 @@ expression's real domain (``log`` of a non-positive ball, a fractional power of 
 ball is ``nan`` and the answer is ``undecided`` with ``finite=False``.
 
 The node compiler and the value helpers (:func:`ball`, :func:`exact`) live in
-:mod:`twostage.theory.rigorous_compile` and are re-exported here. Supported nodes: Add, Mul, Pow (integer, rational and real exponents), exp, log, sqrt, Min, Max,
-Abs, sign-free elementary functions (sin, cos, tan, sinh, cosh, tanh, atan), rationals, integers,
-Floats (their exact binary value), pi, E, symbols, ``Indexed`` (the environment maps the
-``IndexedBase`` to a sequence, indexed literally) and ``Sum`` over concrete integer limits.
+:mod:`twostage.theory.rigorous_compile` and are re-exported here. Supported nodes: Add, Mul, Pow
+(integer, rational and real exponents), exp, log, sqrt, Min, Max, Abs, sign-free elementary
+functions (sin, cos, tan, sinh, cosh, tanh, atan), rationals, integers, Floats (their exact binary
+value), pi, E, symbols, ``Indexed`` (the environment maps the ``IndexedBase`` to a sequence, indexed
+literally) and ``Sum`` over concrete integer limits.
 
 >>> import sympy as sp
 >>> from fractions import Fraction

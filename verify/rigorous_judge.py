@@ -138,7 +138,8 @@ def judge_bound_rigorous(
                 **base_info, "index": i, "time": None if tarr is None else float(tarr[i]),
                 "symbol": str(kk), "reason": "non-finite measured value"}, examples=1)
 
-    scalar_env = {kk: _enter(v, kk in meas_keys, rel, _abs_at(abs_map, kk, None)) for kk, v in scalars.items()}
+    scalar_env = {kk: _enter(v, kk in meas_keys, rel, _abs_at(abs_map, kk, None))
+                  for kk, v in scalars.items()}
     decisions = []
     for i in range(n):
         env = dict(scalar_env)

@@ -253,3 +253,20 @@ def test_integrated_frozen_part_stays_frozen():
     run = cn.integrate_condensation(WV0, W10, W20, v, E_max=1e9)
     drift = (cn.frozen_part(run.WV, v) - cn.frozen_part(WV0, v)[:, None]).abs().max()
     assert float(drift) < 1e-9 and bool(run.reached.all())
+
+
+def test_weyl_bounds_are_attained_when_w_crosses_the_top_direction():
+    """DERIVED sharpness remark of lowrank/weyl-WV and weyl-W1: W_V^T W_V = P^T P + W_v^T W_v, so
+    sigma_2(W_V) = ||P||_2 whenever W_v is orthogonal to P's top right singular vector (and < otherwise)."""
+    g = torch.Generator().manual_seed(3)
+    d = 5
+    v = torch.randn(d, generator=g, dtype=torch.float64)
+    v /= v.norm()
+    P = cn.frozen_part(torch.randn(d, d, generator=g, dtype=torch.float64), v)
+    q1 = torch.linalg.svd(P).Vh[0]
+    w = 50 * torch.randn(d, generator=g, dtype=torch.float64)
+    bound = float(torch.linalg.matrix_norm(P, ord=2))
+    on = w - (w @ q1) * q1  # W_v orthogonal to q1: equality
+    for ww, equal in ((on, True), (w, False)):
+        s2 = float(torch.linalg.svdvals(v[:, None] * ww[None, :] + P)[1])
+        assert (abs(s2 - bound) < 1e-10 * bound) is equal and s2 <= bound * (1 + 1e-12)

@@ -18,6 +18,7 @@ EXPERIMENTS: dict[str, Experiment] = {}
 # module that defines each experiment (imported lazily so the CLI starts fast)
 MODULES: dict[str, str] = {
     "gong-synthetic": "twostage.verify.gong_synthetic",
+    "stage1-blowup": "twostage.verify.chen_luo_stage1_run",
     "counterfact": "twostage.verify.gong_realdata",
     "rank-reduction": "twostage.verify.gong_realdata",
     "anchor-function": "twostage.verify.chen_luo_experiments",

@@ -32,7 +32,17 @@ def evaluate_k1(case: tuple[float, float, float], bound_fn=None) -> Measurement:
     info = {"d": dim, "a": a, "eps_W1": e1, "loss_floor": floor, "log2": math.log(2),
             "counter_argument": "the proof bounds max(log2 - x/2, log2 + x/2) >= log 2 by a quantity -> 0 "
                                 "[Rev-3]"}
-    return judge_bound(np.array([floor]), np.array([bound]), "<=", tol=1e-12, info=info)
+    if bound_fn is not None:  # a replaced bound has no SymPy form: float judge
+        return judge_bound(np.array([floor]), np.array([bound]), "<=", tol=1e-12, info=info)
+    # the claim's own relational K1 <= bound, evaluated in ball arithmetic: the loss floor log 2 + x/2
+    # enters as K1 (computed in float64: a ball of a few ulps), d, L, eps_W, eps_W1 as exact inputs
+    rel = ev.K1_CLAIM.formula
+    S = {s.name: s for s in rel.free_symbols}
+    Lv = dim ** a
+    vals = {S["K1"]: np.array([floor]), S["d"]: dim, S["L"]: Lv, S["eps_W"]: Lv ** (2.0 / 3.0),
+            S["eps_W1"]: e1}
+    return judge_bound(np.array([floor]), np.array([bound]), "<=", tol=1e-12, info=info, relational=rel,
+                       values=vals, exact=(S["d"], S["L"], S["eps_W"], S["eps_W1"]))
 
 
 @checker("gong-2025/earlier/K1-bound")

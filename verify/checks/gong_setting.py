@@ -112,8 +112,19 @@ def evaluate_stage1_time(cfg: GongConfig, seeds: int, eps: float, seed: int = 0,
     T = first_hit(K, eps)
     if np.isnan(T).any():
         return Measurement(Status.UNDECIDED, None, {"reason": "P-loss did not reach eps", "eps": eps})
-    return judge_bound(T, np.full_like(T, t_est), ">=", tol=1.0 / max(t_est, 1.0),
-                       info={"eps": eps, "t_estimate": t_est, "T_P_median": float(np.median(T))})
+    info = {"eps": eps, "t_estimate": t_est, "T_P_median": float(np.median(T))}
+    if estimate is not None:  # a replaced estimate has no SymPy form (mutation tests): float judge
+        return judge_bound(T, np.full_like(T, t_est), ">=", tol=1.0 / max(t_est, 1.0), info=info)
+    # the claim's relational T_P >= t_P(eps) in ball arithmetic; T_P is an integer step count known to
+    # one GD step (absolute error 1), the configuration values are exact inputs
+    from twostage.theory.claims import load_all
+
+    rel = load_all().get("gong-2025/derived/stage1-time").formula
+    S = {s.name: s for s in rel.free_symbols}
+    vals = {S["T_P"]: T, S["epsilon"]: eps, S["eta1"]: cfg.eta1, S["gamma0"]: cfg.gamma0,
+            S["sigma"]: cfg.sigma}
+    return judge_bound(T, None, ">=", tol=0.0, info=info, relational=rel, values=vals,
+                       abs_err={S["T_P"]: 1.0}, exact=(S["epsilon"], S["eta1"], S["gamma0"], S["sigma"]))
 
 
 _STAGE1 = st.builds(GongConfig, d_p=st.integers(4, 10), d_q=st.just(4), L=st.integers(8, 16), n=st.just(64),

@@ -240,8 +240,7 @@ def test_reference_instance_behaves_like_appendix_c2():
         assert tr["frac_ass1"][b][first] < 1 and tr["frac_ass1"][b][last] == 1
         assert np.abs(tr["cos_col"][b][first]).min() < 0.5 < 0.99 < np.abs(tr["cos_col"][b][last]).min()
         assert float(s_WV0[b, 1] / s_WV0[b, 0]) > 0.5
-        s1 = np.sqrt(tr["normF_WV"][b][last] ** 2 / tr["srank_WV"][b][last])  # sigma_1 from the stable rank
-        assert tr["sigma2_WV"][b][last] / s1 < 1e-3
+        assert tr["sigma2_WV"][b][last] / tr["sigma1_WV"][b][last] < 1e-3
         assert abs(tr["ratio_Wv"][b][last] - 1) < 1e-4 and abs(tr["ratio_W2"][b][last] - 1) < 1e-4
         assert tr["sigma2_W1"][b][k].max() ** 2 <= tr["lam_max_K0"][b]
         assert tr["sigma2_W1"][b][last] ** 2 > 0.5 * tr["lam_max_K0"][b]  # the Weyl bound is nearly attained

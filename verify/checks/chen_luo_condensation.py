@@ -92,6 +92,15 @@ def draws(B: int = 4, max_dim: int = MAX_DIM) -> st.SearchStrategy[CondensationD
 PAPER_DRAW = CondensationDraw(16, 4, 0)  # the width of the paper's reference instance (notes App. C.2)
 
 
+def run_draws(ctx: Context, evaluate: Callable[[CondensationDraw], Measurement]) -> Measurement:
+    """``run_property`` over the shared draws (``full``: B = 16, d up to 12), the paper's width pinned. The
+    Hypothesis seed is ``ctx.seed``: every checker of the group draws the same configurations under every
+    profile, so each trajectory is integrated once per run (:func:`trajectories` caches it)."""
+    big = ctx.profile.scale >= 8
+    strategy = draws(B=16 if big else 4, max_dim=12 if big else MAX_DIM)
+    return run_property(strategy, evaluate, ctx.profile, examples=[PAPER_DRAW], seed=ctx.seed)
+
+
 def initialisation(cfg: CondensationDraw, device: str = "cpu"):
     """``(W_V, W1, W2, v)``: N(0, 1) entries (normalised weights) and a uniform unit ``v``."""
     g = torch.Generator().manual_seed(cfg.seed)
@@ -112,7 +121,7 @@ def _stays_from(ok: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return out
 
 
-@functools.lru_cache(maxsize=16)
+@functools.lru_cache(maxsize=32)
 def trajectories(cfg: CondensationDraw, device: str = "cpu") -> dict[str, np.ndarray]:
     """Integrate (7) once for the draw; numpy series (B, K[, ...]) of every observable the checkers judge."""
     WV0, W10, W20, v = initialisation(cfg, device)
@@ -247,8 +256,7 @@ def limit_measure(cfg: CondensationDraw, formula: sp.Basic, ass1: bool, device: 
 def _limit_checker(cid: str, ass1: bool) -> Callable[[Context], Measurement]:
     def check(ctx: Context) -> Measurement:
         rel = _claim(cid).formula
-        return run_property(draws(), lambda c: limit_measure(c, rel, ass1, ctx.device), ctx.profile,
-                            examples=[PAPER_DRAW])
+        return run_draws(ctx, lambda c: limit_measure(c, rel, ass1, ctx.device))
 
     return check
 
@@ -293,8 +301,7 @@ def _sense(relational) -> str:
 for _cid, _name in ((f"{P}/prop6/cos-phi-positive", "cos_phi"), (f"{P}/prop7/cos-zeta-positive", "cos_zeta")):
     def _check(ctx: Context, cid=_cid, name=_name) -> Measurement:
         rel = _claim(cid).formula
-        return run_property(draws(), lambda c: positive_measure(c, rel, name, ctx.device), ctx.profile,
-                            examples=[PAPER_DRAW])
+        return run_draws(ctx, lambda c: positive_measure(c, rel, name, ctx.device))
 
     checker(_cid)(_check)
 
@@ -335,8 +342,7 @@ def weyl_measure(cfg: CondensationDraw, relational, which: str, device: str = "c
 for _cid, _which in ((f"{P}/lowrank/weyl-W1", "W1"), (f"{P}/lowrank/weyl-WV", "WV")):
     def _check(ctx: Context, cid=_cid, which=_which) -> Measurement:
         rel = _claim(cid).formula
-        return run_property(draws(), lambda c: weyl_measure(c, rel, which, ctx.device), ctx.profile,
-                            examples=[PAPER_DRAW])
+        return run_draws(ctx, lambda c: weyl_measure(c, rel, which, ctx.device))
 
     checker(_cid)(_check)
 
@@ -398,8 +404,7 @@ def prop8_measure(cfg: CondensationDraw, formula, device: str = "cpu") -> Measur
 @checker(f"{P}/prop8/upper-after-T3")
 def check_prop8(ctx: Context) -> Measurement:
     rel = _claim(f"{P}/prop8/upper-after-T3").formula
-    return run_property(draws(), lambda c: prop8_measure(c, rel, ctx.device), ctx.profile,
-                        examples=[PAPER_DRAW])
+    return run_draws(ctx, lambda c: prop8_measure(c, rel, ctx.device))
 
 
 # ------------------------------------------------------------------------------------ exact formulas

@@ -17,16 +17,14 @@ from twostage.theory.claims import load_all
 from twostage.verify.checks import Context, checker
 from twostage.verify.checks.chen_luo_condensation import (
     INTEGRATOR_TOL,
-    PAPER_DRAW,
     CondensationDraw,
-    draws,
     failure,
     not_applicable,
+    run_draws,
     trajectories,
     valid,
 )
 from twostage.verify.judge import judge_binomial, judge_bound
-from twostage.verify.prop import run_property
 from twostage.verify.verdict import Measurement, combine
 
 P = "chen-luo-2025"
@@ -61,8 +59,7 @@ def forward_invariance_measure(cfg: CondensationDraw, relational, device: str = 
 @checker(f"{P}/prop4/forward-invariance")
 def check_forward_invariance(ctx: Context) -> Measurement:
     rel = load_all().get(f"{P}/prop4/forward-invariance").formula
-    return run_property(draws(), lambda c: forward_invariance_measure(c, rel, ctx.device), ctx.profile,
-                        examples=[PAPER_DRAW])
+    return run_draws(ctx, lambda c: forward_invariance_measure(c, rel, ctx.device))
 
 
 # --------------------------------------------------------------------------------- reached a.s. (counted)

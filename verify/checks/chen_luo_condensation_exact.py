@@ -38,11 +38,10 @@ from twostage.theory.chen_luo.model import Obligation, residual_is_zero
 from twostage.theory.claims import load_all
 from twostage.verify.checks import Context, checker
 from twostage.verify.checks.chen_luo_condensation import (
-    PAPER_DRAW,
     CondensationDraw,
     column_cosine_residual,
     cos_xi_residual,
-    draws,
+    run_draws,
 )
 from twostage.verify.judge import judge_residual
 from twostage.verify.prop import run_property
@@ -166,8 +165,7 @@ def column_cosine_measure(cfg: CondensationDraw, formula=COLUMN_COSINE_FORMULA, 
 @checker(f"{P}/thm2/column-cosine-formula")
 def check_column_cosine(ctx: Context) -> Measurement:
     formula = load_all().get(f"{P}/thm2/column-cosine-formula").formula
-    return run_property(draws(), lambda c: column_cosine_measure(c, formula, ctx.device), ctx.profile,
-                        examples=[PAPER_DRAW])
+    return run_draws(ctx, lambda c: column_cosine_measure(c, formula, ctx.device))
 
 
 # ------------------------------------------------------------------------------------------- Prop 5
@@ -182,5 +180,4 @@ def cos_xi_measure(cfg: CondensationDraw, formula=COS_XI_FORMULA, device: str = 
 @checker(f"{P}/prop5/cos-xi-formula")
 def check_cos_xi(ctx: Context) -> Measurement:
     formula = load_all().get(f"{P}/prop5/cos-xi-formula").formula
-    return run_property(draws(), lambda c: cos_xi_measure(c, formula, ctx.device), ctx.profile,
-                        examples=[PAPER_DRAW])
+    return run_draws(ctx, lambda c: cos_xi_measure(c, formula, ctx.device))

@@ -302,7 +302,7 @@ register(Claim(
              "W1(0) W1(0)^T - W_v(0)^T W_v(0)")),
     tolerance="judge_bound (ball arithmetic) at every recorded point with E <= 1e12, along the computed "
               "W_v(t) with the exact K(0): sigma_2 carries the measured drift of K (|d sigma_2^2| <= ||K(t) "
-              "- K(0)||_2) plus the SVD backward error 8 eps sigma_1; interlacing holds for every W_v, so "
+              "- K(0)||_2) plus the SVD backward error 4 d eps sigma_1; interlacing holds for every W_v, so "
               "the integrator's error on the rank-one part does not enter. A point inside the error ball of "
               "an equality crossing is undecided.",
 ))
@@ -317,8 +317,8 @@ register(Claim(
     symbols=(("sigma2_WV", "second singular value of W_V(t)"), ("P_norm2", "||(I - v^T v) W_V(0)||_2")),
     tolerance="judge_bound (ball arithmetic) at every recorded point with E <= 1e12, along the computed "
               "W_v(t) with the exact P(0): sigma_2 carries the measured drift ||P(t) - P(0)||_2 of the "
-              "(integrated) frozen part plus the SVD backward error 8 eps sigma_1. A point inside the error "
-              "ball of an equality crossing is undecided (measured: relative slack down to 5e-10 at "
+              "(integrated) frozen part plus the SVD backward error 4 d eps sigma_1. A point inside the "
+              "error ball of an equality crossing is undecided (measured: relative slack down to 5e-10 at "
               "crossings).",
 ))
 register(Claim(

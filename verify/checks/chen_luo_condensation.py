@@ -61,7 +61,7 @@ INTEGRATOR_RTOL = 1e-11
 INTEGRATOR_TOL = 1e-9  # relative error allowed for recorded values (rtol accumulated over the run)
 E_WINDOW = 1e6  # limits and "near T*" bounds are judged on the recorded points with E >= E_WINDOW
 E_BOUND = 1e12  # Weyl bounds: judged up to E = 1e12 (the drift of the conserved matrices grows with E)
-SVD_TOL = 1e-14  # relative rounding of the bound values (eigen/singular values of the initial state)
+SVD_TOL = 1e-13  # relative rounding of the bound values (eigen/singular values of the initial state)
 LIMIT_TOL = 1e-3
 T_LIMIT_TOL = 1e-2  # limits of quantities containing T* (only a bracket of T* is known)
 MIN_POINTS = 8
@@ -310,11 +310,13 @@ def weyl_error(tr: dict, b: int, k: np.ndarray, which: str) -> np.ndarray:
     """Absolute error ball of the measured ``sigma_2``. Interlacing makes each bound a property of the
     conserved matrix alone (``W1 W1^T = K + W_v^T W_v``, ``W_V^T W_V = P^T P + W_v^T W_v``: for *every*
     ``W_v``), so what is decided is the bound along the computed ``W_v(t)`` with the exact ``K(0)`` (resp.
-    ``P(0)``). Such a state
-    differs from the computed one only through the measured drift of the conserved matrix (Weyl:
+    ``P(0)``). Such a state differs from the computed one only through the measured drift of the conserved
+    matrix (Weyl:
     ``|d sigma_2^2| <= ||K(t) - K(0)||_2``, resp. ``|d sigma_2| <= ||P(t) - P(0)||_2``), plus the SVD's
-    backward error ``8 eps sigma_1``; the integrator's error on the growing rank-one part cannot break it."""
-    svd = 8 * np.finfo(float).eps * tr[f"sigma1_{which}"][b][k]
+    backward error ``4 d eps sigma_1``; the integrator's error on the growing rank-one part cannot break
+    it."""
+    d = tr["Wv"].shape[-1]
+    svd = 4 * d * np.finfo(float).eps * tr[f"sigma1_{which}"][b][k]
     if which == "WV":
         return tr["drift_P"][b][k] + svd
     dK, s2 = tr["drift_K"][b][k], tr["sigma2_W1"][b][k]

@@ -105,10 +105,10 @@ def test_prop4_identities_hold_and_the_printed_form_fails():
 
 def test_column_cosine_formula_holds_and_a_wrong_formula_fails():
     m = ce.column_cosine_measure(CFG)
-    assert m.status is Status.HOLDS and cc.column_cosine_residual(CFG) < 1e-12
+    assert m.status is Status.HOLDS and ce.column_cosine_residual(CFG) < 1e-12
     wrong = sp.Eq(cs.cos_col, cs.Wvk / sp.sqrt(cs.Wvk**2 + 2 * cs.Pk_sq))
     assert ce.column_cosine_measure(CFG, wrong).status is Status.VIOLATED
-    assert cc.column_cosine_residual(CFG, wrong) > 1e-3  # the numerical half fails on its own as well
+    assert ce.column_cosine_residual(CFG, wrong) > 1e-3  # the numerical half fails on its own as well
 
 
 def test_cos_xi_formula_holds_and_the_wrong_sign_fails():
@@ -117,7 +117,7 @@ def test_cos_xi_formula_holds_and_the_wrong_sign_fails():
     den = sp.sqrt((cs.Wvi**2 + cs.K_ii) * (cs.Wvj**2 + cs.K_jj))
     wrong = sp.Eq(cs.cos_xi, (a - cs.Wvi * cs.Wvj * cs.K_ij / a) / den)  # sign(W_vi W_vj) K_ij flipped
     assert ce.cos_xi_measure(CFG, wrong).status is Status.VIOLATED
-    assert cc.cos_xi_residual(CFG, wrong) > 1e-3
+    assert ce.cos_xi_residual(CFG, wrong) > 1e-3
 
 
 # ------------------------------------------------------------------------------------------- limits

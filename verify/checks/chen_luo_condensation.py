@@ -36,19 +36,7 @@ from twostage.numerics.chen_luo import condensation as cn
 from twostage.numerics.chen_luo import observables as ob
 from twostage.numerics.config import require
 from twostage.theory.chen_luo.condensation import prop8_constant
-from twostage.theory.chen_luo.condensation_symbolic import (
-    COLUMN_COSINE_FORMULA,
-    COS_XI_FORMULA,
-    K_ii,
-    K_ij,
-    K_jj,
-    Pk_sq,
-    Wvi,
-    Wvj,
-    Wvk,
-    assumption1_fractions_numpy,
-    formula_numpy,
-)
+from twostage.theory.chen_luo.condensation_symbolic import assumption1_fractions_numpy
 from twostage.theory.claims import load_all
 from twostage.verify.checks import Context, checker
 from twostage.verify.judge import judge_bound, judge_limit
@@ -407,30 +395,3 @@ def prop8_measure(cfg: CondensationDraw, formula, device: str = "cpu") -> Measur
 def check_prop8(ctx: Context) -> Measurement:
     rel = _claim(f"{P}/prop8/upper-after-T3").formula
     return run_draws(ctx, lambda c: prop8_measure(c, rel, ctx.device))
-
-
-# ------------------------------------------------------------------------------------ exact formulas
-def column_cosine_residual(cfg: CondensationDraw, formula=COLUMN_COSINE_FORMULA, device="cpu") -> float:
-    """max over elements, points and columns of |cos(W_V^k, v) - formula(W_vk(t), ||P^k||^2)|."""
-    tr = trajectories(cfg, device)
-    f = formula_numpy(formula, (Wvk, Pk_sq))
-    worst = 0.0
-    for b in range(cfg.B):
-        k = valid(tr, b)
-        pred = f(tr["Wv"][b][k], tr["Pk_sq"][b][None, :])
-        worst = max(worst, float(np.max(np.abs(tr["cos_col"][b][k] - pred))))
-    return worst
-
-
-def cos_xi_residual(cfg: CondensationDraw, formula=COS_XI_FORMULA, device: str = "cpu") -> float:
-    """max over elements, points and pairs of |cos xi_ij (definition) - formula(W_v(t), K(0))|."""
-    tr = trajectories(cfg, device)
-    f = formula_numpy(formula, (Wvi, Wvj, K_ij, K_ii, K_jj))
-    worst = 0.0
-    for b in range(cfg.B):
-        k = valid(tr, b)
-        w, K = tr["Wv"][b][k], tr["K0"][b]
-        dg = np.diag(K)
-        pred = f(w[:, :, None], w[:, None, :], K[None], dg[None, :, None], dg[None, None, :])
-        worst = max(worst, float(np.max(np.abs(tr["cos_xi"][b][k] - pred))))
-    return worst

@@ -29,8 +29,16 @@ from twostage.numerics.config import require
 from twostage.theory.chen_luo.condensation_symbolic import (
     COLUMN_COSINE_FORMULA,
     COS_XI_FORMULA,
+    K_ii,
+    K_ij,
+    K_jj,
+    Pk_sq,
+    Wvi,
+    Wvj,
+    Wvk,
     column_cosine_obligations,
     cos_xi_obligations,
+    formula_numpy,
     prop4_obligations,
     prop5_obligations,
 )
@@ -39,9 +47,9 @@ from twostage.theory.claims import load_all
 from twostage.verify.checks import Context, checker
 from twostage.verify.checks.chen_luo_condensation import (
     CondensationDraw,
-    column_cosine_residual,
-    cos_xi_residual,
     run_draws,
+    trajectories,
+    valid,
 )
 from twostage.verify.judge import judge_residual
 from twostage.verify.prop import run_property
@@ -149,6 +157,33 @@ def check_prop4_identities(ctx: Context) -> Measurement:
     strategy = st.builds(SymbolicDraw, d=st.sampled_from(dims), seed=st.integers(0, 2**31 - 1))
     return run_property(strategy, prop4_measure, ctx.profile,
                         examples=[SymbolicDraw(d, ctx.seed) for d in dims])
+
+
+# ------------------------------------------------------------------------------- along trajectories
+def column_cosine_residual(cfg: CondensationDraw, formula=COLUMN_COSINE_FORMULA, device="cpu") -> float:
+    """max over elements, points and columns of |cos(W_V^k, v) - formula(W_vk(t), ||P^k||^2)|."""
+    tr = trajectories(cfg, device)
+    f = formula_numpy(formula, (Wvk, Pk_sq))
+    worst = 0.0
+    for b in range(cfg.B):
+        k = valid(tr, b)
+        pred = f(tr["Wv"][b][k], tr["Pk_sq"][b][None, :])
+        worst = max(worst, float(np.max(np.abs(tr["cos_col"][b][k] - pred))))
+    return worst
+
+
+def cos_xi_residual(cfg: CondensationDraw, formula=COS_XI_FORMULA, device: str = "cpu") -> float:
+    """max over elements, points and pairs of |cos xi_ij (definition) - formula(W_v(t), K(0))|."""
+    tr = trajectories(cfg, device)
+    f = formula_numpy(formula, (Wvi, Wvj, K_ij, K_ii, K_jj))
+    worst = 0.0
+    for b in range(cfg.B):
+        k = valid(tr, b)
+        w, K = tr["Wv"][b][k], tr["K0"][b]
+        dg = np.diag(K)
+        pred = f(w[:, :, None], w[:, None, :], K[None], dg[None, :, None], dg[None, None, :])
+        worst = max(worst, float(np.max(np.abs(tr["cos_xi"][b][k] - pred))))
+    return worst
 
 
 # ------------------------------------------------------------------------------------------- Thm 2

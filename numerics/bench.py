@@ -28,11 +28,11 @@ from twostage.numerics.chen_luo.model import grad
 
 SIZES = {
     # d_m, initialisations, elements timed in the naive loop, matmul n, copy MiB,
-    # full-model (n, s, d, B, loop), minimal timing window in seconds
+    # full-model (n, s, d, B, loop), minimal timing window in seconds, gong training (seeds, loop, steps)
     "small": {"d": 8, "B": 64, "loop": 3, "mm": 512, "copy_mib": 16, "full": (6, 3, 3, 8, 2),
-              "min_time": 0.02},
+              "min_time": 0.02, "gong": (16, 2, 50)},
     "full": {"d": 32, "B": 1024, "loop": 16, "mm": 2048, "copy_mib": 256, "full": (16, 8, 8, 256, 8),
-             "min_time": 0.3},
+             "min_time": 0.3, "gong": (256, 4, 300)},
 }
 F64_BYTES = 8
 DP5_STAGES = 6  # new right-hand-side evaluations per step (first-same-as-last)
@@ -175,6 +175,30 @@ def bench_full_model(device, n, s, d, B, loop, min_time, ceil) -> tuple[dict, di
     return g_rep, f_rep
 
 
+def bench_gong_training(device, seeds: int, loop: int, steps: int) -> dict:
+    """gong-2025 two-stage GD (reconstructed setting, ``numerics.gong.train``) batched over ``seeds``
+    against a loop of single-seed runs. Throughput: seed-steps per second. No roofline is reported:
+    the step is a chain of small ReLU-attention kernels whose byte/FLOP model we have not derived."""
+    from twostage.numerics.gong.data import GongConfig
+    from twostage.numerics.gong.train import train
+
+    cfg = GongConfig(steps=steps)
+    run = lambda S, seed=0: train(cfg, S, seed=seed, record_every=steps, device=device, spectra=False)
+    run(2)  # warm-up
+    t0 = time.perf_counter()
+    run(seeds)
+    _sync(device)
+    t_b = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    for k in range(loop):
+        run(1, seed=k)
+    _sync(device)
+    t_n = (time.perf_counter() - t0) / loop * seeds
+    return {"B": seeds, "d": cfg.d_p + cfg.d_q, "seconds": t_b, "throughput": seeds * steps / t_b,
+            "unit": "seed-steps/s", "naive_over_batched": t_n / t_b, "time_over_byte_roofline": None,
+            "time_over_flop_roofline": None, "time_over_roofline": None}
+
+
 def run_bench(device="cpu", size: str = "small") -> dict:
     """Run every hot path once on ``device`` (str or torch.device) at ``size`` ('small' | 'full')."""
     if size not in SIZES:
@@ -187,6 +211,7 @@ def run_bench(device="cpu", size: str = "small") -> dict:
         "effective_integration": bench_effective_integration(device, c["d"], c["B"], c["loop"], ceil),
     }
     hot["fullmodel_grad"], hot["fullmodel_flow"] = bench_full_model(device, *c["full"], c["min_time"], ceil)
+    hot["gong_training"] = bench_gong_training(device, *c["gong"])
     dev_name = torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu"
     return {"device": str(device), "device_name": dev_name, "size": size, "dtype": "float64",
             "torch": torch.__version__, "threads": torch.get_num_threads(), "ceilings": ceil,
@@ -194,7 +219,7 @@ def run_bench(device="cpu", size: str = "small") -> dict:
 
 
 LABELS = {"effective_rhs": "eff. rhs (7)", "effective_integration": "eff. to blow-up",
-          "fullmodel_grad": "full grad", "fullmodel_flow": "full flow"}
+          "fullmodel_grad": "full grad", "fullmodel_flow": "full flow", "gong_training": "gong GD"}
 
 
 def _fmt(x: float) -> str:

@@ -21,7 +21,10 @@ def test_report_structure_and_ratios(report):
     assert report["size"] == "small" and report["device"] == "cpu" and report["dtype"] == "float64"
     c = report["ceilings"]
     assert c["copy_bandwidth_GBps"] > 0 and c["matmul_GFLOPs"] > 0
-    assert set(report["hot_paths"]) == set(HOT)
+    assert set(report["hot_paths"]) == set(HOT) | {"gong_training"}
+    g = report["hot_paths"]["gong_training"]
+    assert g["throughput"] > 0 and math.isfinite(g["naive_over_batched"]) and g["naive_over_batched"] > 0
+    assert g["time_over_roofline"] is None  # no byte/FLOP model for this path: reported as '-', not made up
     for name in HOT:
         r = report["hot_paths"][name]
         for k in (*RATIOS, "throughput", "bytes", "flops"):
@@ -37,7 +40,7 @@ def test_print_report_renders_every_hot_path(report):
     buf = io.StringIO()
     print_report(report, Console(file=buf, width=200))
     out = buf.getvalue()
-    for name in HOT:
+    for name in (*HOT, "gong_training"):
         assert LABELS[name] in out
         r = report["hot_paths"][name]
         assert f"{r['B']}x{r['d']}" in out

@@ -5,10 +5,10 @@ configuration cannot be constructed; the error names the violated assumption in 
 
 >>> from twostage.numerics.config import require
 >>> require(2 > 1, "chen-luo-2025/ass/Z-nonzero", "Z = sum_i y_i sum_j X_ij must be nonzero")
->>> require(False, "chen-luo-2025/ass/eps-small", "eps must be in (0, 1), got 2")
+>>> require(False, "chen-luo-2025/ass/eps-small", "eps must be in (0, 1), got 2")  # doctest: +ELLIPSIS
 Traceback (most recent call last):
 ...
-twostage.numerics.config.ConfigError: configuration outside assumption chen-luo-2025/ass/eps-small: eps must be in (0, 1), got 2
+twostage.numerics.config.ConfigError: configuration outside assumption chen-luo-2025/ass/eps-small: eps ...
 """
 
 from __future__ import annotations

@@ -5,7 +5,6 @@ import json
 
 import pandas as pd
 import pytest
-
 from twostage.numerics.config import ConfigError
 from twostage.numerics.store import config_hash, is_complete, run_dir, write_run
 from twostage.verify.cli import main

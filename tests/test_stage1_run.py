@@ -4,7 +4,6 @@ import json
 
 import numpy as np
 import pandas as pd
-
 from twostage.verify.cli import main
 
 

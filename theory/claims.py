@@ -13,10 +13,10 @@ reference into the paper, and exactly one provenance tag (``../shared/papers/REA
 ...     formula=sp.GreaterThan(E, (E0 ** sp.Rational(-1, 3) - t) ** -3)))
 >>> reg.get("chen-luo-2025/demo/riccati").ref
 'Thm 1, eq. (11)'
->>> reg.get("chen-luo-2025/demo/nope")
+>>> reg.get("chen-luo-2025/demo/nope")  # doctest: +ELLIPSIS
 Traceback (most recent call last):
 ...
-twostage.theory.claims.UnknownClaimError: unknown claim 'chen-luo-2025/demo/nope' (did you mean chen-luo-2025/demo/riccati?)
+twostage.theory.claims.UnknownClaimError: unknown claim '...nope' (did you mean chen-luo-2025/demo/riccati?)
 """
 
 from __future__ import annotations
@@ -147,7 +147,8 @@ class Registry:
             return self._claims[claim_id]
         except KeyError:
             close = difflib.get_close_matches(claim_id, list(self._claims), n=3)
-            hint = f"did you mean {', '.join(close)}?" if close else "known: " + ", ".join(sorted(self._claims)[:6])
+            known = "known: " + ", ".join(sorted(self._claims)[:6])
+            hint = f"did you mean {', '.join(close)}?" if close else known
             raise UnknownClaimError(f"unknown claim {claim_id!r} ({hint})") from None
 
     def assumption(self, aid: str) -> Assumption:

@@ -23,7 +23,6 @@ from typing import Any
 
 import numpy as np
 from scipy import stats
-
 from twostage.verify.verdict import Measurement, Status, classify
 
 _TINY = 1e-300
@@ -81,7 +80,8 @@ def judge_bound(
     bad = ~np.isfinite(measured)
     if bad.any():
         k = int(np.argmax(bad))
-        info.update(index=k, time=None if times is None else float(np.ravel(times)[k]), reason="non-finite value")
+        info.update(index=k, time=None if times is None else float(np.ravel(times)[k]),
+                    reason="non-finite value")
         return Measurement(Status.NUMERICAL_FAILURE, None, info)
     ok = np.isfinite(bound)
     if not ok.any():

@@ -107,6 +107,23 @@ def _failure(tr, b: int, info: dict) -> Measurement | None:
     return None
 
 
+def per_element(tr: dict, B: int, judge_one, needs_blowup: bool = True) -> Measurement:
+    """Judge every element of a batch: ``judge_one(b, t, E)`` on its recorded (valid) points, returning a
+    Measurement or ``None`` (nothing in the judged domain). An element that did not reach the blow-up
+    event is a ``numerical-failure`` when ``needs_blowup`` (its T* bracket is unknown)."""
+    out = []
+    for b in range(B):
+        fail = _failure(tr, b, {}) if needs_blowup else None
+        if fail:
+            out.append(fail)
+            continue
+        m = tr["mask"][b]
+        r = judge_one(b, tr["t"][b][m], tr["E"][b][m])
+        if r is not None:
+            out.append(r)
+    return combine(out)
+
+
 def start_index(E: np.ndarray, fraction: float) -> int:
     """Index of the Riccati starting point t0: ``fraction`` of the way through the recorded points with
     ``0 < E <= E_START`` (the first point with ``E > 0`` when there is none in that range)."""
@@ -143,23 +160,18 @@ SKIP = 0.01  # the comparison is an equality at t0; points closer than 1 % of (T
 def riccati_positive_measure(cfg: Stage1Draw, relational, device: str = "cpu") -> Measurement:
     tr = trajectories(cfg, device)
     sym = _symbols(_claim("chen-luo-2025/thm1/riccati-positive"))
-    out = []
-    for b in range(cfg.B):
-        fail = _failure(tr, b, {})
-        if fail:
-            out.append(fail)
-            continue
-        m = tr["mask"][b]
-        t, E = tr["t"][b][m], tr["E"][b][m]
+
+    def one(b, t, E):
         i0 = start_index(E, cfg.start)
         t0, E0 = t[i0], E[i0]
         keep = (t > t0 + SKIP * (tr["T_hi"][b] - t0)) & (E <= E_JUDGE)
         if not keep.any():
-            continue
+            return None
         vals = {sym["E"]: E[keep], sym["t"]: t[keep], sym["E_t0"]: E0, sym["t0"]: t0}
-        out.append(judge_bound(E[keep], None, ">=", INTEGRATOR_TOL, {"element": b, "t0": float(t0)},
-                               times=t[keep], relational=relational, values=vals, exact=(sym["t"],)))
-    return combine(out)
+        return judge_bound(E[keep], None, ">=", INTEGRATOR_TOL, {"element": b, "t0": float(t0)},
+                           times=t[keep], relational=relational, values=vals, exact=(sym["t"],))
+
+    return per_element(tr, cfg.B, one)
 
 
 @checker("chen-luo-2025/thm1/riccati-positive")
@@ -174,19 +186,17 @@ def check_riccati_positive(ctx: Context) -> Measurement:
 def riccati_nonpositive_measure(cfg: Stage1Draw, relational, device: str = "cpu") -> Measurement:
     tr = trajectories(cfg, device)
     sym = _symbols(_claim("chen-luo-2025/thm1/riccati-nonpositive"))
-    out = []
-    for b in range(cfg.B):
-        m = tr["mask"][b]
-        t, E = tr["t"][b][m], tr["E"][b][m]
+
+    def one(b, t, E):
         require(E[0] <= 0, "chen-luo-2025/ass/E-t0-nonpositive", f"E(0) = {E[0]} > 0")
         keep = (t > 0) & (E < 0)  # once E >= 0 the bound (negative) holds trivially
         if not keep.any():
-            continue
+            return None
         vals = {sym["E"]: E[keep], sym["t"]: t[keep], sym["E_t0"]: E[0], sym["t0"]: 0.0}
-        out.append(judge_bound(E[keep], None, ">=", INTEGRATOR_TOL, {"element": b, "E0": float(E[0])},
-                               times=t[keep], relational=relational, values=vals,
-                               exact=(sym["t"], sym["t0"])))
-    return combine(out)
+        return judge_bound(E[keep], None, ">=", INTEGRATOR_TOL, {"element": b, "E0": float(E[0])},
+                           times=t[keep], relational=relational, values=vals, exact=(sym["t"], sym["t0"]))
+
+    return per_element(tr, cfg.B, one, needs_blowup=False)
 
 
 @checker("chen-luo-2025/thm1/riccati-nonpositive")
@@ -201,20 +211,16 @@ def tstar_upper_measure(cfg: Stage1Draw, relational, device: str = "cpu") -> Mea
     """The measured T* is the *upper* end of the bracket (T* <= T_hi), so `holds` is conservative."""
     tr = trajectories(cfg, device)
     sym = _symbols(_claim("chen-luo-2025/thm1/tstar-upper"))
-    out = []
-    for b in range(cfg.B):
-        fail = _failure(tr, b, {})
-        if fail:
-            out.append(fail)
-            continue
-        m = tr["mask"][b]
-        t, E = tr["t"][b][m], tr["E"][b][m]
+
+    def one(b, t, E):
         i0 = start_index(E, cfg.start)
-        vals = {sym["T_star"]: np.array([tr["T_hi"][b]]), sym["E_t0"]: E[i0], sym["t0"]: t[i0]}
-        out.append(judge_bound(np.array([tr["T_hi"][b]]), None, "<=", INTEGRATOR_TOL,
-                               {"element": b, "t0": float(t[i0]), "T_lo": float(tr["T_lo"][b])},
-                               relational=relational, values=vals, exact=(sym["t0"],)))
-    return combine(out)
+        T_hi = np.array([tr["T_hi"][b]])
+        vals = {sym["T_star"]: T_hi, sym["E_t0"]: E[i0], sym["t0"]: t[i0]}
+        return judge_bound(T_hi, None, "<=", INTEGRATOR_TOL,
+                           {"element": b, "t0": float(t[i0]), "T_lo": float(tr["T_lo"][b])},
+                           relational=relational, values=vals, exact=(sym["t0"],))
+
+    return per_element(tr, cfg.B, one)
 
 
 @checker("chen-luo-2025/thm1/tstar-upper")
@@ -235,23 +241,18 @@ def upper_general_measure(cfg: Stage1Draw, relational, device: str = "cpu") -> M
     tolerance); near blow-up the bound is asymptotically attained (E (T*-t)^3 -> 1)."""
     tr = trajectories(cfg, device)
     sym = _symbols(_claim("chen-luo-2025/thm1/upper-general"))
-    out = []
-    for b in range(cfg.B):
-        fail = _failure(tr, b, {})
-        if fail:
-            out.append(fail)
-            continue
-        m = tr["mask"][b]
-        t, E = tr["t"][b][m], tr["E"][b][m]
+
+    def one(b, t, E):
         lo, hi = tr["T_lo"][b], tr["T_hi"][b]
         # T* enters (T*-t)^-3 amplified by 3 T*/(T*-t): judge further from blow-up than the other bounds
         keep = (E > 0) & (E <= E_JUDGE / 10) & ((hi - lo) < BRACKET * (lo - t))
         if not keep.any():
-            continue
+            return None
         vals = {sym["E"]: E[keep], sym["t"]: t[keep], sym["T_star"]: hi}
-        out.append(judge_bound(E[keep], None, "<=", INTEGRATOR_TOL, {"element": b, "T_hi": float(hi)},
-                               times=t[keep], relational=relational, values=vals, exact=(sym["t"],)))
-    return combine(out)
+        return judge_bound(E[keep], None, "<=", INTEGRATOR_TOL, {"element": b, "T_hi": float(hi)},
+                           times=t[keep], relational=relational, values=vals, exact=(sym["t"],))
+
+    return per_element(tr, cfg.B, one)
 
 
 @checker("chen-luo-2025/thm1/upper-general")

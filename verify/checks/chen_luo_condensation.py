@@ -39,6 +39,7 @@ from twostage.theory.chen_luo.condensation import prop8_constant
 from twostage.theory.chen_luo.condensation_symbolic import assumption1_fractions_numpy
 from twostage.theory.claims import load_all
 from twostage.verify.checks import Context, checker
+from twostage.verify.checks.chen_luo_stage1 import each_element
 from twostage.verify.judge import judge_bound, judge_limit
 from twostage.verify.prop import run_property
 from twostage.verify.verdict import Measurement, Status, combine
@@ -157,14 +158,6 @@ def valid(tr: dict, b: int) -> np.ndarray:
     return np.flatnonzero(tr["mask"][b])
 
 
-def failure(tr: dict, b: int) -> Measurement | None:
-    if not tr["reached"][b]:
-        k = valid(tr, b)
-        return Measurement(Status.NUMERICAL_FAILURE, None, {"element": b, "time": float(tr["t"][b][k[-1]]),
-                           "reason": "blow-up event not reached (max steps or non-finite state)"})
-    return None
-
-
 def window(tr: dict, b: int, ass1: bool) -> np.ndarray | None:
     """Indices judged for element ``b``: ``E >= E_WINDOW`` (and after Ass. 1 holds for good when ``ass1``);
     ``None`` when Assumption 1 never holds (the claim does not apply)."""
@@ -212,16 +205,12 @@ def limit_measure(cfg: CondensationDraw, formula: sp.Basic, ass1: bool, device: 
     """Judge every ``Eq(Limit(...), value)`` of ``formula`` on every element (see the module docstring)."""
     tr = trajectories(cfg, device)
     eqs = formula.args if isinstance(formula, sp.And) else (formula,)
-    out = []
-    for b in range(cfg.B):
-        fail = failure(tr, b)
-        if fail:
-            out.append(fail)
-            continue
+
+    def one(b: int) -> Measurement | list[Measurement]:
         idx = window(tr, b, ass1)
         if idx is None:
-            out.append(not_applicable(b))
-            continue
+            return not_applicable(b)
+        out = []
         lo, hi = float(tr["T_lo"][b]), float(tr["T_hi"][b])
         for eq in eqs:
             sub = idx
@@ -238,7 +227,9 @@ def limit_measure(cfg: CondensationDraw, formula: sp.Basic, ass1: bool, device: 
             dist = limit_distance(eq, vals, (lo, hi))
             info["E_last"] = float(tr["E"][b][sub[-1]])
             out.append(judge_limit(dist, tol, info, times=vals["t"]))
-    return combine(out)
+        return out
+
+    return each_element(tr, cfg.B, one)
 
 
 def _limit_checker(cid: str, ass1: bool) -> Callable[[Context], Measurement]:
@@ -265,21 +256,17 @@ def positive_measure(cfg: CondensationDraw, relational, name: str, device: str =
     """Props 6, 7: ``relational`` (``cos > 0``) at every point (and index) of the Ass.-1 window."""
     tr = trajectories(cfg, device)
     sym = _syms(relational)[name]
-    out = []
-    for b in range(cfg.B):
-        fail = failure(tr, b)
-        if fail:
-            out.append(fail)
-            continue
+
+    def one(b: int) -> Measurement:
         idx = window(tr, b, True)
         if idx is None or len(idx) == 0:
-            out.append(not_applicable(b))
-            continue
+            return not_applicable(b)
         x = tr[name][b][idx]
         times = np.broadcast_to(tr["t"][b][idx].reshape((-1,) + (1,) * (x.ndim - 1)), x.shape).ravel()
-        out.append(judge_bound(None, None, _sense(relational), INTEGRATOR_TOL, {"element": b}, times=times,
-                               relational=relational, values={sym: x.ravel()}))
-    return combine(out)
+        return judge_bound(None, None, _sense(relational), INTEGRATOR_TOL, {"element": b}, times=times,
+                           relational=relational, values={sym: x.ravel()})
+
+    return each_element(tr, cfg.B, one)
 
 
 def _sense(relational) -> str:
@@ -355,16 +342,11 @@ def prop8_measure(cfg: CondensationDraw, formula, device: str = "cpu") -> Measur
     has_C = lambda rel: "C" in _syms(rel)
     lower = next(a for a in formula.args if has_C(a))  # And() orders its arguments canonically
     upper = next(a for a in formula.args if not has_C(a))
-    out = []
-    for b in range(cfg.B):
-        fail = failure(tr, b)
-        if fail:
-            out.append(fail)
-            continue
+
+    def one(b: int) -> Measurement | list[Measurement]:
         i3 = t3_index(tr, b)
         if i3 < 0:
-            out.append(Measurement(Status.NOT_APPLICABLE, None, {"element": b, "reason": "T_3 not reached"}))
-            continue
+            return Measurement(Status.NOT_APPLICABLE, None, {"element": b, "reason": "T_3 not reached"})
         k = valid(tr, b)
         k = k[k >= i3]
         t, E = tr["t"][b][k], tr["E"][b][k]
@@ -374,21 +356,20 @@ def prop8_measure(cfg: CondensationDraw, formula, device: str = "cpu") -> Measur
         info = {"element": b, "T3": float(t[0]), "cos_Theta2": cos2, "C": C}
         keep = (t < lo) & ((hi - lo) < BRACKET * (lo - t))  # both sides: where the T* bracket is negligible
         if not keep.any():
-            out.append(Measurement(Status.UNDECIDED, None, {**info, "reason": "no point outside the T* "
-                                                                              "bracket"}))
-            continue
+            return Measurement(Status.UNDECIDED, None, {**info, "reason": "no point outside the T* bracket"})
         sl = _syms(lower)
-        out.append(judge_bound(None, None, "<=", INTEGRATOR_TOL, {**info, "side": "lower"}, times=t[keep],
-                               relational=lower, values={sl["C"]: C, sl["T_star"]: lo, sl["t"]: t[keep],
-                                                         sl["E"]: E[keep]}, exact=(sl["t"],)))
+        out = [judge_bound(None, None, "<=", INTEGRATOR_TOL, {**info, "side": "lower"}, times=t[keep],
+                           relational=lower, values={sl["C"]: C, sl["T_star"]: lo, sl["t"]: t[keep],
+                                                     sl["E"]: E[keep]}, exact=(sl["t"],))]
         su = _syms(upper)
         keep &= E <= E_UPPER
-        if not keep.any():
-            continue
-        out.append(judge_bound(None, None, "<=", INTEGRATOR_TOL, {**info, "side": "upper"}, times=t[keep],
-                               relational=upper, exact=(su["t"],),
-                               values={su["E"]: E[keep], su["T_star"]: hi, su["t"]: t[keep]}))
-    return combine(out)
+        if keep.any():
+            out.append(judge_bound(None, None, "<=", INTEGRATOR_TOL, {**info, "side": "upper"}, times=t[keep],
+                                   relational=upper, exact=(su["t"],),
+                                   values={su["E"]: E[keep], su["T_star"]: hi, su["t"]: t[keep]}))
+        return out
+
+    return each_element(tr, cfg.B, one)
 
 
 @checker(f"{P}/prop8/upper-after-T3")

@@ -18,14 +18,14 @@ from twostage.verify.checks import Context, checker
 from twostage.verify.checks.chen_luo_condensation import (
     INTEGRATOR_TOL,
     CondensationDraw,
-    failure,
     not_applicable,
     run_draws,
     trajectories,
     valid,
 )
+from twostage.verify.checks.chen_luo_stage1 import each_element
 from twostage.verify.judge import judge_binomial, judge_bound
-from twostage.verify.verdict import Measurement, combine
+from twostage.verify.verdict import Measurement
 
 P = "chen-luo-2025"
 REACH_E = 1e12  # Ass. 1 is looked for at the state where E reaches REACH_E
@@ -37,23 +37,18 @@ def forward_invariance_measure(cfg: CondensationDraw, relational, device: str = 
     """``frac_ass1 >= 1`` at every recorded point from the first one at which both fractions are 1."""
     tr = trajectories(cfg, device)
     sym = {s.name: s for s in relational.free_symbols}["frac_ass1"]
-    out = []
-    for b in range(cfg.B):
-        fail = failure(tr, b)
-        if fail:
-            out.append(fail)
-            continue
+
+    def one(b: int) -> Measurement:
         k = valid(tr, b)
-        frac = tr["frac_ass1"][b][k]
-        first = np.flatnonzero(frac == 1.0)
+        first = np.flatnonzero(tr["frac_ass1"][b][k] == 1.0)
         if len(first) == 0:
-            out.append(not_applicable(b))
-            continue
+            return not_applicable(b)
         k = k[first[0]:]
         info = {"element": b, "t0": float(tr["t"][b][k[0]]), "E_t0": float(tr["E"][b][k[0]])}
-        out.append(judge_bound(None, None, ">=", INTEGRATOR_TOL, info, times=tr["t"][b][k],
-                               relational=relational, values={sym: tr["frac_ass1"][b][k]}, exact=(sym,)))
-    return combine(out)
+        return judge_bound(None, None, ">=", INTEGRATOR_TOL, info, times=tr["t"][b][k],
+                           relational=relational, values={sym: tr["frac_ass1"][b][k]}, exact=(sym,))
+
+    return each_element(tr, cfg.B, one)
 
 
 @checker(f"{P}/prop4/forward-invariance")

@@ -98,30 +98,37 @@ def _symbols(claim) -> dict[str, object]:
     return {s.name: s for s in claim.formula.free_symbols}
 
 
-def _failure(tr, b: int, info: dict) -> Measurement | None:
+def blowup_failure(tr: dict, b: int) -> Measurement | None:
+    """``numerical-failure`` for an element that did not reach the blow-up event, else ``None``."""
     if not tr["reached"][b]:
         t = tr["t"][b][tr["mask"][b]]
-        return Measurement(Status.NUMERICAL_FAILURE, None, {**info, "element": b, "reason":
+        return Measurement(Status.NUMERICAL_FAILURE, None, {"element": b, "reason":
                            "blow-up event not reached (max steps or non-finite state)",
                            "time": float(t[-1]) if len(t) else None})
     return None
 
 
-def per_element(tr: dict, B: int, judge_one, needs_blowup: bool = True) -> Measurement:
-    """Judge every element of a batch: ``judge_one(b, t, E)`` on its recorded (valid) points, returning a
-    Measurement or ``None`` (nothing in the judged domain). An element that did not reach the blow-up
-    event is a ``numerical-failure`` when ``needs_blowup`` (its T* bracket is unknown)."""
+def each_element(tr: dict, B: int, judge_one, needs_blowup: bool = True) -> Measurement:
+    """Combine ``judge_one(b)`` (a Measurement, a list of them, or ``None`` for nothing in the judged
+    domain) over the ``B`` elements of a batch. An element that did not reach the blow-up event is a
+    ``numerical-failure`` when ``needs_blowup`` (its T* bracket is unknown)."""
     out = []
     for b in range(B):
-        fail = _failure(tr, b, {}) if needs_blowup else None
-        if fail:
-            out.append(fail)
-            continue
-        m = tr["mask"][b]
-        r = judge_one(b, tr["t"][b][m], tr["E"][b][m])
+        fail = blowup_failure(tr, b) if needs_blowup else None
+        r = fail if fail is not None else judge_one(b)
         if r is not None:
-            out.append(r)
+            out.extend(r if isinstance(r, list) else [r])
     return combine(out)
+
+
+def per_element(tr: dict, B: int, judge_one, needs_blowup: bool = True) -> Measurement:
+    """:func:`each_element` with ``judge_one(b, t, E)`` given the element's recorded (valid) points."""
+
+    def one(b: int):
+        m = tr["mask"][b]
+        return judge_one(b, tr["t"][b][m], tr["E"][b][m])
+
+    return each_element(tr, B, one, needs_blowup)
 
 
 def start_index(E: np.ndarray, fraction: float) -> int:

@@ -83,13 +83,14 @@ def attention(p: Params, X: torch.Tensor, last_only: bool = False) -> torch.Tens
     token only (``last_only``). ``X`` is (n, s, d) shared by the batch, or (B, n, s, d)."""
     X = _as_dtype(X, p.WQ)
     d = p.d
-    XK = torch.einsum("...nsk,bkl->bnsl", X, p.WK)  # rows X_ij WK
-    XV = torch.einsum("...nsk,bkl->bnsl", X, p.WV)
+    b = "b" if X.dim() == 4 else ""  # per-element data carries the batch index
+    XK = torch.einsum(f"{b}nsk,bkl->bnsl", X, p.WK)  # rows X_ij WK
+    XV = torch.einsum(f"{b}nsk,bkl->bnsl", X, p.WV)
     if last_only:
-        q = torch.einsum("...nk,bkl->bnl", X[..., -1, :], p.WQ)  # X_is WQ
+        q = torch.einsum(f"{b}nk,bkl->bnl", X[..., -1, :], p.WQ)  # X_is WQ
         A = _softmax(torch.einsum("bnl,bnjl->bnj", q, XK) / math.sqrt(d))
         return torch.einsum("bnj,bnjl->bnl", A, XV)
-    q = torch.einsum("...nsk,bkl->bnsl", X, p.WQ)
+    q = torch.einsum(f"{b}nsk,bkl->bnsl", X, p.WQ)
     A = _softmax(torch.einsum("bnil,bnjl->bnij", q, XK) / math.sqrt(d))
     return torch.einsum("bnij,bnjl->bnil", A, XV)
 
@@ -112,11 +113,22 @@ def loss(p: Params, X: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     return torch.exp(-q).mean(1)
 
 
-def grad(p: Params, X: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, Params]:
+def grad_autograd(p: Params, X: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, Params]:
     """Loss (B,) and its gradient with respect to every parameter (same shapes as ``p``), by autograd of the
-    summed loss (batch elements are independent, so each gets its own gradient)."""
+    summed loss (batch elements are independent, so each gets its own gradient). The reference for
+    :func:`.backprop.grad_exact`; also serves per-element data (B, n, s, d) and complex parameters."""
     with torch.enable_grad():
         leaves = Params(*(t.detach().requires_grad_(True) for t in p))
         L = loss(leaves, X, y)
         g = torch.autograd.grad(L.sum(), list(leaves))
     return L.detach(), Params(*g)
+
+
+def grad(p: Params, X: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, Params]:
+    """Loss (B,) and gradient of (3): the hand-derived reverse mode :func:`.backprop.grad_exact` for data
+    shared by the batch (n, s, d) and real parameters, :func:`grad_autograd` otherwise."""
+    if X.dim() == 3 and not p.WQ.is_complex():
+        from twostage.numerics.chen_luo.backprop import grad_exact
+
+        return grad_exact(p, X, y)
+    return grad_autograd(p, X, y)

@@ -75,6 +75,8 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--device", default="cpu")
     b.add_argument("--size", choices=["small", "full"], default="small")
     b.add_argument("--json", dest="json_out")
+    b.add_argument("--no-suite", action="store_true", help="skip the verify-suite end-to-end entry")
+    b.add_argument("--workers", type=int, help="worker processes of the verify-suite entry (default: CPUs)")
     return p
 
 
@@ -246,8 +248,16 @@ def cmd_run(args) -> int:
 def cmd_bench(args) -> int:
     from twostage.numerics.bench import print_report, run_bench
     from twostage.numerics.device import resolve_device
+    from twostage.verify.executor import ExecutorSpec
 
-    report = run_bench(resolve_device(args.device), size=args.size)
+    ExecutorSpec("process", workers=args.workers)  # validate --workers before any timing
+    device = resolve_device(args.device)
+    report = run_bench(device, size=args.size)
+    if not args.no_suite:
+        from twostage.verify.bench_suite import bench_verify_suite
+
+        report["hot_paths"]["verify_suite"] = bench_verify_suite(args.size, str(device), report["ceilings"],
+                                                                 workers=args.workers)
     print_report(report, _console())
     if args.json_out:
         from twostage.numerics.store import atomic_write_json

@@ -7,6 +7,10 @@ DESIGN.md "Performance yardstick": never absolute times. For each hot path we re
 * ``time_over_byte_roofline`` = time / (bytes moved / measured copy bandwidth) and
   ``time_over_flop_roofline`` = time / (FLOPs / measured matmul rate); ``time_over_roofline`` uses the
   larger of the two limits. Both ceilings are measured on the same device in the same run.
+* ``flop_ratio_floor`` = max(byte limit, FLOP limit) / FLOP limit: the ``time_over_flop_roofline`` of a
+  program running exactly at the roofline. Where it exceeds 1 the path is memory-bound (its FLOPs per
+  byte are below the device's matmul rate over copy bandwidth) and no implementation reaches the FLOP
+  limit: the effective ODE (7) is matrix-vector work, ``5 d^2`` FLOPs per ``16 (d^2 + 2 d)`` bytes.
 
 Bytes and FLOPs follow a stated *minimal* model (each operand read once, each result written once; the
 model is in each function's docstring), so the ratios are upper bounds on the achievable speed-up.
@@ -80,7 +84,8 @@ def _ratios(t: float, nbytes: float, flops: float, ceil: dict) -> dict:
     tb = nbytes / (ceil["copy_bandwidth_GBps"] * 1e9)
     tf = flops / (ceil["matmul_GFLOPs"] * 1e9)
     return {"bytes": nbytes, "flops": flops, "time_over_byte_roofline": t / tb,
-            "time_over_flop_roofline": t / tf, "time_over_roofline": t / max(tb, tf)}
+            "time_over_flop_roofline": t / tf, "time_over_roofline": t / max(tb, tf),
+            "flop_ratio_floor": max(tb, tf) / tf}
 
 
 def bench_effective_rhs(device, d, B, loop, min_time, ceil) -> dict:
@@ -244,13 +249,15 @@ def print_report(report: dict, console) -> None:
               title=f"twostage bench ({report['size']}, {report['device_name']}, {report['dtype']})\n"
                     f"copy {_fmt(c['copy_bandwidth_GBps'])} GB/s, matmul {_fmt(c['matmul_GFLOPs'])} GFLOP/s")
     t.caption = ("ratios: naive per-initialisation loop (verify suite: one worker) / batched; time / limit "
-                 "(bytes, FLOPs, the larger of the two)")
-    for col in ("hot path", "B x d", "throughput", "naive/batch", "t/bytes", "t/FLOPs", "t/roofline"):
+                 "(bytes, FLOPs, the larger of the two);\nfloor: the t/FLOPs of a program running at the "
+                 "roofline (> 1: memory-bound, the FLOP limit is out of reach)")
+    cols = ("hot path", "B x d", "throughput", "naive/batch", "t/bytes", "t/FLOPs", "floor", "t/roofline")
+    for col in cols:
         t.add_column(col, justify="left" if col == "hot path" else "right", no_wrap=True)
     for name, r in report["hot_paths"].items():
         unit = r["unit"].split("-")[-1]
         t.add_row(LABELS.get(name, name), r.get("size_label") or f"{r['B']}x{r['d']}",
                   f"{_fmt(r['throughput'])} {unit}", _fmt(r["naive_over_batched"]),
                   _fmt(r["time_over_byte_roofline"]), _fmt(r["time_over_flop_roofline"]),
-                  _fmt(r["time_over_roofline"]))
+                  _fmt(r.get("flop_ratio_floor")), _fmt(r["time_over_roofline"]))
     console.print(t)

@@ -50,3 +50,26 @@ def test_print_report_renders_every_hot_path(report):
 def test_bad_size():
     with pytest.raises(ValueError, match="size"):
         run_bench("cpu", size="huge")
+
+
+def test_flop_floor_is_the_roofline_programs_flop_ratio(report):
+    """t/FLOPs = t/roofline x floor; floor >= 1; for the matrix-vector field (7) it is the intensity gap."""
+    c = report["ceilings"]
+    for name in HOT:
+        r = report["hot_paths"][name]
+        assert r["flop_ratio_floor"] >= 1.0
+        assert r["time_over_flop_roofline"] == pytest.approx(r["time_over_roofline"] * r["flop_ratio_floor"])
+    r = report["hot_paths"]["effective_rhs"]
+    d = r["d"]
+    gap = (16 * (d * d + 2 * d) / c["copy_bandwidth_GBps"]) / (5 * d * d / c["matmul_GFLOPs"])
+    assert r["flop_ratio_floor"] == pytest.approx(max(1.0, gap))
+
+
+def test_ratios_by_hand():
+    from twostage.numerics.bench import _ratios
+
+    ceil = {"copy_bandwidth_GBps": 10.0, "matmul_GFLOPs": 40.0}
+    r = _ratios(2e-3, 1e7, 4e7, ceil)  # byte limit 1 ms, FLOP limit 1 ms
+    assert r["time_over_byte_roofline"] == pytest.approx(2.0) and r["flop_ratio_floor"] == pytest.approx(1.0)
+    r = _ratios(2e-3, 4e7, 4e7, ceil)  # byte limit 4 ms: memory-bound, floor 4
+    assert r["time_over_roofline"] == pytest.approx(0.5) and r["flop_ratio_floor"] == pytest.approx(4.0)

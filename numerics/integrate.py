@@ -133,6 +133,14 @@ class Solution:
         return src[b][self.mask[b]]
 
 
+def _eval_into(f: Rhs, t, y, idx, out: torch.Tensor) -> None:
+    """``out[:] = f(t, y, idx)``; a right-hand side marked ``writes_out`` writes there itself (no copy)."""
+    if getattr(f, "writes_out", False):
+        f(t, y, idx, out=out)
+    else:
+        out.copy_(f(t, y, idx))
+
+
 def _rms(x: torch.Tensor) -> torch.Tensor:
     return x.pow(2).mean(1).sqrt()
 
@@ -274,10 +282,11 @@ def solve(f: Rhs, y0: torch.Tensor, t0=0.0, t1=math.inf, *, rtol: float = 1e-9, 
         K[0] = ka
         hc = ha[:, None]
         for i in range(1, 6):
-            K[i] = f(ta + _C[i] * ha, torch.addcmul(ya, hc, torch.tensordot(tab_a[i], K[:i], dims=1)), act)
+            yi = torch.addcmul(ya, hc, torch.tensordot(tab_a[i], K[:i], dims=1))
+            _eval_into(f, ta + _C[i] * ha, yi, act, K[i])
         y_new = torch.addcmul(ya, hc, torch.tensordot(tab_b, K[:6], dims=1))
         t_new = torch.where(hits_end, t1a, ta + ha)
-        K[6] = f(t_new, y_new, act)
+        _eval_into(f, t_new, y_new, act, K[6])
         err = hc * torch.tensordot(tab_e, K, dims=1)
         scale = torch.maximum(ya.abs(), y_new.abs()).mul_(rtol).add_(atol_t[act] if atol_t.dim() else atol_t)
         en = _rms(err.div_(scale))
@@ -295,22 +304,28 @@ def solve(f: Rhs, y0: torch.Tensor, t0=0.0, t1=math.inf, *, rtol: float = 1e-9, 
         fin = torch.zeros(B, dtype=torch.bool, device=dev)
         if ai.numel():
             pick = (lambda x: x) if all_acc else (lambda x, m=accept: x[m])
-            yn, tn, Ka = pick(y_new), pick(t_new), (K if all_acc else K[:, accept])
+            yn, tn = pick(y_new), pick(t_new)
+            # stages of accepted elements, gathered only where needed (K is (7, b, N): a gather of all of it
+            # per partly rejected step would move 7x the state)
+            pa = None if all_acc else accept.nonzero().squeeze(1)
+            stages = ((lambda sel, K=K: K[:, sel]) if all_acc
+                      else (lambda sel, K=K, pa=pa: K[:, pa[sel]]))
             yo, to, ho = pick(ya), pick(ta), pick(ha)
             ev = torch.zeros(ai.numel(), dtype=torch.bool, device=dev)
             if event is not None:
                 ev = event(tn, yn, ai) >= 0
                 if locate_events and bool(ev.any()):
                     e = ev.nonzero().squeeze(1)
-                    Qe = _coef(Ka[:, e], tab_p)
+                    Qe = _coef(stages(e), tab_p)
                     tn[e], yn[e] = _locate(event, ai[e], yo[e], to[e], ho[e], tn[e], yn[e], Qe)
             if te is not None:
-                _dense(te, y_eval, nxt, ai, yo, yn, to, ho, tn, Ka, tab_p)
+                _dense(te, y_eval, nxt, ai, yo, yn, to, ho, tn, stages, tab_p)
+            k_last = K[6] if all_acc else K[6, pa]
             if full and all_acc:
-                y, k1 = yn, Ka[6]
+                y, k1 = yn, k_last
                 t.copy_(tn)
             else:
-                y[ai], t[ai], k1[ai] = yn, tn, Ka[6]
+                y[ai], t[ai], k1[ai] = yn, tn, k_last
             n_acc[ai] += 1
             status[ai[ev]] = int(Status.EVENT)
             status[ai[pick(hits_end) & ~ev]] = int(Status.DONE)
@@ -372,8 +387,9 @@ def _coef(K, tab_p):
     return torch.einsum("sbn,sj->bnj", K, tab_p)
 
 
-def _dense(te, y_eval, nxt, ai, ya, yn, ta, ha, tn, K, tab_p):
-    """Fill the t_eval points inside (ta, tn] of the accepted elements ``ai`` by the 4th-order interpolant."""
+def _dense(te, y_eval, nxt, ai, ya, yn, ta, ha, tn, stages, tab_p):
+    """Fill the t_eval points inside (ta, tn] of the accepted elements ``ai`` by the 4th-order interpolant;
+    ``stages(sel)`` gives the (7, len(sel), N) stages of the accepted elements at positions ``sel``."""
     M = te.shape[1]
     while True:
         pos = nxt[ai]
@@ -385,22 +401,27 @@ def _dense(te, y_eval, nxt, ai, ya, yn, ta, ha, tn, K, tab_p):
         if not inside.any():
             return
         sel = inside.nonzero().squeeze(1)
-        val = _interp(ya[sel], ha[sel], _coef(K[:, sel], tab_p), (tp[sel] - ta[sel]) / ha[sel])
+        val = _interp(ya[sel], ha[sel], _coef(stages(sel), tab_p), (tp[sel] - ta[sel]) / ha[sel])
         at_end = tp[sel] == tn[sel]
         val[at_end] = yn[sel][at_end]
         y_eval[ai[sel], pos[sel]] = val
         nxt[ai[sel]] += 1
 
 
-def time_reparametrised(f: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
-                        speed: Callable[[torch.Tensor], torch.Tensor] | None = None) -> Rhs:
+Speed = Callable[[torch.Tensor], torch.Tensor]
+
+
+def time_reparametrised(f: Callable[..., torch.Tensor], speed: Speed | None = None,
+                        f_writes_out: bool = False) -> Rhs:
     """Right-hand side in the time ``tau`` with ``d tau = s(theta) dt`` for an autonomous ``f(theta, idx)``.
 
     The state is ``[theta, t]`` (the original time carried as the last component):
     ``d theta / d tau = f(theta) / s(theta)``, ``d t / d tau = 1 / s(theta)``. The default speed
     ``s = sqrt(1 + ||theta||^2)`` turns the finite-time blow-up of a degree-2 homogeneous field into
     exponential growth in ``tau`` (no blow-up at finite ``tau``), so an energy event is reached cleanly.
-    Provenance: DERIVED (standard time change; not from the papers).
+    Provenance: DERIVED (standard time change; not from the papers). With ``f_writes_out``, ``f(theta, idx,
+    out=...)`` writes its value into the given view, and the returned right-hand side (marked
+    ``writes_out``) fills the integrator's stage buffer without temporaries.
 
     >>> import torch
     >>> rhs = time_reparametrised(lambda th, idx: th ** 2)
@@ -409,11 +430,20 @@ def time_reparametrised(f: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
     >>> bool(torch.allclose(out, torch.ones(1, 2, dtype=torch.float64)))
     True
     """
-    sp = speed or (lambda th: torch.sqrt(1.0 + th.pow(2).sum(1)))
+    sp = speed or (lambda th: torch.hypot(torch.linalg.vector_norm(th, dim=1), torch.ones((), dtype=th.dtype,
+                                                                                           device=th.device)))
 
-    def rhs(tau, z, idx):
+    def rhs(tau, z, idx, out=None):
         th = z[:, :-1]
-        s = sp(th)[:, None]
-        return torch.cat([f(th, idx) / s, 1.0 / s], 1)
+        s = sp(th)
+        out = torch.empty_like(z) if out is None else out
+        if f_writes_out:
+            f(th, idx, out=out[:, :-1])
+        else:
+            out[:, :-1] = f(th, idx)
+        out[:, :-1].div_(s[:, None])
+        out[:, -1] = s.reciprocal()
+        return out
 
+    rhs.writes_out = True
     return rhs

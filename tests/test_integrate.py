@@ -179,3 +179,31 @@ def test_bad_arguments():
         solve(riccati, torch.ones(3, dtype=F64), 0.0, 1.0)
     with pytest.raises(ValueError, match="t_eval"):
         solve(riccati, torch.ones(1, 1, dtype=F64), 0.0, 0.5, t_eval=torch.tensor([0.3, 0.1], dtype=F64))
+
+
+def test_rhs_writing_into_the_stage_buffer_gives_the_same_solution():
+    """A ``writes_out`` right-hand side is handed the stage buffer (no temporaries) and changes nothing."""
+    import math
+
+    from twostage.numerics.chen_luo import effective as eff
+    from twostage.numerics.integrate import solve, time_reparametrised
+
+    g = torch.Generator().manual_seed(3)
+    d, B = 3, 5
+    y0 = torch.cat([torch.randn(B, d * d + 2 * d, generator=g, dtype=torch.float64),
+                    torch.zeros(B, 1, dtype=torch.float64)], 1)
+    seen = []
+
+    def into(th, idx, out=None):
+        seen.append(out is not None and out.data_ptr() != th.data_ptr())
+        return eff.field(th, out)
+
+    plain = time_reparametrised(lambda th, idx: eff.field(th))
+    fast = time_reparametrised(into, f_writes_out=True)
+    assert fast.writes_out and torch.allclose(fast(None, y0, None), plain(None, y0, None), rtol=1e-15)
+    kw = {"rtol": 1e-10, "atol": 1e-12, "on_failure": "mark"}
+    a = solve(plain, y0, 0.0, 3.0, **kw)
+    b = solve(fast, y0, 0.0, 3.0, **kw)
+    assert seen and all(seen)
+    assert torch.allclose(a.y_final, b.y_final, rtol=1e-12) and torch.equal(a.n_accepted, b.n_accepted)
+    assert math.isfinite(float(b.y_final.abs().max()))

@@ -53,15 +53,17 @@ def dim_of(n_state: int) -> int:
     return d
 
 
-def field(z: torch.Tensor) -> torch.Tensor:
-    """The reduced vector field (7) on packed states (B, d^2 + 2d) (DERIVED, chen-luo-2025 §2.3)."""
+def field(z: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
+    """The reduced vector field (7) on packed states (B, d^2 + 2d) (DERIVED, chen-luo-2025 §2.3), written
+    into ``out`` (a (B, d^2 + 2d) tensor or row-strided view, e.g. an integrator stage) when given."""
     d = dim_of(z.shape[1])
     b = z.shape[0]
     Wv, W1, W2 = unpack(z, d)
-    out = torch.empty((b, z.shape[1]), dtype=z.dtype, device=z.device)  # written in place: no concatenation
+    if out is None:
+        out = torch.empty((b, z.shape[1]), dtype=z.dtype, device=z.device)  # filled in place, no cat
     torch.mul(Wv[:, :, None], W2[:, None, :], out=out[:, d:d + d * d].view(b, d, d))
-    out[:, :d] = torch.bmm(W1, W2[:, :, None])[:, :, 0]
-    out[:, d + d * d:] = torch.bmm(Wv[:, None, :], W1)[:, 0, :]
+    torch.bmm(W1, W2[:, :, None], out=out[:, :d, None])
+    torch.bmm(Wv[:, None, :], W1, out=out[:, None, d + d * d:])
     return out
 
 
@@ -165,7 +167,8 @@ def integrate_to_blowup(Wv, W1, W2, *, E_max: float = 1e12, rtol: float = 1e-10,
 
     ev = lambda tau, y, idx: ob.energy(*unpack(y[:, :n], d)) - E_max
     y0 = torch.cat([z0, torch.zeros_like(z0[:, :1])], 1)
-    sol = solve(time_reparametrised(lambda th, idx: field(th)), y0, 0.0, math.inf, rtol=rtol, atol=atol,
+    rhs = time_reparametrised(lambda th, idx, out=None: field(th, out), f_writes_out=True)
+    sol = solve(rhs, y0, 0.0, math.inf, rtol=rtol, atol=atol,
                 event=ev, max_steps=max_steps, record=record, record_every=record_every,
                 on_failure=on_failure)
     series = dict(sol.records)

@@ -20,36 +20,87 @@ import math
 
 import numpy as np
 import torch
+from twostage.numerics.gong.cost import seed_bytes
 from twostage.numerics.gong.data import GongConfig, sample, u_zeta, w_star
-from twostage.numerics.gong.model import gradients, init_params, losses
+from twostage.numerics.gong.model import init_params, losses, step_terms
 
 SCHEDULES = ("two-stage", "anneal0", "constant")
 N_SV = 3  # singular values recorded per block
 
 
+# CPU cache block: per-seed data + parameters of one chunk (see :func:`default_chunk`). 8 MiB is 14 seeds at
+# the default GongConfig; on a 2 MiB-L2 / 32 MiB-L3 EPYC core chunks of 6-16 seeds ran fastest (smaller
+# chunks pay the per-op overhead per step, larger ones stream the data and temporaries from memory).
+CHUNK_BYTES = 8 << 20
+
+
+def default_chunk(cfg: GongConfig, seeds: int, device: str | torch.device = "cpu",
+                  dtype=torch.float64) -> int:
+    """Seeds per chunk for :func:`train`: all of them on CUDA, else as many as fit ``CHUNK_BYTES``
+    (:func:`twostage.numerics.gong.cost.seed_bytes`: one seed's data and parameters), at least one.
+
+    >>> default_chunk(GongConfig(), 256), default_chunk(GongConfig(), 256, device="cuda")
+    (14, 256)
+    """
+    if torch.device(device).type == "cuda":
+        return seeds
+    return max(1, min(seeds, CHUNK_BYTES // seed_bytes(cfg, dtype)))
+
+
 def train(cfg: GongConfig, seeds: int, seed: int = 0, schedule: str = "two-stage", record_every: int = 10,
           device: str | torch.device = "cpu", dtype=torch.float64, data=None, spectra: bool = True,
-          ) -> dict[str, np.ndarray]:
+          chunk: int | None = None) -> dict[str, np.ndarray]:
     """Run GD for ``cfg.steps`` steps on ``seeds`` independent (data, init) pairs; return numpy trajectories.
 
     Arrays are ``(records, seeds)`` (``sv_P``/``sv_Q``: ``(records, seeds, N_SV)``); ``t1`` is ``(seeds,)``
     (``nan`` where stage 1 never ended); ``params`` holds the final weights and ``params0`` the initial ones.
+
+    Cache blocking: the seeds run in chunks of ``chunk`` seeds (default :func:`default_chunk`: as many as
+    fit ``CHUNK_BYTES`` on CPU, all seeds on CUDA, where one wide batch is what keeps the device busy); each
+    chunk is batched over its seeds and runs all its steps before the next chunk starts, so its data stays
+    in cache across steps instead of streaming every seed's data from memory at every step. Data and
+    initialisations are drawn for all seeds up front with one generator, exactly as for ``chunk=seeds``, and
+    sliced, so the result does not depend on ``chunk``.
     """
     if schedule not in SCHEDULES:
         raise ValueError(f"unknown schedule {schedule!r} (choose {', '.join(SCHEDULES)})")
+    chunk = default_chunk(cfg, seeds, device, dtype) if chunk is None else chunk
+    if chunk < 1:
+        raise ValueError(f"chunk must be >= 1 (got {chunk})")
     gen = torch.Generator().manual_seed(seed)
     p, q, y = data if data is not None else sample(cfg, seeds, generator=gen, dtype=dtype)
     p, q, y = p.to(device), q.to(device), y.to(device)
-    params = list(init_params(cfg, seeds, generator=gen, dtype=dtype, device=device))
-    params0 = [t.clone() for t in params]
+    params = init_params(cfg, seeds, generator=gen, dtype=dtype, device=device)
     ws, u = w_star(cfg, dtype, device), u_zeta(cfg, dtype, device)
-    in_stage1 = torch.full((seeds,), schedule != "anneal0", device=device)
-    t1 = torch.full((seeds,), math.nan, dtype=dtype, device=device)
+    parts = [_train_chunk(cfg, schedule, record_every, spectra, ws, u, (p[sl], q[sl], y[sl]),
+                          [t[sl] for t in params])
+             for sl in (slice(i, i + chunk) for i in range(0, seeds, chunk))]
+    out = {k: np.concatenate([part[k] for part in parts], axis=1) for k in parts[0] if k not in _NOT_SEEDWISE}
+    out["t"] = parts[0]["t"]
+    out["t1"] = np.concatenate([part["t1"] for part in parts])
+    for k in ("params", "params0"):
+        out[k] = [torch.cat(ts) for ts in zip(*(part[k] for part in parts))]
+    return out
+
+
+_NOT_SEEDWISE = ("t", "t1", "params", "params0")
+
+
+def _train_chunk(cfg, schedule, record_every, spectra, ws, u, data, params) -> dict:
+    """All ``cfg.steps`` fused GD steps (:func:`step_terms`) of one chunk of seeds; :func:`train`'s record."""
+    p, q, y = data
+    params0 = [t.clone() for t in params]
+    S, dtype, device = y.shape[0], y.dtype, y.device
+    in_stage1 = torch.full((S,), schedule != "anneal0", device=device)
+    t1 = torch.full((S,), math.nan, dtype=dtype, device=device)
     rec: dict[str, list] = {k: [] for k in ("t", "K", "K_P", "K_Q", "acc", "acc_P", "acc_Q", "S_P", "S_Q",
                                             "dW_P", "dW_Q", "sv_P", "sv_Q", "eta")}
     for step in range(cfg.steps + 1):
         with torch.no_grad():
-            ls = losses(params, p, q, y)
+            if step < cfg.steps:
+                ls, (gP, gQ, gb) = step_terms(params, p, q, y)
+            else:
+                ls = losses(params, p, q, y)
         if schedule == "two-stage":
             ending = in_stage1 & (ls["K_P"] <= cfg.eps1)
             t1 = torch.where(ending, torch.full_like(t1, step), t1)
@@ -59,10 +110,8 @@ def train(cfg: GongConfig, seeds: int, seed: int = 0, schedule: str = "two-stage
             _record(rec, step, ls, params, params0, ws, u, eta, spectra)
         if step == cfg.steps:
             break
-        gP, gQ, gb = gradients(params, p, q, y)
-        params[0] = params[0] - eta[:, None, None] * gP
-        params[1] = params[1] - eta[:, None, None] * gQ
-        params[2] = params[2] - eta * gb
+        params = [params[0] - eta[:, None, None] * gP, params[1] - eta[:, None, None] * gQ,
+                  params[2] - eta * gb]
     out = {k: np.stack(v) for k, v in rec.items() if k != "t" and v}
     out["t"] = np.asarray(rec["t"])
     out["t1"] = t1.cpu().numpy()

@@ -1,4 +1,4 @@
-"""Benchmark of the chen-luo-2025 hot paths, reported as ratios measured in one run (``twostage bench``).
+"""Benchmark of the hot paths of both papers, reported as ratios measured in one run (``twostage bench``).
 
 DESIGN.md "Performance yardstick": never absolute times. For each hot path we report
 
@@ -14,8 +14,10 @@ DESIGN.md "Performance yardstick": never absolute times. For each hot path we re
 
 Bytes and FLOPs follow a stated *minimal* model (each operand read once, each result written once; the
 model is in each function's docstring), so the ratios are upper bounds on the achievable speed-up.
-Hot paths: (a) the effective-ODE right-hand side (7) and its batched integration to blow-up,
-(b) the full-model gradient (Def. 3, autograd) and its gradient-flow integration.
+Hot paths: (a) chen-luo-2025: the effective-ODE right-hand side (7) and its batched integration to
+blow-up, (b) the full-model gradient (Def. 3, hand-derived reverse mode) and its gradient-flow
+integration, (c) gong-2025 GD training (reconstructed setting). The verify suite end to end is added by
+``twostage bench`` from :mod:`twostage.verify.bench_suite` (numerics never imports verify).
 """
 
 from __future__ import annotations
@@ -182,10 +184,12 @@ def bench_full_model(device, n, s, d, B, loop, min_time, ceil) -> tuple[dict, di
     return g_rep, f_rep
 
 
-def bench_gong_training(device, seeds: int, loop: int, steps: int) -> dict:
-    """gong-2025 two-stage GD (reconstructed setting, ``numerics.gong.train``) batched over ``seeds``
-    against a loop of single-seed runs. Throughput: seed-steps per second. No roofline is reported:
-    the step is a chain of small ReLU-attention kernels whose byte/FLOP model we have not derived."""
+def bench_gong_training(device, seeds: int, loop: int, steps: int, ceil: dict) -> dict:
+    """gong-2025 two-stage GD (reconstructed setting, ``numerics.gong.train``; seeds run in cache-sized
+    chunks) batched over ``seeds`` against a loop of single-seed runs. Throughput: seed-steps per second.
+    Bytes and FLOPs per seed-step: :func:`twostage.numerics.gong.cost.step_cost` (data read once per
+    pass, two passes per fused step; multiply-add FLOPs of the score and gradient contractions)."""
+    from twostage.numerics.gong.cost import step_cost
     from twostage.numerics.gong.data import GongConfig
     from twostage.numerics.gong.train import train
 
@@ -201,9 +205,11 @@ def bench_gong_training(device, seeds: int, loop: int, steps: int) -> dict:
         run(1, seed=k)
     _sync(device)
     t_n = (time.perf_counter() - t0) / loop * seeds
-    return {"B": seeds, "d": cfg.d_p + cfg.d_q, "seconds": t_b, "throughput": seeds * steps / t_b,
-            "unit": "seed-steps/s", "naive_over_batched": t_n / t_b, "time_over_byte_roofline": None,
-            "time_over_flop_roofline": None, "time_over_roofline": None}
+    c = step_cost(cfg)
+    work = seeds * steps
+    out = {"B": seeds, "d": cfg.d_p + cfg.d_q, "seconds": t_b, "throughput": work / t_b,
+           "unit": "seed-steps/s", "naive_over_batched": t_n / t_b}
+    return out | _ratios(t_b, work * c["bytes"], work * c["flops"], ceil)
 
 
 def run_bench(device="cpu", size: str = "small") -> dict:
@@ -218,7 +224,7 @@ def run_bench(device="cpu", size: str = "small") -> dict:
         "effective_integration": bench_effective_integration(device, c["d"], c["B"], c["loop"], ceil),
     }
     hot["fullmodel_grad"], hot["fullmodel_flow"] = bench_full_model(device, *c["full"], c["min_time"], ceil)
-    hot["gong_training"] = bench_gong_training(device, *c["gong"])
+    hot["gong_training"] = bench_gong_training(device, *c["gong"], ceil)
     dev_name = torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu"
     return {"device": str(device), "device_name": dev_name, "size": size, "dtype": "float64",
             "torch": torch.__version__, "threads": torch.get_num_threads(), "ceilings": ceil,

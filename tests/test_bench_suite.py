@@ -44,13 +44,9 @@ def test_disagreeing_passes_are_reported(monkeypatch):
         return sec, vs
 
     monkeypatch.setattr(bench_suite, "_timed_pass", sabotaged)
-    monkeypatch.setattr(bench_suite, "_count", _no_count)
+    monkeypatch.setattr(bench_suite, "_count_in_fresh_process", lambda *a: (0, 0.0))
     r = bench_verify_suite("small", "cpu", CEIL, workers=1)
     assert r["verdicts_agree"] is False and r["time_over_flop_roofline"] is None
-
-
-def _no_count(*args):  # module-level so the spawned worker can unpickle it
-    return 0, 0.0
 
 
 def test_bench_cli_rejects_bad_workers(capsys):

@@ -57,6 +57,12 @@ def _count(claim_ids: tuple[str, ...], profile: str, device: str, seed: int) -> 
     return int(fc.get_total_flops()), time.perf_counter() - t0
 
 
+def _count_in_fresh_process(claim_ids: tuple[str, ...], device: str, seed: int) -> tuple[int, float]:
+    """:func:`_count` in a spawned process (no memoised trajectories from the timed passes)."""
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as ex:
+        return ex.submit(_count, claim_ids, PROFILE, device, seed).result()
+
+
 def _timed_pass(claims, ctx, workers: int):
     from twostage.verify.executor import ExecutorSpec
     from twostage.verify.sweep_verify import verify_distributed
@@ -80,8 +86,7 @@ def bench_verify_suite(size: str, device: str, ceil: dict, workers: int | None =
     ctx = Context(profile=get_profile(PROFILE), device=str(device), seed=seed)
     t_naive, v_naive = _timed_pass(claims, ctx, 1)
     t_b, v_b = _timed_pass(claims, ctx, workers)
-    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as ex:
-        flops, t_count = ex.submit(_count, tuple(c.id for c in claims), PROFILE, str(device), seed).result()
+    flops, t_count = _count_in_fresh_process(tuple(c.id for c in claims), str(device), seed)
     status = lambda vs: [None if v is None else v.status.value for v in vs]
     slowest = sorted((v for v in v_b if v is not None), key=lambda v: -v.seconds)[:3]
     import torch

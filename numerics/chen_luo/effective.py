@@ -62,8 +62,9 @@ def field(z: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
     if out is None:
         out = torch.empty((b, z.shape[1]), dtype=z.dtype, device=z.device)  # filled in place, no cat
     torch.mul(Wv[:, :, None], W2[:, None, :], out=out[:, d:d + d * d].view(b, d, d))
-    torch.bmm(W1, W2[:, :, None], out=out[:, :d, None])
-    torch.bmm(Wv[:, None, :], W1, out=out[:, None, d + d * d:])
+    # (bmm into a strided ``out=`` view is about twice slower on CPU than bmm and a copy)
+    out[:, :d] = torch.bmm(W1, W2[:, :, None])[:, :, 0]
+    out[:, d + d * d:] = torch.bmm(Wv[:, None, :], W1)[:, 0, :]
     return out
 
 

@@ -27,7 +27,7 @@ import time
 
 import torch
 from twostage.numerics.chen_luo import effective as eff
-from twostage.numerics.chen_luo.backprop import flops_per_sample
+from twostage.numerics.chen_luo.backprop import flops_per_element
 from twostage.numerics.chen_luo.data import DataConfig, make_data
 from twostage.numerics.chen_luo.fullflow import integrate_flow
 from twostage.numerics.chen_luo.init import InitConfig, init_params
@@ -141,9 +141,9 @@ def bench_effective_integration(device, d, B, loop, ceil) -> dict:
 
 
 def _full_model_flops(n, s, d) -> float:
-    """FLOPs of one element's gradient: ``n`` samples of :func:`.backprop.flops_per_sample` (forward and
-    reverse mode in the association that never forms ``X WK``, ``X WV``; the cheapest we know)."""
-    return float(n * flops_per_sample(s, d))
+    """FLOPs of one element's gradient: :func:`.backprop.flops_per_element` (forward and reverse mode in
+    the association that never forms ``X WK``, ``X WV``; the cheapest we know)."""
+    return float(flops_per_element(n, s, d))
 
 
 def bench_full_model(device, n, s, d, B, loop, min_time, ceil) -> tuple[dict, dict]:

@@ -72,3 +72,16 @@ def test_tanh_via_expm1_matches_torch_tanh():
     ref = torch.tanh(u)
     err = ((backprop._tanh(u) - ref).abs() / ref.abs().clamp_min(1e-300)).max()
     assert float(err) < 4e-16 * 4
+
+
+@pytest.mark.parametrize("n,s,d,B", [(16, 8, 8, 4), (3, 5, 2, 2), (1, 1, 1, 1)])
+def test_flop_model_equals_the_matmul_flops_torch_dispatches(n, s, d, B):
+    """``flops_per_element`` (the bench's arithmetic limit) is exactly what the products cost."""
+    from torch.utils.flop_counter import FlopCounterMode
+    from twostage.numerics.chen_luo.backprop import flops_per_element
+
+    ds = make_data(DataConfig(n, s, d, seed=0))
+    p = init_params(InitConfig(d=d, eps=0.5, B=B, seed=1))
+    with FlopCounterMode(display=False) as fc:
+        grad_exact(p, ds.X, ds.y)
+    assert fc.get_total_flops() == B * flops_per_element(n, s, d)

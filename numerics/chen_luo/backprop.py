@@ -7,18 +7,20 @@ and sample ``i`` (tokens ``x_ij`` are the rows of ``X_i``, ``c = 1/sqrt(d)``):
     o_i = xbar_i WV,  h_i = tanh(o_i W1),  f_i = h_i . W2,  L = (1/n) sum_i exp(-y_i f_i).
 
 DERIVED (chain rule; checked against autograd and the complex-step derivative in the tests), with
-``g_i = -y_i exp(-y_i f_i) / n``:
+``g_i = -y_i exp(-y_i f_i) / n``, ``M = WQ WK^T`` and ``N = WV W1`` (the loss sees ``WQ, WK`` and
+``WV, W1`` only through these products):
 
-    dW2 = sum_i g_i h_i,            du_i = g_i W2 * (1 - h_i^2),    dW1 = sum_i o_i^T du_i,
-    do_i = du_i W1^T,               dWV = sum_i xbar_i^T do_i,      dA_ij = x_ij . (do_i WV^T),
-    da_ij = c A_ij (dA_ij - sum_k A_ik dA_ik),  z_i = sum_j da_ij x_ij,
-    dWK = sum_i z_i^T q_i,          dWQ = sum_i x_is^T (z_i WK).
+    r_i = x_is M,   o_i W1 = xbar_i N,   dW2 = sum_i g_i h_i,   du_i = g_i W2 * (1 - h_i^2),
+    G = sum_i xbar_i^T du_i,   dW1 = WV^T G,   dWV = G W1^T,   dA_ij = x_ij . (du_i N^T),
+    da_ij = c A_ij (dA_ij - sum_k A_ik dA_ik),   z_i = sum_j da_ij x_ij,   H = sum_i x_is^T z_i,
+    dWQ = H WK,   dWK = H^T WQ.
 
-The association never forms ``X WK`` or ``X WV`` (``s d^2`` per sample): every product is either a
-``d x d`` product per sample or an ``s x d`` contraction against the shared data, so a gradient costs
-``22 d^2 + 8 s d + 4 d`` multiply-add FLOPs per sample (:func:`flops_per_sample`), about a quarter of
-the autograd graph of :mod:`.model` at ``s = d = 8``. Contractions against the data ``X`` (shared by
-the batch) are one ``bmm`` over samples with the batch as the wide dimension.
+Per sample this costs 5 ``d x d`` products (two of them, ``x_s M`` and ``H``, one GEMM each against the
+data shared by the batch) and 4 ``s x d`` data contractions; per element 6 ``d x d x d`` products: in
+all ``n (10 d^2 + 8 s d + 4 d) + 12 d^3`` multiply-add FLOPs (:func:`flops_per_element`), about a fifth
+of the autograd graph of :mod:`.model` at ``n = 16, s = d = 8``. ``X WK`` and ``X WV`` (``s d^2`` per
+sample) are never formed. Contractions against the data are one ``bmm`` over samples with the batch as
+the wide dimension.
 
 >>> import torch
 >>> from twostage.numerics.chen_luo.data import DataConfig, make_data
@@ -30,8 +32,8 @@ the batch) are one ``bmm`` over samples with the batch as the wide dimension.
 >>> La, ga = grad_autograd(p, ds.X, ds.y)
 >>> max(float((u - v).abs().max()) for u, v in zip(g, ga)) < 1e-15, bool(torch.allclose(L, La))
 (True, True)
->>> flops_per_sample(s=8, d=8)
-1952
+>>> flops_per_element(n=16, s=8, d=8)
+25088
 """
 
 from __future__ import annotations
@@ -41,11 +43,12 @@ import math
 import torch
 
 
-def flops_per_sample(s: int, d: int) -> int:
-    """Multiply-add FLOPs (2 per product term) of one sample's forward + backward in the association of
-    this module: 11 ``d x d`` products (4 forward, 7 backward), 4 ``s x d`` data contractions, and the
-    ``W2`` products of ``f`` and ``dW2``."""
-    return 22 * d * d + 8 * s * d + 4 * d
+def flops_per_element(n: int, s: int, d: int) -> int:
+    """Multiply-add FLOPs (2 per product term) of one element's forward + backward over ``n`` samples in
+    the association of this module: per sample 5 ``d x d`` products, 4 ``s x d`` data contractions and
+    the ``W2`` products of ``f`` and ``dW2``; per element the 6 ``d x d x d`` products (M, N, dW1, dWV,
+    dWQ, dWK)."""
+    return n * (10 * d * d + 8 * s * d + 4 * d) + 12 * d ** 3
 
 
 def _rows_dot_data(X: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
@@ -84,23 +87,22 @@ def grad_exact(p, X: torch.Tensor, y: torch.Tensor):
     c = 1.0 / math.sqrt(d)
     tr = lambda t: t.transpose(-1, -2)
     xs = X[:, -1, :]                                             # (n, d) last tokens
-    q = _shared_left(xs, p.WQ)                                   # (B, n, d)
-    A = torch.softmax(_rows_dot_data(X, torch.bmm(q, tr(p.WK))).mul_(c), 1)   # (n, s, B)
+    M = torch.bmm(p.WQ, tr(p.WK))                                # WQ WK^T
+    N = torch.bmm(p.WV, p.W1)                                    # WV W1
+    A = torch.softmax(_rows_dot_data(X, _shared_left(xs, M)).mul_(c), 1)   # (n, s, B)
     xbar = _weighted_rows(A, X)                                  # (B, n, d)
-    o = torch.bmm(xbar, p.WV)
-    h = _tanh(torch.bmm(o, p.W1))
+    h = _tanh(torch.bmm(xbar, N))
     f = torch.bmm(h, p.W2.unsqueeze(-1)).squeeze(-1)             # (B, n)
     ell = torch.exp(-y * f)
     g = ell.mul(y).mul_(-1.0 / n)                                # dL/df_i
     dW2 = torch.bmm(g.unsqueeze(1), h).squeeze(1)
     du = torch.addcmul(torch.ones_like(h), h, h, value=-1.0).mul_(g.unsqueeze(-1)).mul_(p.W2.unsqueeze(1))
-    dW1 = torch.bmm(tr(o), du)
-    do = torch.bmm(du, tr(p.W1))
-    dWV = torch.bmm(tr(xbar), do)
-    dA = _rows_dot_data(X, torch.bmm(do, tr(p.WV)))              # (n, s, B)
+    G = torch.bmm(tr(xbar), du)
+    dA = _rows_dot_data(X, torch.bmm(du, tr(N)))                 # (n, s, B)
     da = dA.sub_((A * dA).sum(1, keepdim=True)).mul_(A).mul_(c)
-    z = _weighted_rows(da, X)
-    dWK = torch.bmm(tr(z), q)
-    zWK = torch.bmm(z, p.WK).transpose(0, 1).reshape(n, -1)      # (n, B d)
-    dWQ = (xs.T @ zWK).view(d, -1, d).transpose(0, 1)            # sum_i x_is^T (z_i WK)
+    z = _weighted_rows(da, X)                                    # (B, n, d) view of (n, B, d)
+    B = z.shape[0]
+    H = (xs.T @ z.transpose(0, 1).reshape(n, B * d)).view(d, B, d).transpose(0, 1)   # sum_i x_is^T z_i
+    dWQ, dWK = torch.bmm(H, p.WK), torch.bmm(tr(H), p.WQ)
+    dW1, dWV = torch.bmm(tr(p.WV), G), torch.bmm(G, tr(p.W1))
     return ell.mean(1), Params(dWQ, dWK, dWV, dW1, dW2)

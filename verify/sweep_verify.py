@@ -69,19 +69,6 @@ def code_version() -> str:
     return sha + "+" + hashlib.sha256(diff + b"\0" + untracked).hexdigest()[:12]
 
 
-def worker_module(name: str) -> str:
-    """The name a fresh worker imports a checker's module by: a source-tree alias (``verify.checks.x``, as
-    pytest's importlib mode names the files it collects) becomes the installed ``twostage.verify.checks.x``.
-
-    >>> worker_module("verify.checks.gong_setting"), worker_module("twostage.verify.checks.gong_setting")
-    ('twostage.verify.checks.gong_setting', 'twostage.verify.checks.gong_setting')
-    >>> worker_module("my_plugin.checks")
-    'my_plugin.checks'
-    """
-    top = name.split(".", 1)[0]
-    return f"twostage.{name}" if top in PACKAGE_DIRS and top != "twostage" else name
-
-
 def run_task(task: VerifyTask, modules: tuple[str, ...] = ()) -> RunOutput:
     """Worker side: judge one claim and return its verdict as a result file (``verdict.json``).
 
@@ -121,7 +108,7 @@ def verify_distributed(claims: list[Claim], ctx: Context, spec: ExecutorSpec, re
     code = code_version()
     tasks = [VerifyTask(c.id, ctx.profile.name, ctx.seed, ctx.device, code) for c in claims]
     checkers = load_checkers()
-    modules = tuple(sorted({worker_module(checkers[c.id].__module__) for c in claims if c.id in checkers}
+    modules = tuple(sorted({checkers[c.id].__module__ for c in claims if c.id in checkers}
                            - {"__main__", "__mp_main__"}))
     fn = functools.partial(run_task, modules=modules)
     result = sweep(fn, tasks, Path(results_root), EXPERIMENT, executor=spec, progress=progress)

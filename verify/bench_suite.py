@@ -19,10 +19,13 @@ verdicts of the two timed passes must agree (``verdicts_agree``).
 from __future__ import annotations
 
 import multiprocessing
+import os
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+
+import torch
 
 # "small": three cheap claims (a smoke run); "full": every claim of both papers at the ci profile
 SUITES: dict[str, tuple[str, ...] | None] = {
@@ -76,8 +79,6 @@ def _timed_pass(claims, ctx, workers: int):
 
 def bench_verify_suite(size: str, device: str, ceil: dict, workers: int | None = None, seed: int = 0) -> dict:
     """Time the suite at ``size`` with one worker and with ``workers`` (default: CPU count) processes."""
-    import os
-
     from twostage.verify.checks import Context
     from twostage.verify.profiles import get_profile
 
@@ -89,15 +90,13 @@ def bench_verify_suite(size: str, device: str, ceil: dict, workers: int | None =
     flops, t_count = _count_in_fresh_process(tuple(c.id for c in claims), str(device), seed)
     status = lambda vs: [None if v is None else v.status.value for v in vs]
     slowest = sorted((v for v in v_b if v is not None), key=lambda v: -v.seconds)[:3]
-    import torch
-
     # the ceiling was measured with torch's thread count; ``workers`` processes get that many cores each
     t_flop = flops / (ceil["matmul_GFLOPs"] * 1e9 * max(1.0, workers / torch.get_num_threads()))
+    over_flop = t_b / t_flop if flops else None
     return {"B": len(claims), "d": workers, "size_label": f"{len(claims)} claims, {workers} workers",
             "profile": PROFILE, "seconds": t_b, "seconds_naive": t_naive, "seconds_counted": t_count,
             "throughput": len(claims) / t_b, "unit": "claims/s", "naive_over_batched": t_naive / t_b,
             "flops": flops, "bytes": None, "time_over_byte_roofline": None,
-            "time_over_flop_roofline": t_b / t_flop if flops else None,
-            "time_over_roofline": t_b / t_flop if flops else None,
+            "time_over_flop_roofline": over_flop, "time_over_roofline": over_flop,
             "verdicts_agree": status(v_naive) == status(v_b), "failed": status(v_b).count(None),
             "slowest": [{"claim": v.claim_id, "seconds": v.seconds} for v in slowest]}

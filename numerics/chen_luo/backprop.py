@@ -64,7 +64,8 @@ def _weighted_rows(w: torch.Tensor, X: torch.Tensor) -> torch.Tensor:
 
 
 def _shared_left(xs: torch.Tensor, W: torch.Tensor) -> torch.Tensor:
-    """``out[b] = xs W[b]`` (B, n, d) as one GEMM (n, d) @ (d, B d) instead of ``B`` tiny products."""
+    """``out[b] = xs W[b]`` (B, m, e) for ``xs`` (m, k) shared by the batch and ``W`` (B, k, e), as one GEMM
+    (m, k) @ (k, B e) instead of ``B`` tiny products."""
     B, d, e = W.shape
     return (xs @ W.transpose(0, 1).reshape(d, B * e)).view(-1, B, e).transpose(0, 1)
 
@@ -101,8 +102,7 @@ def grad_exact(p, X: torch.Tensor, y: torch.Tensor):
     dA = _rows_dot_data(X, torch.bmm(du, tr(N)))                 # (n, s, B)
     da = dA.sub_((A * dA).sum(1, keepdim=True)).mul_(A).mul_(c)
     z = _weighted_rows(da, X)                                    # (B, n, d) view of (n, B, d)
-    B = z.shape[0]
-    H = (xs.T @ z.transpose(0, 1).reshape(n, B * d)).view(d, B, d).transpose(0, 1)   # sum_i x_is^T z_i
+    H = _shared_left(xs.T, z)                                    # sum_i x_is^T z_i, one GEMM
     dWQ, dWK = torch.bmm(H, p.WK), torch.bmm(tr(H), p.WQ)
     dW1, dWV = torch.bmm(tr(p.WV), G), torch.bmm(G, tr(p.W1))
     return ell.mean(1), Params(dWQ, dWK, dWV, dW1, dW2)

@@ -40,10 +40,14 @@ def _itemsize(dtype) -> int:
     return torch.empty((), dtype=dtype).element_size()
 
 
+def _entries(cfg) -> tuple[int, int]:
+    """Entries of one seed's data ``p, q, y`` and of its parameters ``W_P, W_Q, b``."""
+    return cfg.n * (cfg.L + 1) * (cfg.d_p + cfg.d_q + 1), cfg.d_p ** 2 + cfg.d_q ** 2 + 1
+
+
 def seed_bytes(cfg, dtype=torch.float64) -> int:
     """Bytes of one seed's resident state: data ``p, q, y`` and parameters ``W_P, W_Q, b``."""
-    data = cfg.n * (cfg.L + 1) * (cfg.d_p + cfg.d_q + 1)
-    return (data + cfg.d_p ** 2 + cfg.d_q ** 2 + 1) * _itemsize(dtype)
+    return sum(_entries(cfg)) * _itemsize(dtype)
 
 
 def step_cost(cfg, dtype=torch.float64, passes: int = 2) -> dict[str, int]:
@@ -59,8 +63,7 @@ def step_cost(cfg, dtype=torch.float64, passes: int = 2) -> dict[str, int]:
     if passes < 1:
         raise ValueError(f"passes must be >= 1 (got {passes})")
     n, L = cfg.n, cfg.L
-    data = n * (L + 1) * (cfg.d_p + cfg.d_q + 1)
-    n_params = cfg.d_p ** 2 + cfg.d_q ** 2 + 1
+    data, n_params = _entries(cfg)
     flops = sum(4 * n * d * (d + L) for d in (cfg.d_p, cfg.d_q))
     matmul = sum(4 * n * d * d for d in (cfg.d_p, cfg.d_q))
     nbytes = (passes * data + 2 * n_params) * _itemsize(dtype)

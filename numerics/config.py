@@ -8,18 +8,12 @@ configuration cannot be constructed; the error names the violated assumption in 
 >>> require(False, "chen-luo-2025/ass/eps-small", "eps must be in (0, 1), got 2")  # doctest: +ELLIPSIS
 Traceback (most recent call last):
 ...
-twostage.numerics.config.ConfigError: configuration outside assumption chen-luo-2025/ass/eps-small: eps ...
+twostage.errors.ConfigError: configuration outside assumption chen-luo-2025/ass/eps-small: eps ...
 """
 
 from __future__ import annotations
 
-
-class ConfigError(ValueError):
-    """A configuration outside a claim's assumptions (or otherwise invalid); one-line message."""
-
-    def __init__(self, assumption: str, message: str) -> None:
-        self.assumption = assumption
-        super().__init__(f"configuration outside assumption {assumption}: {message}")
+from twostage.errors import ConfigError
 
 
 def require(condition: bool, assumption: str, message: str) -> None:

@@ -6,16 +6,14 @@
 >>> resolve_device("tpu")
 Traceback (most recent call last):
 ...
-twostage.numerics.device.DeviceError: unknown device 'tpu' (choose auto, cpu, cuda or cuda:N)
+twostage.errors.DeviceError: unknown device 'tpu' (choose auto, cpu, cuda or cuda:N)
 """
 
 from __future__ import annotations
 
 import torch
 
-
-class DeviceError(ValueError):
-    pass
+from twostage.errors import DeviceError
 
 
 def resolve_device(name: str = "auto") -> torch.device:

@@ -11,5 +11,5 @@ if [ "${TWOSTAGE_TORCH:-}" != "skip" ] && ! "$venv/bin/python" -c "import torch"
   "$venv/bin/python" -m pip install -q "torch==2.13.0" 2>&1 | grep -v '^WARNING: Location' || true
 fi
 "$venv/bin/python" -m pip install -q -e ".[dev]" 2>&1 | grep -v '^WARNING: Location' || true
-"$venv/bin/python" -c "import twostage.verify.cli" 
+"$venv/bin/python" -c "import twostage.cli" 
 touch "$venv/bin/twostage"

@@ -3,6 +3,7 @@
 import os
 
 import pytest
+
 import twostage.verify.profiles  # noqa: F401  (registers the Hypothesis profiles; loads "ci" under CI=true)
 
 os.environ.setdefault("MPLBACKEND", "Agg")

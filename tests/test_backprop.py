@@ -4,6 +4,7 @@ import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from twostage.numerics.chen_luo import backprop
 from twostage.numerics.chen_luo.backprop import grad_exact
 from twostage.numerics.chen_luo.data import DataConfig, make_data
@@ -78,6 +79,7 @@ def test_tanh_via_expm1_matches_torch_tanh():
 def test_flop_model_equals_the_matmul_flops_torch_dispatches(n, s, d, B):
     """``flops_per_element`` (the bench's arithmetic limit) is exactly what the products cost."""
     from torch.utils.flop_counter import FlopCounterMode
+
     from twostage.numerics.chen_luo.backprop import flops_per_element
 
     ds = make_data(DataConfig(n, s, d, seed=0))

@@ -6,7 +6,8 @@ import math
 
 import pytest
 from rich.console import Console
-from twostage.numerics.bench import LABELS, print_report, run_bench
+
+from twostage.bench.hot_paths import LABELS, print_report, run_bench
 
 HOT = ("effective_rhs", "effective_integration", "fullmodel_grad", "fullmodel_flow")
 RATIOS = ("naive_over_batched", "time_over_byte_roofline", "time_over_flop_roofline", "time_over_roofline")
@@ -63,7 +64,7 @@ def test_flop_floor_is_the_roofline_programs_flop_ratio(report):
 
 
 def test_ratios_by_hand():
-    from twostage.numerics.bench import _ratios
+    from twostage.bench.hot_paths import _ratios
 
     ceil = {"copy_bandwidth_GBps": 10.0, "matmul_GFLOPs": 40.0}
     r = _ratios(2e-3, 1e7, 4e7, ceil)  # byte limit 1 ms, FLOP limit 1 ms

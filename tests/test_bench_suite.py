@@ -3,9 +3,10 @@
 import math
 
 import pytest
-from twostage.verify import bench_suite
-from twostage.verify.bench_suite import bench_verify_suite, suite_claims
-from twostage.verify.cli import main
+
+from twostage.bench import suite as bench_suite
+from twostage.bench.suite import bench_verify_suite, suite_claims
+from twostage.cli import main
 from twostage.verify.verdict import Status
 
 pytestmark = pytest.mark.xdist_group("spawn")
@@ -53,24 +54,3 @@ def test_bench_cli_rejects_bad_workers(capsys):
     assert main(["bench", "--workers", "0"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "--workers" in err[0]
-
-
-def test_registry_keeps_the_importable_checker_when_a_module_is_collected_twice():
-    """pytest's importlib mode imports verify/checks/x.py again as ``verify.checks.x``; spawned workers can
-    import only ``twostage.verify.checks.x``, so that registration must win whatever the order."""
-    import types
-
-    from twostage.verify.checks import CHECKERS, checker, load_checkers
-
-    cid = ONE[0]
-    real = load_checkers()[cid]
-    alias = types.FunctionType(real.__code__, real.__globals__, real.__name__)
-    alias.__qualname__, alias.__module__ = real.__qualname__, real.__module__.removeprefix("twostage.")
-    try:
-        checker(cid)(alias)
-        assert CHECKERS[cid] is real
-        CHECKERS[cid] = alias          # alias first, package module second: the package one replaces it
-        checker(cid)(real)
-        assert CHECKERS[cid] is real
-    finally:
-        CHECKERS[cid] = real

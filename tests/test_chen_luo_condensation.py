@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import sympy as sp
 import torch
+
 import twostage.verify.checks.chen_luo_condensation as cc
 import twostage.verify.checks.chen_luo_condensation_ass1 as ca
 import twostage.verify.checks.chen_luo_condensation_exact as ce

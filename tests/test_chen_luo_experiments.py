@@ -8,6 +8,8 @@ import math
 
 import pytest
 import torch
+
+from twostage.cli import main
 from twostage.numerics.chen_luo import lmtext
 from twostage.numerics.chen_luo import metrics as MT
 from twostage.numerics.chen_luo.anchor import AnchorConfig, check_targets, make_anchor_data
@@ -15,7 +17,6 @@ from twostage.numerics.chen_luo.gptlite import GPTConfig, GPTLite
 from twostage.numerics.chen_luo.stage2 import F_from_u
 from twostage.numerics.chen_luo.stage2_probe import general_F, probe
 from twostage.numerics.config import ConfigError
-from twostage.verify.cli import main
 
 
 def test_anchor_data_follows_eq60_and_its_synonym_pairs():

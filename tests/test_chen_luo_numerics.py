@@ -5,6 +5,7 @@ import math
 import numpy as np
 import pytest
 import torch
+
 from twostage.numerics.chen_luo import effective as eff
 from twostage.numerics.chen_luo import observables as ob
 from twostage.numerics.chen_luo.data import DataConfig, Dataset, make_data

@@ -7,6 +7,7 @@ the reported margin, a wrong oracle, or a sabotaged trajectory.
 import numpy as np
 import pytest
 import sympy as sp
+
 import twostage.verify.checks.chen_luo_stage1 as s1
 from twostage.theory.claims import load_all
 from twostage.verify.verdict import Status

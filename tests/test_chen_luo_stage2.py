@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 import sympy as sp
 import torch
+
 from twostage.numerics.chen_luo import stage2 as S2
 from twostage.numerics.chen_luo import stage2_loss as SL
 from twostage.numerics.chen_luo import stage2_observables as O
@@ -189,10 +190,10 @@ def test_every_stage2_claim_has_a_checker():
                                  "chen-luo-2025/thm3/rank-le-multiplicity",
                                  "chen-luo-2025/stage2/collapse-rate"])
 def test_registered_checkers_hold_under_ci(cid):
+    from twostage.runs.suite import run_claim
     from twostage.theory.claims import load_all
     from twostage.verify.checks import Context
     from twostage.verify.profiles import get_profile
-    from twostage.verify.suite import run_claim
 
     v = run_claim(load_all().get(cid), Context(get_profile("ci")))
     assert v.status is HOLDS, v.worst

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 import sympy as sp
 from scipy.integrate import solve_ivp
+
 from twostage.theory.chen_luo import blowup, conservation, effective, nondegeneracy, prop1
 from twostage.theory.chen_luo.assumptions import E, E_t0, Edot, T_star, t, t0
 from twostage.theory.chen_luo.model import (

@@ -4,6 +4,7 @@ import math
 
 import numpy as np
 from hypothesis import strategies as st
+
 from twostage.verify.judge import (
     judge_binomial,
     judge_bound,

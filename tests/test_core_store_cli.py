@@ -5,9 +5,10 @@ import json
 
 import pandas as pd
 import pytest
+
+from twostage.cli import main
 from twostage.numerics.config import ConfigError
-from twostage.numerics.store import config_hash, is_complete, run_dir, write_run
-from twostage.verify.cli import main
+from twostage.runs.store import config_hash, is_complete, run_dir, write_run
 
 
 @dataclasses.dataclass(frozen=True)

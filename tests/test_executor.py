@@ -10,15 +10,16 @@ import time
 
 import pandas as pd
 import pytest
-from twostage.numerics.store import is_complete, run_dir
-from twostage.verify.executor import (
+
+from twostage.runs.executor import (
     ExecutorError,
     ExecutorSpec,
     default_spec,
     spec_from_options,
     use_executor,
 )
-from twostage.verify.sweep import sweep
+from twostage.runs.store import is_complete, run_dir
+from twostage.runs.sweep import sweep
 
 # Sweep functions must be importable by name in spawned / Dask worker processes, so they live in a
 # small module written to a temporary directory that is put on sys.path and PYTHONPATH.
@@ -146,8 +147,8 @@ def test_killed_sweep_resumes_and_skips_finished_work(tasks, tmp_path):
     log = tmp_path / "log"
     res = tmp_path / "res"
     script = ("import twostage_sweep_tasks as m\n"
-              "from twostage.verify.sweep import sweep\n"
-              "from twostage.verify.executor import ExecutorSpec\n"
+              "from twostage.runs.sweep import sweep\n"
+              "from twostage.runs.executor import ExecutorSpec\n"
               f"sweep(m.task, [m.Cfg(float(a), 'slow') for a in range(6)], {str(res)!r}, 'demo',"
               " executor=ExecutorSpec('sequential'))\n")
     env = {**os.environ, "SWEEP_LOG": str(log), "SWEEP_SLEEP": "0.4"}

@@ -5,6 +5,7 @@ import dataclasses
 
 import torch
 from torch.utils.flop_counter import FlopCounterMode
+
 from twostage.numerics.gong import model
 from twostage.numerics.gong.cost import seed_bytes, step_cost
 from twostage.numerics.gong.data import GongConfig, sample

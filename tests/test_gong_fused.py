@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pytest
 import torch
+
 from twostage.numerics.gong import model
 from twostage.numerics.gong import train as gtrain
 from twostage.numerics.gong.cost import seed_bytes

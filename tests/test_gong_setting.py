@@ -1,6 +1,7 @@
 """gong-2025 reconstructed setting: SymPy-derived updates vs autograd, derived claims, and mutation tests."""
 
 import torch
+
 from twostage.numerics.gong.data import GongConfig, sample
 from twostage.numerics.gong.model import autograd_gradients, gradients, init_params
 from twostage.verify.checks import gong_earlier as ge

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+
 from twostage.numerics.gong.data import GongConfig
 from twostage.verify.checks import gong_stages as gst
 from twostage.verify.verdict import Status

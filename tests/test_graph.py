@@ -4,9 +4,8 @@ import xml.etree.ElementTree as ET
 
 import pytest
 import sympy as sp
-from twostage.theory.claims import Assumption, Claim, Kind, Provenance, Registry, load_all
-from twostage.verify.checks import load_checkers
-from twostage.verify.graph import (
+
+from twostage.publish.graph import (
     STATUS_COLOURS,
     DepGraph,
     GraphError,
@@ -17,6 +16,8 @@ from twostage.verify.graph import (
     require_sound,
     slug,
 )
+from twostage.theory.claims import Assumption, Claim, Kind, Provenance, Registry, load_all
+from twostage.verify.checks import load_checkers
 
 P = "gong-2025"
 SVG = "{http://www.w3.org/2000/svg}"

@@ -1,11 +1,12 @@
-"""Tests of the batched adaptive Dormand-Prince integrator (numerics/integrate.py)."""
+"""Tests of the batched adaptive Dormand-Prince integrator (numerics/integrate/)."""
 
 import math
 
 import numpy as np
 import pytest
 import torch
-from twostage.numerics.integrate import IntegrationError, Status, solve, time_reparametrised
+
+from twostage.numerics.integrate import IntegrationError, Outcome, solve, time_reparametrised
 
 F64 = torch.float64
 
@@ -17,7 +18,7 @@ def riccati(t, y, idx):
 def test_exponential_accuracy_and_statuses():
     y0 = torch.tensor([[1.0], [2.0], [-3.0]], dtype=F64)
     sol = solve(lambda t, y, i: -y, y0, 0.0, 2.0, rtol=1e-10, atol=1e-14)
-    assert [Status(int(s)) for s in sol.status] == [Status.DONE] * 3
+    assert [Outcome(int(s)) for s in sol.status] == [Outcome.DONE] * 3
     assert torch.equal(sol.t_final, torch.full((3,), 2.0, dtype=F64))
     exact = y0[:, 0] * math.exp(-2.0)
     assert torch.allclose(sol.y_final[:, 0], exact, rtol=1e-9, atol=0)
@@ -83,7 +84,7 @@ def test_riccati_blowup_time_direct_and_reparametrised():
     x0 = torch.tensor([[0.5], [1.0], [4.0]], dtype=F64)
     Tstar = 1 / x0[:, 0]
     sol = solve(riccati, x0, 0.0, rtol=1e-11, atol=1e-12, event=lambda t, y, i: y[:, 0] - 1e8)
-    assert (sol.status == Status.EVENT).all()
+    assert (sol.status == Outcome.EVENT).all()
     assert torch.allclose(sol.y_final[:, 0], torch.full((3,), 1e8, dtype=F64), rtol=1e-12)
     # exact solution: t at which x = 1e8 is T* - 1e-8
     assert torch.allclose(sol.t_final, Tstar - 1e-8, rtol=0, atol=1e-9)
@@ -91,7 +92,7 @@ def test_riccati_blowup_time_direct_and_reparametrised():
     rhs = time_reparametrised(lambda th, idx: th ** 2)
     z0 = torch.cat([x0, torch.zeros_like(x0)], 1)
     rs = solve(rhs, z0, 0.0, rtol=1e-11, atol=1e-12, event=lambda tau, z, i: z[:, 0] - 1e10)
-    assert (rs.status == Status.EVENT).all()
+    assert (rs.status == Outcome.EVENT).all()
     t_end, x_end = rs.y_final[:, 1], rs.y_final[:, 0]
     assert (t_end < Tstar).all()
     assert torch.allclose(t_end + 1 / x_end, Tstar, rtol=1e-9, atol=0)
@@ -103,8 +104,8 @@ def test_blowup_without_event_is_reported_not_silent():
     with pytest.raises(IntegrationError, match="element 0"):
         solve(riccati, y0, 0.0, 3.0, rtol=1e-3, atol=1e-6)
     sol = solve(riccati, y0, 0.0, 3.0, rtol=1e-3, atol=1e-6, on_failure="mark")
-    assert Status(int(sol.status[0])) in (Status.NONFINITE, Status.STEP_UNDERFLOW)
-    assert Status(int(sol.status[1])) == Status.DONE
+    assert Outcome(int(sol.status[0])) in (Outcome.NONFINITE, Outcome.STEP_UNDERFLOW)
+    assert Outcome(int(sol.status[1])) == Outcome.DONE
     assert torch.isfinite(sol.y_final).all() and torch.isfinite(sol.t[sol.mask]).all()
     fails = sol.failures()
     assert [f["element"] for f in fails] == [0]
@@ -120,7 +121,7 @@ def test_nonfinite_rhs_names_element_and_time():
 
     y0 = torch.tensor([[0.0], [-10.0], [1.0]], dtype=F64)
     sol = solve(f, y0, 0.0, 5.0, rtol=1e-9, atol=1e-12, on_failure="mark")
-    assert [Status(int(s)).name for s in sol.status] == ["NONFINITE", "DONE", "NONFINITE"]
+    assert [Outcome(int(s)).name for s in sol.status] == ["NONFINITE", "DONE", "NONFINITE"]
     assert abs(float(sol.fail_time[0]) - 2.0) < 1e-6 and abs(float(sol.fail_time[2]) - 1.0) < 1e-6
     assert (sol.y_final[[0, 2], 0] <= 2.0).all()
     with pytest.raises(IntegrationError, match="element 0: NONFINITE.*element 2: NONFINITE"):
@@ -135,7 +136,7 @@ def test_event_location_dense_output_and_per_element_t1():
     te = torch.linspace(0, 2, 9, dtype=F64)
     sol = solve(lambda t, y, i: -y, y0, 0.0, torch.tensor([2.0, 1.0], dtype=F64), rtol=1e-10, atol=1e-13,
                 t_eval=te, event=lambda t, y, i: 0.3 - y[:, 0])
-    assert Status(int(sol.status[0])) == Status.EVENT and Status(int(sol.status[1])) == Status.DONE
+    assert Outcome(int(sol.status[0])) == Outcome.EVENT and Outcome(int(sol.status[1])) == Outcome.DONE
     assert abs(float(sol.t_final[0]) - math.log(1 / 0.3)) < 1e-9
     assert float(sol.t_final[1]) == 1.0
     ok = sol.eval_mask
@@ -148,7 +149,7 @@ def test_event_location_dense_output_and_per_element_t1():
 def test_max_steps_and_record_every():
     sol = solve(lambda t, y, i: -y, torch.ones(1, 1, dtype=F64), 0.0, 100.0, rtol=1e-12, atol=1e-15,
                 max_steps=7, record_every=3)
-    assert Status(int(sol.status[0])) == Status.MAX_STEPS and int(sol.n_accepted[0]) == 7
+    assert Outcome(int(sol.status[0])) == Outcome.MAX_STEPS and int(sol.n_accepted[0]) == 7
     # records: initial, steps 3 and 6, and the final step 7
     assert int(sol.mask.sum()) == 4
     with pytest.raises(IntegrationError, match="MAX_STEPS"):

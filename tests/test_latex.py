@@ -18,11 +18,12 @@ import sympy as sp
 from flint import arb, fmpq
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
+
+from twostage.cli import main
 from twostage.theory.claims import Assumption, Claim, Kind, Provenance, Registry, load_all
 from twostage.theory.latex import claim_latex, escape_text, render_claims, symbol_names, to_latex
 from twostage.theory.latex_read import LatexReadError, parse_back, symbol_table
 from twostage.theory.rigorous import UnsupportedExpression, evaluate, relation_sides
-from twostage.verify.cli import main
 
 GOLDEN = Path(__file__).parent / "golden"
 CL, GO = "chen-luo-2025", "gong-2025"

@@ -14,11 +14,12 @@ import pytest
 import sympy as sp
 from hypothesis import given
 from hypothesis import strategies as st
-from twostage.numerics.store import write_run
+
+from twostage.cli import main
+from twostage.publish import paper
+from twostage.publish.tex import MacroNameError, macro_key, macro_keys
+from twostage.runs.store import write_run
 from twostage.theory.claims import Claim, Kind, Provenance
-from twostage.verify import paper
-from twostage.verify.cli import main
-from twostage.verify.paper_tex import MacroNameError, macro_key, macro_keys
 
 ROOT = Path(__file__).resolve().parents[1]
 CL, GO = "chen-luo-2025", "gong-2025"

@@ -10,12 +10,13 @@ import numpy as np
 import pandas as pd
 import pytest
 import sympy as sp
-from twostage.numerics.store import write_run
+
+from twostage.publish.graph import GraphError, slug
+from twostage.publish.report import build_report, failure_location, replay_command
+from twostage.runs.store import write_run
+from twostage.runs.suite import CorruptResultsError, save_verdicts
+from twostage.runs.tables import read_table_meta
 from twostage.theory.claims import Assumption, Claim, Kind, Provenance, Registry
-from twostage.verify.graph import GraphError, slug
-from twostage.verify.report import build_report, failure_location, replay_command
-from twostage.verify.results_table import read_table_meta
-from twostage.verify.suite import CorruptResultsError, save_verdicts
 from twostage.verify.verdict import Status, Verdict
 
 P = "chen-luo-2025"
@@ -142,7 +143,7 @@ def test_report_writes_parquet_tables_readable_by_pandas(results, tmp_path):
 
 
 def test_trajectories_batched_over_seeds_keep_their_series(results_dir):
-    from twostage.verify.results_table import trajectories_frame
+    from twostage.runs.tables import trajectories_frame
 
     tt = np.repeat([0.0, 0.5, 1.0], 2)  # long over seeds, as numerics writes batched runs
     write_run(results_dir, "batched", DemoCfg(1.0, 0.3),
@@ -150,7 +151,7 @@ def test_trajectories_batched_over_seeds_keep_their_series(results_dir):
     traj = trajectories_frame(results_dir).sort_values(["series", "step"])
     assert traj["series"].tolist() == [0, 0, 0, 1, 1, 1] and traj["step"].tolist() == [0, 1, 2, 0, 1, 2]
     assert traj["value"].tolist() == [0.0, 2.0, 4.0, 1.0, 3.0, 5.0] and set(traj["observable"]) == {"K"}
-    from twostage.verify.report_plots import PlotSpec, plot_claim
+    from twostage.publish.plots import PlotSpec, plot_claim
 
     run = next((results_dir / "batched").iterdir())
     spec = PlotSpec("gong-2025/x", run, "t", ("K",), None)

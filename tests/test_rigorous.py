@@ -16,6 +16,7 @@ import sympy as sp
 from flint import arb, fmpq, fmpz
 from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
+
 from twostage.theory.rigorous import (
     Truth,
     UnsupportedExpression,

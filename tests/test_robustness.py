@@ -16,8 +16,9 @@ import sys
 import time
 
 import pytest
-from twostage.numerics.store import is_complete
-from twostage.verify.cli import main
+
+from twostage.cli import main
+from twostage.runs.store import is_complete
 
 DEMO_SRC = '''
 import os, sys, time
@@ -94,10 +95,10 @@ if __name__ in ("__main__", "__mp_main__"):
     _reg, _chk = build(os.environ.get("DEMO_SCENARIO", "ok"))
     _claims.load_all = lambda: _reg
     _checks.load_checkers = lambda: _chk
-    from twostage.verify.experiments import experiment
+    from twostage.experiments import experiment
     experiment("demo-bad-config")(bad_config)
 if __name__ == "__main__":
-    from twostage.verify.cli import main
+    from twostage.cli import main
     raise SystemExit(main(sys.argv[1:]))
 '''
 
@@ -184,10 +185,10 @@ def demo(tmp_path):
 @pytest.fixture
 def demo_inproc(monkeypatch):
     """Install a demo scenario in this process (restored afterwards): ``install(scenario)``."""
+    import twostage.runs.suite as vs
     import twostage.theory.claims as tc
     import twostage.verify.checks as vc
-    import twostage.verify.suite as vs
-    from twostage.verify.experiments import EXPERIMENTS
+    from twostage.experiments import EXPERIMENTS
 
     monkeypatch.setenv("COLUMNS", "200")  # rich tables wide enough to keep statuses on one line
     ns = {"__name__": "twostage_demo_inproc"}

@@ -4,7 +4,8 @@ import json
 
 import numpy as np
 import pandas as pd
-from twostage.verify.cli import main
+
+from twostage.cli import main
 
 
 def test_stage1_blowup_run_writes_plot_ready_trajectories(tmp_path, capsys):

@@ -16,7 +16,7 @@ reference into the paper, and exactly one provenance tag (``../shared/papers/REA
 >>> reg.get("chen-luo-2025/demo/nope")  # doctest: +ELLIPSIS
 Traceback (most recent call last):
 ...
-twostage.theory.claims.UnknownClaimError: unknown claim '...nope' (did you mean chen-luo-2025/demo/riccati?)
+twostage.errors.UnknownClaimError: unknown claim '...nope' (did you mean chen-luo-2025/demo/riccati?)
 """
 
 from __future__ import annotations
@@ -27,6 +27,8 @@ from enum import Enum
 from typing import Any
 
 import sympy as sp
+
+from twostage.errors import UnknownClaimError, UnknownPaperError
 
 PAPERS = ("chen-luo-2025", "gong-2025")
 
@@ -51,18 +53,6 @@ class Kind(str, Enum):
     ORDERING = "ordering"
     ALMOST_SURE = "almost-sure"
     WHP = "w.h.p."
-
-
-class UnknownClaimError(LookupError):
-    """Raised for a claim/assumption id that is not registered; the message is one line."""
-
-    def __str__(self) -> str:  # KeyError-style quoting would break the one-line message
-        return str(self.args[0])
-
-
-class UnknownPaperError(LookupError):
-    def __str__(self) -> str:
-        return str(self.args[0])
 
 
 @dataclass(frozen=True)

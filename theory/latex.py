@@ -23,6 +23,7 @@ import unicodedata
 from collections.abc import Sequence
 
 import sympy as sp
+
 from twostage.theory.latex_printer import paper_latex
 
 NOTATION: dict[str, dict[str, str]] = {

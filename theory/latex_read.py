@@ -23,14 +23,12 @@ from collections.abc import Callable, Mapping
 
 import sympy as sp
 from sympy.core.function import AppliedUndef
+
+from twostage.errors import LatexReadError
 from twostage.theory.latex_printer import AND_SEPARATOR, paper_latex
 
 _GREEK = ("alpha", "beta", "gamma", "delta", "zeta", "eta", "theta", "iota", "kappa", "mu", "nu", "xi", "rho",
           "sigma", "tau", "upsilon", "phi", "chi", "psi", "omega")
-
-
-class LatexReadError(ValueError):
-    pass
 
 
 def symbol_table(expr: sp.Basic, names: Mapping[sp.Symbol, str],

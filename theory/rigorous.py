@@ -48,6 +48,7 @@ from typing import Any
 
 import sympy as sp
 from flint import arb, fmpq
+
 from twostage.theory.rigorous_compile import (  # noqa: F401  (re-exported: the public API lives here)
     PRECISIONS,
     UnsupportedExpression,

@@ -23,6 +23,8 @@ from typing import Any
 import sympy as sp
 from flint import arb, ctx, fmpq, fmpz
 
+from twostage.errors import UnsupportedExpression
+
 Value = Any  # fmpq (exact) or arb (ball); Indexed bases map to sequences of these
 Node = Callable[[dict], Value]
 
@@ -30,10 +32,6 @@ Node = Callable[[dict], Value]
 PRECISIONS = (53, 106, 212, 424, 848)
 _EPS64 = 2.0 ** -52
 _UP = 1.0 + 4.0 * 2.0 ** -53  # rounds a float radius computation upwards
-
-
-class UnsupportedExpression(TypeError):
-    """The expression has a node the ball evaluator does not handle (one-line message)."""
 
 
 # ----------------------------------------------------------------------------- values

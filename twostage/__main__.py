@@ -1,3 +1,3 @@
-from twostage.verify.cli import main
+from twostage.cli import main
 
 raise SystemExit(main())

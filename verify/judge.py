@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 from scipy import stats
+
 from twostage.verify.verdict import Measurement, Status, classify
 
 _TINY = 1e-300

@@ -10,7 +10,7 @@ True
 >>> get_profile("huge")
 Traceback (most recent call last):
 ...
-twostage.verify.profiles.ProfileError: unknown profile 'huge' (choose from ci, quick, full)
+twostage.errors.ProfileError: unknown profile 'huge' (choose from ci, quick, full)
 """
 
 from __future__ import annotations
@@ -20,9 +20,7 @@ from dataclasses import dataclass
 
 from hypothesis import HealthCheck, settings
 
-
-class ProfileError(ValueError):
-    pass
+from twostage.errors import ProfileError
 
 
 @dataclass(frozen=True)

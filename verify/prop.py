@@ -25,6 +25,7 @@ from typing import Any
 
 from hypothesis import example, given
 from hypothesis import strategies as st
+
 from twostage.verify.profiles import Profile, hypothesis_settings
 from twostage.verify.verdict import Measurement, Status, combine
 

@@ -42,6 +42,7 @@ from typing import Any
 
 import numpy as np
 import sympy as sp
+
 from twostage.theory.rigorous import PRECISIONS, Truth, ball, compile_expr, decide, relation_sides, to_float
 from twostage.theory.rigorous import exact as exact_value
 from twostage.verify.judge import relative_slack

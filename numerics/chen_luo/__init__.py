@@ -13,5 +13,5 @@
 * :mod:`.observables`: E, Edot (16), invariants (Prop. 2 and matrix forms) and their drift, D1/D2 (Def. 4),
   norms, singular values, relative change, Assumption-1 fractions, column cosines (Thm. 2).
 
-The generic integrator is :mod:`twostage.numerics.integrate`; the benchmark :mod:`twostage.numerics.bench`.
+The generic integrator is :mod:`twostage.numerics.integrate`; the benchmark :mod:`twostage.bench.hot_paths`.
 """

@@ -29,6 +29,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
+
 from twostage.numerics.config import require
 
 ANCHORS = (1, 2, 3, 4)

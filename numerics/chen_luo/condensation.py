@@ -29,9 +29,10 @@ import math
 from dataclasses import dataclass
 
 import torch
+
 from twostage.numerics.chen_luo import observables as ob
 from twostage.numerics.chen_luo.effective import rhs_full
-from twostage.numerics.integrate import Solution, Status, solve, time_reparametrised
+from twostage.numerics.integrate import Outcome, Solution, solve, time_reparametrised
 
 
 @dataclass
@@ -92,7 +93,7 @@ def integrate_condensation(WV, W1, W2, v, *, E_max: float = 1e18, rtol: float = 
            for name, x in sol.records.items()}
     t_end = sol.y_final[:, n]
     E_end = energy(sol.y_final[:, :n])
-    reached = sol.status == Status.EVENT
+    reached = sol.status == Outcome.EVENT
     gap = torch.where(E_end > 0, E_end.clamp(min=torch.finfo(E_end.dtype).tiny).pow(-1.0 / 3.0),
                       torch.full_like(E_end, math.inf))
     T_hi = torch.where(reached, t_end + gap, torch.full_like(t_end, math.inf))

@@ -21,6 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
+
 from twostage.numerics.config import require
 
 Z_NONZERO = "chen-luo-2025/ass/Z-nonzero"

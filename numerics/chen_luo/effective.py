@@ -29,9 +29,10 @@ import math
 from dataclasses import dataclass
 
 import torch
+
 from twostage.numerics.chen_luo import observables as ob
 from twostage.numerics.chen_luo.model import Params
-from twostage.numerics.integrate import Solution, Status, solve, time_reparametrised
+from twostage.numerics.integrate import Outcome, Solution, solve, time_reparametrised
 
 
 def pack(Wv: torch.Tensor, W1: torch.Tensor, W2: torch.Tensor) -> torch.Tensor:
@@ -177,7 +178,7 @@ def integrate_to_blowup(Wv, W1, W2, *, E_max: float = 1e12, rtol: float = 1e-10,
     t_end = sol.y_final[:, n]
     state_end = unpack(sol.y_final[:, :n], d)
     E_end = ob.energy(*state_end)
-    reached = sol.status == Status.EVENT
+    reached = sol.status == Outcome.EVENT
     gap = torch.where(E_end > 0, E_end.clamp(min=torch.finfo(E_end.dtype).tiny).pow(-1.0 / 3.0),
                       torch.full_like(E_end, math.inf))
     T_hi = torch.where(reached, t_end + gap, torch.full_like(t_end, math.inf))
@@ -193,7 +194,7 @@ def blowup_time(Wv, W1, W2, **kw) -> torch.Tensor:
     if not bool(res.reached.all()):
         bad = (~res.reached).nonzero().flatten().tolist()
         raise RuntimeError(f"elements {bad[:5]} did not reach E >= E_max (status "
-                           f"{[Status(int(s)).name for s in res.solution.status[bad[:5]]]})")
+                           f"{[Outcome(int(s)).name for s in res.solution.status[bad[:5]]]})")
     return res.T_est
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import torch
+
 from twostage.numerics.chen_luo import effective as eff
 from twostage.numerics.chen_luo import observables as ob
 from twostage.numerics.chen_luo.data import Dataset

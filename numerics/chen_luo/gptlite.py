@@ -29,6 +29,7 @@ from dataclasses import dataclass
 
 import torch
 from torch import nn
+
 from twostage.numerics.config import require
 
 ACTIVATIONS = {"tanh": torch.tanh, "gelu": nn.functional.gelu, "identity": lambda x: x}

@@ -26,6 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
+
 from twostage.numerics.chen_luo.model import Params
 from twostage.numerics.config import require
 

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
+
 from twostage.numerics.config import require
 
 ENV = "TWOSTAGE_LM_TEXT"

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
+
 from twostage.numerics.chen_luo import metrics as MT
 from twostage.numerics.chen_luo.gptlite import GPTLite, last_token_loss
 from twostage.numerics.config import require

@@ -29,6 +29,7 @@ from __future__ import annotations
 import math
 
 import torch
+
 from twostage.numerics.chen_luo.stage2_observables import effective_rank  # noqa: F401  (re-export)
 
 

@@ -30,6 +30,7 @@ from __future__ import annotations
 import math
 
 import torch
+
 from twostage.numerics.integrate import solve
 
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 import math
 
 import torch
+
 from twostage.numerics.chen_luo.stage2 import _split, solve_sampled
 
 

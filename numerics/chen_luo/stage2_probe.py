@@ -23,6 +23,7 @@ import copy
 import math
 
 import torch
+
 from twostage.numerics.chen_luo.gptlite import GPTLite, last_token_loss
 
 

@@ -42,6 +42,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch.func import functional_call, stack_module_state, vmap
+
 from twostage.numerics.config import require
 from twostage.numerics.gong.factset import answer_types, pairs
 from twostage.numerics.gong.gpt2lite import GPT2Config, GPT2Lite

@@ -39,6 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
+
 from twostage.numerics.config import ConfigError, require
 
 _ASS = "gong-2025/ass/factset"

@@ -33,6 +33,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 from torch import nn
+
 from twostage.numerics.config import require
 
 _ASS = "gong-2025/ass/gpt2-architecture"

@@ -29,6 +29,7 @@ from functools import lru_cache
 
 import sympy as sp
 import torch
+
 from twostage.theory.gong import setting as th
 
 

@@ -24,6 +24,7 @@ True
 from __future__ import annotations
 
 import torch
+
 from twostage.numerics.config import require
 
 _ASS = "gong-2025/ass/rank-reduction"
@@ -111,6 +112,7 @@ def curve(base, params: dict[str, torch.Tensor], enc, keep: str = "largest",
     """Accuracy of the truncated models (no retraining) for every rate: ``x = (10 - r)/10``, ``exact``,
     ``type`` and ``correct`` (exact count) as ``(len(rates), S)`` arrays, and each truncation's report."""
     import numpy as np
+
     from twostage.numerics.gong.counterfact import evaluate
 
     rows: dict[str, list] = {"exact": [], "type": [], "loss": []}

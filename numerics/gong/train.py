@@ -20,6 +20,7 @@ import math
 
 import numpy as np
 import torch
+
 from twostage.numerics.gong.cost import seed_bytes
 from twostage.numerics.gong.data import GongConfig, sample, u_zeta, w_star
 from twostage.numerics.gong.model import init_params, losses, step_terms

@@ -14,6 +14,7 @@ False
 from __future__ import annotations
 
 import sympy as sp
+
 from twostage.theory.claims import Assumption, Provenance, register_assumption
 
 PAPER = "chen-luo-2025"

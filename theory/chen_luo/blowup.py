@@ -25,6 +25,7 @@ import math
 
 import mpmath
 import sympy as sp
+
 from twostage.theory.chen_luo.assumptions import (
     BALANCED,
     BEFORE_BLOWUP,

@@ -23,6 +23,7 @@ it list it in ``uses`` (its predicate is the ``d_m = 2`` instance; :func:`assump
 from __future__ import annotations
 
 import sympy as sp
+
 from twostage.theory.chen_luo.assumptions import GAUSSIAN_INIT, E, Edot, T_star, W2_sq, Wv_sq, t
 from twostage.theory.chen_luo.condensation_symbolic import (
     COLUMN_COSINE_FORMULA,

@@ -35,6 +35,7 @@ from itertools import product
 
 import numpy as np
 import sympy as sp
+
 from twostage.theory.chen_luo.effective import (
     closed_pairs,
     closed_rhs,

@@ -15,6 +15,7 @@ True
 from __future__ import annotations
 
 import sympy as sp
+
 from twostage.theory.chen_luo.assumptions import E, W1_sq, W2_sq, Wv_sq, dW2_sq, dWv_sq, t
 from twostage.theory.chen_luo.effective import (
     SYMBOLIC_TOLERANCE,

@@ -27,6 +27,7 @@ from functools import cache
 
 import numpy as np
 import sympy as sp
+
 from twostage.theory.chen_luo.assumptions import E, Edot, W2_sq, Wv_sq, dW2_sq, dWv_sq
 from twostage.theory.chen_luo.model import Obligation, flow_derivative
 from twostage.theory.claims import Claim, Kind, Provenance, register

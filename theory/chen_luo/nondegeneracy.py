@@ -27,6 +27,7 @@ from functools import cache
 
 import numpy as np
 import sympy as sp
+
 from twostage.theory.chen_luo.assumptions import D1 as D1_sym
 from twostage.theory.chen_luo.assumptions import D2 as D2_sym
 from twostage.theory.chen_luo.assumptions import GAUSSIAN_INIT, NONDEGENERATE

@@ -25,6 +25,7 @@ from functools import cache
 
 import mpmath
 import sympy as sp
+
 from twostage.theory.chen_luo.assumptions import (
     C_Q,
     EPS_SMALL,

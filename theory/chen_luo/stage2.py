@@ -15,6 +15,7 @@ from __future__ import annotations
 from functools import cache
 
 import sympy as sp
+
 from twostage.theory.chen_luo.stage2_symbolic import (
     DELTA,
     EPS,

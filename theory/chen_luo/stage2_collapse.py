@@ -18,6 +18,7 @@ from __future__ import annotations
 from functools import cache
 
 import sympy as sp
+
 from twostage.theory.claims import Assumption, Claim, Kind, Provenance, register, register_assumption
 
 PAPER = "chen-luo-2025"

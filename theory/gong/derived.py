@@ -36,6 +36,7 @@ predicts ``T_P ~ 1/eta1`` (checked as a scaling law) and ``T_P ~ gamma0^{-4}`` f
 from __future__ import annotations
 
 import sympy as sp
+
 from twostage.theory.claims import Claim, Kind, Provenance, register
 from twostage.theory.gong.setting import PAPER, eta1, gamma0, sigma, zeta
 

@@ -27,6 +27,7 @@ import math
 
 import numpy as np
 import sympy as sp
+
 from twostage.theory.claims import Claim, Kind, Provenance, register
 from twostage.theory.gong.setting import PAPER, L, d
 

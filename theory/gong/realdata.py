@@ -22,6 +22,7 @@ claim is about that setting, not about the paper's fine-tuning run.
 from __future__ import annotations
 
 import sympy as sp
+
 from twostage.theory.claims import Assumption, Claim, Kind, Provenance, register, register_assumption
 from twostage.theory.gong.setting import PAPER
 

@@ -41,6 +41,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 import sympy as sp
+
 from twostage.theory.claims import Assumption, Claim, Kind, Provenance, register, register_assumption
 
 PAPER = "gong-2025"

@@ -17,6 +17,7 @@ stated for the reconstructed model of :mod:`twostage.theory.gong.setting` with p
 from __future__ import annotations
 
 import sympy as sp
+
 from twostage.theory.claims import Claim, Kind, Provenance, register
 from twostage.theory.gong.setting import PAPER
 

@@ -28,21 +28,11 @@ Checker = Callable[[Context], Measurement]
 CHECKERS: dict[str, Checker] = {}
 
 
-def _canonical(fn: Checker) -> bool:
-    return fn.__module__.startswith("twostage.")
-
-
 def checker(claim_id: str) -> Callable[[Checker], Checker]:
     def deco(fn: Checker) -> Checker:
-        old = CHECKERS.get(claim_id)
-        # the same function imported under two module names (pytest's importlib mode collects
-        # verify/checks/x.py as ``verify.checks.x``) is fine; the registry keeps the package's own
-        # ``twostage.*`` one, the name a fresh worker process can import it by
-        if old is not None and (old.__code__.co_filename, old.__qualname__) != (
-            fn.__code__.co_filename, fn.__qualname__):
+        if claim_id in CHECKERS and CHECKERS[claim_id] is not fn:
             raise ValueError(f"two checkers for claim {claim_id!r}")
-        if old is None or not _canonical(old) or _canonical(fn):
-            CHECKERS[claim_id] = fn
+        CHECKERS[claim_id] = fn
         return fn
 
     return deco

@@ -32,6 +32,7 @@ import numpy as np
 import sympy as sp
 import torch
 from hypothesis import strategies as st
+
 from twostage.numerics.chen_luo import condensation as cn
 from twostage.numerics.chen_luo import observables as ob
 from twostage.numerics.config import require

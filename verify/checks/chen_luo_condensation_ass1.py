@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+
 from twostage.numerics.chen_luo.effective import integrate_to_blowup
 from twostage.theory.chen_luo.condensation_symbolic import assumption1_fractions_numpy
 from twostage.theory.claims import load_all

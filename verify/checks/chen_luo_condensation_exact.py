@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 import sympy as sp
 from hypothesis import strategies as st
+
 from twostage.numerics.config import require
 from twostage.theory.chen_luo.condensation_symbolic import (
     COLUMN_COSINE_FORMULA,

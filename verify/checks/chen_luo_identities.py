@@ -28,6 +28,7 @@ import numpy as np
 import sympy as sp
 from hypothesis import strategies as st
 from sympy.core.function import AppliedUndef
+
 from twostage.numerics.config import require
 from twostage.theory.chen_luo import blowup, conservation, effective, prop1
 from twostage.theory.chen_luo.model import Obligation, expansion_exprs, instance, residual_is_zero

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from hypothesis import strategies as st
+
 from twostage.numerics.chen_luo.data import DataConfig, make_data
 from twostage.numerics.chen_luo.fullflow import compare_with_effective, escape_time
 from twostage.numerics.chen_luo.init import InitConfig, init_normalised

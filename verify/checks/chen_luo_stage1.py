@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 from hypothesis import strategies as st
+
 from twostage.numerics.chen_luo.effective import integrate_to_blowup
 from twostage.numerics.config import require
 from twostage.theory.claims import load_all

@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 from hypothesis import strategies as st
+
 from twostage.numerics.chen_luo import stage2 as S2
 from twostage.numerics.chen_luo import stage2_loss as SL
 from twostage.numerics.chen_luo import stage2_observables as O

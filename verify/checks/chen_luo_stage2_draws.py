@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import torch
 from hypothesis import strategies as st
+
 from twostage.numerics.chen_luo.stage2 import F_from_weights, F_with_singular_values
 from twostage.numerics.chen_luo.stage2_loss import u_of
 from twostage.numerics.config import require

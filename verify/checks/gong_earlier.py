@@ -14,6 +14,7 @@ import math
 
 import numpy as np
 from hypothesis import strategies as st
+
 from twostage.theory.gong import earlier as ev
 from twostage.verify.checks import Context, checker
 from twostage.verify.judge import judge_bound

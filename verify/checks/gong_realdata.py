@@ -17,6 +17,7 @@ from functools import lru_cache
 
 import numpy as np
 from hypothesis import strategies as st
+
 from twostage.numerics.config import require
 from twostage.numerics.gong import counterfact as cf
 from twostage.numerics.gong import factset as fs

@@ -14,6 +14,7 @@ import numpy as np
 import sympy as sp
 import torch
 from hypothesis import strategies as st
+
 from twostage.numerics.gong.data import GongConfig, sample
 from twostage.numerics.gong.model import autograd_gradients, gradients, init_params
 from twostage.theory.gong import derived as dv

@@ -13,6 +13,7 @@ from functools import lru_cache
 import numpy as np
 import torch
 from hypothesis import strategies as st
+
 from twostage.numerics.gong.data import GongConfig, sample
 from twostage.numerics.gong.model import losses
 from twostage.numerics.gong.train import event_time, train, truncate_smallest

@@ -1,7 +1,7 @@
 """Experiment registry for ``twostage run EXPERIMENT``.
 
 An experiment is ``fn(profile, device, seed, out) -> str`` (a one-paragraph summary); it writes its
-trajectories and figures under ``out`` through :mod:`twostage.numerics.store`.
+trajectories and figures under ``out`` through :mod:`twostage.runs.store`.
 """
 
 from __future__ import annotations
@@ -11,24 +11,21 @@ from collections.abc import Callable
 from pathlib import Path
 
 import torch
+
+from twostage.errors import UnknownExperimentError
 from twostage.verify.profiles import Profile
 
 Experiment = Callable[..., str]
 EXPERIMENTS: dict[str, Experiment] = {}
 # module that defines each experiment (imported lazily so the CLI starts fast)
 MODULES: dict[str, str] = {
-    "gong-synthetic": "twostage.verify.gong_synthetic",
-    "stage1-blowup": "twostage.verify.chen_luo_stage1_run",
-    "counterfact": "twostage.verify.gong_realdata",
-    "rank-reduction": "twostage.verify.gong_realdata",
-    "anchor-function": "twostage.verify.chen_luo_experiments",
-    "lm-text": "twostage.verify.chen_luo_experiments",
+    "gong-synthetic": "twostage.experiments.gong_synthetic",
+    "stage1-blowup": "twostage.experiments.chen_luo_blowup",
+    "counterfact": "twostage.experiments.gong_realdata",
+    "rank-reduction": "twostage.experiments.gong_realdata",
+    "anchor-function": "twostage.experiments.chen_luo_lm",
+    "lm-text": "twostage.experiments.chen_luo_lm",
 }
-
-
-class UnknownExperimentError(LookupError):
-    def __str__(self) -> str:
-        return str(self.args[0])
 
 
 def experiment(name: str) -> Callable[[Experiment], Experiment]:

@@ -16,7 +16,7 @@ With real files (nothing is downloaded; see README "gong-2025 real-data experime
   of a ``GPT2LMHeadModel``, e.g. the official ``gpt2_counterfact_epoch_5.pt``): ``rank-reduction`` then
   evaluates these instead of training (needs ``TWOSTAGE_GPT2_DIR`` for the architecture and tokenizer).
 
-Results go through :func:`twostage.numerics.store.write_run` (``<out>/<experiment>/<config-hash>/``):
+Results go through :func:`twostage.runs.store.write_run` (``<out>/<experiment>/<config-hash>/``):
 ``trajectory.parquet`` (per-epoch metrics per seed, or the rank-reduction curves), ``stages.json`` /
 ``curves.json`` and PNG figures.
 """
@@ -33,14 +33,15 @@ from pathlib import Path
 
 import numpy as np
 import torch
+
+from twostage.experiments import experiment
 from twostage.numerics.config import ConfigError, require
 from twostage.numerics.device import describe
 from twostage.numerics.gong import counterfact as cf
 from twostage.numerics.gong import factset as fs
 from twostage.numerics.gong.gpt2lite import GPT2Config, from_hf_state, load_checkpoint
 from twostage.numerics.gong.rank_reduction import KEEPS, PAPER_LAYERS, curve, decompose
-from twostage.numerics.store import write_run
-from twostage.verify.experiments import experiment
+from twostage.runs.store import write_run
 
 ENV_JSON, ENV_GPT2 = "TWOSTAGE_COUNTERFACT_JSON", "TWOSTAGE_GPT2_DIR"
 ENV_EPOCHS, ENV_CKPTS = "TWOSTAGE_COUNTERFACT_EPOCHS", "TWOSTAGE_RANK_CHECKPOINTS"

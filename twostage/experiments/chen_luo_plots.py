@@ -13,6 +13,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import torch  # noqa: E402
+
 from twostage.numerics.chen_luo import metrics as MT  # noqa: E402
 
 

@@ -1,10 +1,10 @@
 """HTML for the reviewer report: one static page, inline CSS and SVG, PNG plots beside it, no script.
 
-:func:`render_page` turns the views assembled by :mod:`twostage.verify.report` into the page. Every
-value is escaped; claim sections have stable anchors (:func:`twostage.verify.graph.slug`) so the
+:func:`render_page` turns the views assembled by :mod:`twostage.publish.report` into the page. Every
+value is escaped; claim sections have stable anchors (:func:`twostage.publish.graph.slug`) so the
 graph nodes and the table link to them.
 
->>> from twostage.verify.report_html import status_badge
+>>> from twostage.publish.html import status_badge
 >>> status_badge("holds")
 '<span class="badge st-holds">holds</span>'
 """
@@ -16,7 +16,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from twostage.verify.graph import STATUS_COLOURS, slug
+from twostage.publish.graph import STATUS_COLOURS, slug
 
 STATUS_ORDER = ("holds", "violated", "undecided", "numerical-failure", "not-applicable", "never run")
 

@@ -5,7 +5,7 @@ worker never inherits a parent's CUDA context) and on Dask distributed for a clu
 (``--executor dask --address tcp://host:8786``). ``sequential`` runs every task in the calling process
 (no pickling, no start-up cost; what ``twostage verify`` uses unless asked otherwise).
 
->>> from twostage.verify.executor import ExecutorSpec, open_executor
+>>> from twostage.runs.executor import ExecutorSpec, open_executor
 >>> spec = ExecutorSpec("sequential")
 >>> with open_executor(spec) as ex:
 ...     ex.submit(pow, 2, 10).result()
@@ -13,11 +13,11 @@ worker never inherits a parent's CUDA context) and on Dask distributed for a clu
 >>> ExecutorSpec("threads")
 Traceback (most recent call last):
 ...
-twostage.verify.executor.ExecutorError: unknown executor 'threads' (choose sequential, process, dask)
+twostage.errors.ExecutorError: unknown executor 'threads' (choose sequential, process, dask)
 >>> ExecutorSpec("process", workers=0)
 Traceback (most recent call last):
 ...
-twostage.verify.executor.ExecutorError: --workers must be a positive integer, got 0
+twostage.errors.ExecutorError: --workers must be a positive integer, got 0
 """
 
 from __future__ import annotations
@@ -31,11 +31,9 @@ from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
+from twostage.errors import ExecutorError
+
 KINDS = ("sequential", "process", "dask")
-
-
-class ExecutorError(ValueError):
-    """Bad executor choice or an unreachable cluster; the message is one line (CLI exit code 2)."""
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ and :func:`render_svg` draws it with each node filled by its computed status (no
 
 >>> import sympy as sp
 >>> from twostage.theory.claims import Assumption, Claim, Kind, Provenance, Registry
->>> from twostage.verify.graph import ancestors, graph_problems
+>>> from twostage.publish.graph import ancestors, graph_problems
 >>> reg = Registry()
 >>> _ = reg.add_assumption(Assumption("gong-2025/ass/a", "gong-2025", "Ass. 1", "a > 0", Provenance.PAPER))
 >>> mk = lambda i, **kw: Claim(id=f"gong-2025/{i}", paper="gong-2025", ref="Lem 1",
@@ -31,6 +31,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from twostage.errors import GraphError
+
 STATUS_COLOURS = {
     "holds": "#2e9d4f",
     "violated": "#d62728",
@@ -41,10 +43,6 @@ STATUS_COLOURS = {
     "assumption": "#cfe2f3",
 }
 ESTABLISHED = {"holds", "assumption"}
-
-
-class GraphError(ValueError):
-    """The claim graph is unsound (dangling id, cycle, claim without checker); one-line message."""
 
 
 def graph_problems(registry: Any, checkers: dict[str, Any]) -> list[str]:
@@ -114,7 +112,7 @@ def layout(nodes: Iterable[str], edges: Iterable[tuple[str, str]], col_gap: floa
 
     ``edges`` are (premise, conclusion) pairs among ``nodes``. Deterministic for a given input.
 
-    >>> from twostage.verify.graph import layout
+    >>> from twostage.publish.graph import layout
     >>> b = layout(["a", "b", "c"], [("a", "b"), ("b", "c"), ("a", "c")])
     >>> [b[n].layer for n in "abc"]
     [0, 1, 2]

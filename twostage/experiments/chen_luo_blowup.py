@@ -18,11 +18,12 @@ from pathlib import Path
 import numpy as np
 import sympy as sp
 import torch
+
+from twostage.experiments import experiment
 from twostage.numerics.chen_luo.effective import integrate_to_blowup
-from twostage.numerics.store import is_complete, run_dir, write_run
+from twostage.runs.store import is_complete, run_dir, write_run
 from twostage.theory.claims import load_all
 from twostage.verify.checks.chen_luo_stage1 import E_JUDGE, Stage1Draw, initialisation
-from twostage.verify.experiments import experiment
 from twostage.verify.profiles import Profile
 
 RICCATI = "chen-luo-2025/thm1/riccati-positive"

@@ -2,7 +2,7 @@
 
 Profiles: ``full`` is the paper's scale (Tables 1-2; GPU advised), ``quick`` is in between, ``ci`` is scaled
 down to run in well under a minute on 2 CPU cores while showing the same stages. Each run writes
-``<out>/<experiment>/<config-hash>/`` through :func:`twostage.numerics.store.write_run`: the metric trajectory
+``<out>/<experiment>/<config-hash>/`` through :func:`twostage.runs.store.write_run`: the metric trajectory
 (``trajectory.parquet``, one row per log), ``summary.json`` and the PNG figures.
 
 Stage boundaries are reported as numbers with their definitions (:mod:`twostage.numerics.chen_luo.metrics`):
@@ -22,6 +22,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import torch
+
+from twostage.experiments import chen_luo_plots as PL
+from twostage.experiments import experiment
 from twostage.numerics.chen_luo import lmtext
 from twostage.numerics.chen_luo import metrics as MT
 from twostage.numerics.chen_luo.anchor import VOCAB, AnchorConfig, make_anchor_data
@@ -29,9 +32,7 @@ from twostage.numerics.chen_luo.gptlite import GPTConfig, GPTLite
 from twostage.numerics.chen_luo.lmtrain import TrainConfig, train
 from twostage.numerics.chen_luo.stage2_probe import general_F, probe
 from twostage.numerics.config import require
-from twostage.numerics.store import write_run
-from twostage.verify import chen_luo_plots as PL
-from twostage.verify.experiments import experiment
+from twostage.runs.store import write_run
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ model is in each function's docstring), so the ratios are upper bounds on the ac
 Hot paths: (a) chen-luo-2025: the effective-ODE right-hand side (7) and its batched integration to
 blow-up, (b) the full-model gradient (Def. 3, hand-derived reverse mode) and its gradient-flow
 integration, (c) gong-2025 GD training (reconstructed setting). The verify suite end to end is added by
-``twostage bench`` from :mod:`twostage.verify.bench_suite` (numerics never imports verify).
+``twostage bench`` from :mod:`twostage.bench.suite` (numerics never imports verify).
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ import math
 import time
 
 import torch
+
 from twostage.numerics.chen_luo import effective as eff
 from twostage.numerics.chen_luo.backprop import flops_per_element
 from twostage.numerics.chen_luo.data import DataConfig, make_data

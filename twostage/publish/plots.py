@@ -1,7 +1,7 @@
 """Plots for the report: each trajectory-type claim against its bound, from stored trajectories.
 
 A stored run says which claim it illustrates in its metadata (the ``meta`` passed to
-:func:`twostage.numerics.store.write_run`, kept in ``metadata.json`` and in the Parquet schema):
+:func:`twostage.runs.store.write_run`, kept in ``metadata.json`` and in the Parquet schema):
 
 * ``"plots": [{"claim": ID, "x": "t", "measured": "E" | ["E1", "E2"], "bound": "E_lower",
   "sense": ">=", "logy": true, "label": "E(t)"}]`` -- explicit columns, any number of claims; or
@@ -23,8 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from twostage.numerics.store import atomic_write_bytes, is_complete
-from twostage.verify.results_table import run_dirs, series_column, time_column
+from twostage.runs.store import atomic_write_bytes, is_complete
+from twostage.runs.tables import run_dirs, series_column, time_column
 
 MAX_RUNS_PER_PLOT = 12
 MAX_SERIES = 8  # curves per run when a trajectory is batched over seeds

@@ -1,7 +1,7 @@
 """Resumable sweeps: one task per configuration, one result directory per config hash.
 
 ``sweep(fn, configs, root, experiment)`` runs ``fn(cfg)`` for every configuration whose
-``root/experiment/<config-hash>/`` is not complete (:func:`twostage.numerics.store.is_complete`:
+``root/experiment/<config-hash>/`` is not complete (:func:`twostage.runs.store.is_complete`:
 metadata written last, every file matching its SHA-256), so
 
 * an interrupted sweep resumes and skips finished work;
@@ -18,8 +18,8 @@ The worker writes the result itself (trajectories never travel back through the 
 :class:`RunOutput` or just a mapping of trajectory columns.
 
 >>> import dataclasses, tempfile
->>> from twostage.verify.executor import ExecutorSpec
->>> from twostage.verify.sweep import sweep
+>>> from twostage.runs.executor import ExecutorSpec
+>>> from twostage.runs.sweep import sweep
 >>> @dataclasses.dataclass(frozen=True)
 ... class C:
 ...     a: float
@@ -48,8 +48,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from twostage.numerics.store import atomic_write_json, config_hash, is_complete, run_dir, write_run
-from twostage.verify.executor import ExecutorSpec, default_spec, open_executor
+from twostage.runs.executor import ExecutorSpec, default_spec, open_executor
+from twostage.runs.store import atomic_write_json, config_hash, is_complete, run_dir, write_run
 
 STARTED, ERROR = "started.json", "error.json"
 TIME_COLUMNS = ("t", "time", "tbar", "t_bar", "step", "steps")
@@ -204,7 +204,7 @@ def sweep(fn: Callable[[Any], Any], configs: Iterable[Any], root: str | Path, ex
           progress: Callable[[Outcome], None] | None = None) -> SweepResult:
     """Run ``fn`` over ``configs`` (deduplicated by config hash), resuming from ``root/experiment``.
 
-    ``executor``: an :class:`ExecutorSpec` (default :func:`~twostage.verify.executor.default_spec`,
+    ``executor``: an :class:`ExecutorSpec` (default :func:`~twostage.runs.executor.default_spec`,
     a spawn process pool) or an already open ``concurrent.futures.Executor``. ``progress`` is called
     with each :class:`Outcome` as it arrives. Returns every configuration's outcome, in input order.
     """

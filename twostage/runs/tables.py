@@ -13,7 +13,7 @@ time in the Parquet schema metadata under the key ``twostage`` (:func:`read_tabl
 
 >>> import tempfile, pandas as pd
 >>> from pathlib import Path
->>> from twostage.verify.results_table import verdicts_frame, write_table, read_table_meta
+>>> from twostage.runs.tables import verdicts_frame, write_table, read_table_meta
 >>> df = verdicts_frame({"chen-luo-2025/demo": {"status": "holds", "margin": 0.25, "examples": 6,
 ...                      "worst": {"seed": 1}, "profile": "ci"}})
 >>> p = write_table(df, Path(tempfile.mkdtemp()) / "verdicts.parquet", "verdicts")
@@ -32,7 +32,8 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from twostage.numerics.store import atomic_write_bytes, git_sha, is_complete
+
+from twostage.runs.store import atomic_write_bytes, git_sha, is_complete
 
 TABLE_SCHEMA_VERSION = 1
 TIME_COLUMNS = ("t", "time", "tbar", "t_bar", "step", "steps")

@@ -38,7 +38,7 @@ PROFILE = "ci"
 
 def suite_claims(size: str) -> list:
     """The claims the bench judges at ``size`` (ids validated by the registry)."""
-    from twostage.verify.suite import select
+    from twostage.runs.suite import select
 
     ids = SUITES[size]
     return select() if ids is None else [c for i in ids for c in select(claim_id=i)]
@@ -47,10 +47,11 @@ def suite_claims(size: str) -> list:
 def _count(claim_ids: tuple[str, ...], profile: str, device: str, seed: int) -> tuple[int, float]:
     """Worker side: run the claims under ``FlopCounterMode``; (matmul FLOPs, seconds)."""
     from torch.utils.flop_counter import FlopCounterMode
+
+    from twostage.runs.suite import run_suite
     from twostage.theory.claims import load_all
     from twostage.verify.checks import Context
     from twostage.verify.profiles import get_profile
-    from twostage.verify.suite import run_suite
 
     reg = load_all()
     ctx = Context(profile=get_profile(profile), device=device, seed=seed)
@@ -67,8 +68,8 @@ def _count_in_fresh_process(claim_ids: tuple[str, ...], device: str, seed: int) 
 
 
 def _timed_pass(claims, ctx, workers: int):
-    from twostage.verify.executor import ExecutorSpec
-    from twostage.verify.sweep_verify import verify_distributed
+    from twostage.runs.executor import ExecutorSpec
+    from twostage.runs.sweep_verify import verify_distributed
 
     with tempfile.TemporaryDirectory(prefix="twostage-bench-") as root:
         t0 = time.perf_counter()

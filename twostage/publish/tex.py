@@ -27,6 +27,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from twostage.errors import MacroNameError
 from twostage.theory.latex import PROVENANCE_LABEL, claim_latex, escape_text
 
 PAPER_ABBR = {"chen-luo-2025": "CL", "gong-2025": "GO"}
@@ -37,10 +38,6 @@ PAPER_TITLE = {
 _DIGITS = ("Zero", "One", "Two", "Three", "Four", "Five", "Six", "Seven", "Eight", "Nine")
 FIELDS = ("Bound", "Status", "Margin", "Examples", "Measured", "AtBound")
 NEVER_RUN = "never run"
-
-
-class MacroNameError(ValueError):
-    """Two claim ids map to the same macro key (one-line message naming both)."""
 
 
 def _camel(text: str) -> str:

@@ -6,11 +6,11 @@ with, per paper: the claims table (reference, provenance, kind, status, margin, 
 dependency graph of claims and assumptions coloured by status (inline SVG laid out in Python), and a
 section per claim with its statement, premises, worst case and replay command, the focused graph of
 its ancestors and, for trajectory-type claims, a PNG of the stored trajectories against the bound
-(:mod:`twostage.verify.report_plots`). It also refreshes the Parquet tables ``runs.parquet``,
+(:mod:`twostage.publish.plots`). It also refreshes the Parquet tables ``runs.parquet``,
 ``trajectories.parquet`` and ``verdicts.parquet`` under the results directory.
 
 An unsound claim graph (a dangling ``uses``/``assumptions`` id, a cycle, a claim without a checker)
-is an error: :class:`~twostage.verify.graph.GraphError`, one line, CLI exit code 2. So is a corrupt
+is an error: :class:`~twostage.publish.graph.GraphError`, one line, CLI exit code 2. So is a corrupt
 ``verdicts.json``.
 """
 
@@ -21,12 +21,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-from twostage.numerics.store import atomic_write_bytes, git_sha
+from twostage.publish.graph import DepGraph, node_status, render_svg, require_sound
+from twostage.publish.html import ClaimView, PaperView, render_page
+from twostage.publish.plots import index_plots, plot_claim
+from twostage.runs.store import atomic_write_bytes, git_sha
+from twostage.runs.suite import CorruptResultsError, load_verdicts, verdicts_path
 from twostage.theory.claims import Kind
-from twostage.verify.graph import DepGraph, node_status, render_svg, require_sound
-from twostage.verify.report_html import ClaimView, PaperView, render_page
-from twostage.verify.report_plots import index_plots, plot_claim
-from twostage.verify.suite import CorruptResultsError, load_verdicts, verdicts_path
 from twostage.verify.verdict import Status
 
 TRAJECTORY_KINDS = (Kind.BOUND, Kind.LIMIT)
@@ -116,7 +116,7 @@ def build_report(results: Path, out: Path | None = None, registry: Any = None,
     atomic_write_bytes(out / ".write-test", b"")  # fail early (one line) on an unwritable output
     (out / ".write-test").unlink()
     if tables and results.is_dir():
-        from twostage.verify.results_table import verdicts_frame, write_store_tables, write_table
+        from twostage.runs.tables import verdicts_frame, write_store_tables, write_table
 
         write_store_tables(results)
         if verdicts:

@@ -7,7 +7,7 @@ Reads only the registry and the results store (``results/verdicts.json``, comple
 * ``claims-<paper>.tex``, ``table-<paper>.tex``  statements with their formulas; verdict tables
   (``never run`` where no verdict exists);
 * ``fig-<Key>.png`` + ``figures.tex``  each claim's stored trajectories against their bounds (the
-  runs name the claim in their metadata, see :mod:`twostage.verify.report_plots`);
+  runs name the claim in their metadata, see :mod:`twostage.publish.plots`);
 * ``body.tex``        what ``paper/companion.tex`` inputs;
 * ``provenance.json`` every macro and figure -> claim id, function, config hash, run, git SHA.
 
@@ -29,20 +29,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from twostage.numerics.store import atomic_write_bytes, config_hash, git_sha
-from twostage.verify import paper_tex as tx
+from twostage.errors import CompileError, ToolchainMissing
+from twostage.publish import tex as tx
+from twostage.runs.store import atomic_write_bytes, config_hash, git_sha
 
 MANIFEST = ".manifest.json"
 INSTALL_HINT = ("no LaTeX toolchain found (latexmk and pdflatex); install one with: "
                 "sudo apt-get install -y texlive-latex-base texlive-latex-recommended latexmk")
-
-
-class ToolchainMissing(RuntimeError):
-    """No ``latexmk``/``pdflatex`` on PATH (the CLI prints :data:`INSTALL_HINT`, exit code 2)."""
-
-
-class CompileError(RuntimeError):
-    pass
 
 
 @dataclass
@@ -61,8 +54,8 @@ class BuildReport:
 
 def _code_hash() -> str:
     """Hash of the code that shapes the output (changes regenerate everything)."""
+    from twostage.publish import plots as report_plots
     from twostage.theory import latex, latex_printer
-    from twostage.verify import report_plots
 
     h = hashlib.sha256()
     for mod in (tx, latex, latex_printer, report_plots):
@@ -131,8 +124,8 @@ def build(paper_dir: Path, results: Path, claims: Iterable[Any] | None = None,
     """Regenerate ``paper_dir/generated`` from ``claims`` (default: every registered claim) and the
     results under ``results``. ``checkers`` (claim id -> checker function) names the function that
     produced each verdict in ``provenance.json`` (default: the registered checkers)."""
-    from twostage.verify.report_plots import index_plots, plot_claim
-    from twostage.verify.suite import load_verdicts
+    from twostage.publish.plots import index_plots, plot_claim
+    from twostage.runs.suite import load_verdicts
 
     if claims is None:
         from twostage.theory.claims import load_all
@@ -176,7 +169,7 @@ def build(paper_dir: Path, results: Path, claims: Iterable[Any] | None = None,
             caption = f"{c.paper} {c.ref}: measured (solid) against the bound (dashed), {len(specs)} run(s)"
             figures.append((c.id, name, caption))
             meta = _read_json(specs[0].run / "metadata.json")
-            fig_prov[name] = {"claim": c.id, "function": "twostage.verify.report_plots.plot_claim",
+            fig_prov[name] = {"claim": c.id, "function": "twostage.publish.plots.plot_claim",
                               "config_hash": [s.run.name for s in specs], "run": [str(s.run) for s in specs],
                               "git_sha": meta.get("git_sha")}
     em.emit("figures.tex", figures, lambda: tx.figures_tex(figures))

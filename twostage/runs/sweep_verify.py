@@ -21,11 +21,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from twostage.numerics.store import git_sha
+from twostage.layout import ROOT, package_dirs
+from twostage.runs.executor import ExecutorSpec
+from twostage.runs.store import git_sha
+from twostage.runs.sweep import Outcome, RunOutput, SweepResult, sweep
 from twostage.theory.claims import Claim
 from twostage.verify.checks import Context, load_checkers
-from twostage.verify.executor import ExecutorSpec
-from twostage.verify.sweep import Outcome, RunOutput, SweepResult, sweep
 from twostage.verify.verdict import Status, Verdict
 
 EXPERIMENT = "verify-tasks"
@@ -42,9 +43,6 @@ class VerifyTask:
     code: str
 
 
-PACKAGE_DIRS = ("theory", "numerics", "verify", "twostage")
-
-
 def code_version() -> str:
     """``<git sha>``, or ``<git sha>+<digest>`` when the package sources differ from that commit.
 
@@ -56,12 +54,14 @@ def code_version() -> str:
     if pinned:
         return pinned
     sha = git_sha()
-    here = Path(__file__).resolve().parent.parent
+    dirs = [str(d) for d in package_dirs().values()]
+    if not dirs:  # not a source checkout: the commit is all we know
+        return sha
     try:
-        diff = subprocess.run(["git", "diff", "HEAD", "--", *PACKAGE_DIRS], capture_output=True, timeout=20,
-                              cwd=here).stdout
-        untracked = subprocess.run(["git", "ls-files", "--others", "--exclude-standard", "--", *PACKAGE_DIRS],
-                                   capture_output=True, timeout=20, cwd=here).stdout
+        diff = subprocess.run(["git", "diff", "HEAD", "--", *dirs], capture_output=True, timeout=20,
+                              cwd=ROOT).stdout
+        untracked = subprocess.run(["git", "ls-files", "--others", "--exclude-standard", "--", *dirs],
+                                   capture_output=True, timeout=20, cwd=ROOT).stdout
     except (OSError, subprocess.SubprocessError):
         return sha
     if not diff and not untracked:
@@ -79,9 +79,9 @@ def run_task(task: VerifyTask, modules: tuple[str, ...] = ()) -> RunOutput:
 
     for name in modules:
         importlib.import_module(name)
+    from twostage.runs.suite import run_claim
     from twostage.theory.claims import load_all
     from twostage.verify.profiles import get_profile
-    from twostage.verify.suite import run_claim
 
     claim = load_all().get(task.claim_id)
     v = run_claim(claim, Context(profile=get_profile(task.profile), device=task.device, seed=task.seed))

@@ -12,12 +12,15 @@ import sys
 from pathlib import Path
 
 from twostage import PAPERS
-
-EXIT_OK, EXIT_VIOLATED, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
-
-
-class UsageError(Exception):
-    pass
+from twostage.errors import (
+    EXIT_BAD_INPUT,
+    EXIT_INTERNAL,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_VIOLATED,
+    UsageError,
+    exit_code,
+)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -81,7 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _executor_options(p: argparse.ArgumentParser, what: str) -> None:
-    from twostage.verify.executor import KINDS
+    from twostage.runs.executor import KINDS
 
     p.add_argument("--executor", choices=KINDS, help=what)
     p.add_argument("--workers", type=int, help="worker processes (default: CPU count)")
@@ -96,8 +99,8 @@ def _console():
 
 
 def cmd_claims(args) -> int:
+    from twostage.runs.suite import load_verdicts
     from twostage.theory.claims import load_all
-    from twostage.verify.suite import load_verdicts
 
     reg = load_all()
     if args.check:
@@ -123,8 +126,8 @@ def cmd_claims(args) -> int:
 
 
 def _check_graph(reg) -> int:
+    from twostage.publish.graph import graph_problems, require_sound
     from twostage.verify.checks import load_checkers
-    from twostage.verify.graph import graph_problems, require_sound
 
     problems = graph_problems(reg, load_checkers())
     for problem in problems:
@@ -143,7 +146,7 @@ def cmd_latex(args) -> int:
     claims = [reg.get(args.claim)] if args.claim else reg.claims(args.paper)
     text = render_claims(claims)
     if args.out:
-        from twostage.numerics.store import atomic_write_bytes
+        from twostage.runs.store import atomic_write_bytes
 
         atomic_write_bytes(Path(args.out), text.encode())
     else:
@@ -159,13 +162,14 @@ def _status_style(status: str) -> str:
 def cmd_verify(args) -> int:
     from rich.progress import Progress
     from rich.table import Table
+
     from twostage.numerics.device import resolve_device
-    from twostage.numerics.store import check_writable
+    from twostage.runs.executor import spec_from_options
+    from twostage.runs.store import check_writable
+    from twostage.runs.suite import require_checkers, run_suite, save_verdicts, select
     from twostage.theory.latex import claim_latex
     from twostage.verify.checks import Context
-    from twostage.verify.executor import spec_from_options
     from twostage.verify.profiles import get_profile
-    from twostage.verify.suite import require_checkers, run_suite, save_verdicts, select
 
     profile = get_profile(args.profile)
     device = resolve_device(args.device)
@@ -183,7 +187,7 @@ def cmd_verify(args) -> int:
         if spec.kind == "sequential":
             verdicts = run_suite(claims, ctx, progress=lambda c, v: prog.advance(task))
         else:
-            from twostage.verify.sweep_verify import verify_distributed
+            from twostage.runs.sweep_verify import verify_distributed
 
             maybe, sweep_result = verify_distributed(claims, ctx, spec, Path(args.results),
                                                      progress=lambda o: prog.advance(task))
@@ -198,7 +202,7 @@ def cmd_verify(args) -> int:
         st = v.status.value
         where = ""
         if v.status.value == "numerical-failure":  # say where the NaN/inf appeared
-            from twostage.verify.report import failure_location
+            from twostage.publish.report import failure_location
 
             where = f" ({failure_location(v.worst) or v.detail})"
         table.add_row(c.id, c.ref, c.provenance.value, c.kind.value, f"[{_status_style(st)}]{st}[/]{where}",
@@ -206,7 +210,7 @@ def cmd_verify(args) -> int:
     console.print(table)
     save_verdicts(Path(args.results), verdicts, profile.name, seed=args.seed, device=str(device))
     if args.json_out:
-        from twostage.numerics.store import atomic_write_json
+        from twostage.runs.store import atomic_write_json
 
         payload = {
             "paper": args.paper, "profile": profile.name, "device": str(device), "seed": args.seed,
@@ -229,15 +233,15 @@ def cmd_verify(args) -> int:
 
 
 def cmd_run(args) -> int:
+    from twostage.experiments import get_experiment
     from twostage.numerics.device import resolve_device
-    from twostage.verify.experiments import get_experiment
     from twostage.verify.profiles import get_profile
 
     exp = get_experiment(args.experiment)
     profile = get_profile(args.profile)
     device = resolve_device(args.device)
     out = Path(args.out) if args.out else Path(args.results) / args.experiment
-    from twostage.verify.executor import spec_from_options, use_executor
+    from twostage.runs.executor import spec_from_options, use_executor
 
     with use_executor(spec_from_options(args.executor, args.workers, args.address)):
         summary = exp(profile=profile, device=device, seed=args.seed, out=out)
@@ -246,28 +250,28 @@ def cmd_run(args) -> int:
 
 
 def cmd_bench(args) -> int:
-    from twostage.numerics.bench import print_report, run_bench
+    from twostage.bench.hot_paths import print_report, run_bench
     from twostage.numerics.device import resolve_device
-    from twostage.verify.executor import ExecutorSpec
+    from twostage.runs.executor import ExecutorSpec
 
     ExecutorSpec("process", workers=args.workers)  # validate --workers before any timing
     device = resolve_device(args.device)
     report = run_bench(device, size=args.size)
     if not args.no_suite:
-        from twostage.verify.bench_suite import bench_verify_suite
+        from twostage.bench.suite import bench_verify_suite
 
         report["hot_paths"]["verify_suite"] = bench_verify_suite(args.size, str(device), report["ceilings"],
                                                                  workers=args.workers)
     print_report(report, _console())
     if args.json_out:
-        from twostage.numerics.store import atomic_write_json
+        from twostage.runs.store import atomic_write_json
 
         atomic_write_json(Path(args.json_out), report)
     return EXIT_OK
 
 
 def cmd_report(args) -> int:
-    from twostage.verify.report import build_report
+    from twostage.publish.report import build_report
 
     index = build_report(Path(args.results), Path(args.out) if args.out else None)
     _console().print(f"report written to {index}")
@@ -275,7 +279,7 @@ def cmd_report(args) -> int:
 
 
 def cmd_paper(args) -> int:
-    from twostage.verify.paper import INSTALL_HINT, CompileError, build, compile_pdf, toolchain
+    from twostage.publish.paper import INSTALL_HINT, CompileError, build, compile_pdf, toolchain
 
     paper_dir = Path(args.dir)
     if not (paper_dir / "companion.tex").is_file():
@@ -300,21 +304,6 @@ COMMANDS = {"claims": cmd_claims, "latex": cmd_latex, "verify": cmd_verify, "run
             "bench": cmd_bench, "report": cmd_report, "paper": cmd_paper}
 
 
-def _bad_input_types() -> tuple[type[BaseException], ...]:
-    from twostage.numerics.config import ConfigError
-    from twostage.numerics.device import DeviceError
-    from twostage.numerics.store import StoreError
-    from twostage.theory.claims import UnknownClaimError, UnknownPaperError
-    from twostage.verify.executor import ExecutorError
-    from twostage.verify.experiments import UnknownExperimentError
-    from twostage.verify.graph import GraphError
-    from twostage.verify.profiles import ProfileError
-    from twostage.verify.suite import CorruptResultsError, NoCheckerError
-
-    return (UsageError, UnknownClaimError, UnknownPaperError, ProfileError, DeviceError, NoCheckerError,
-            UnknownExperimentError, ConfigError, StoreError, ExecutorError, GraphError, CorruptResultsError)
-
-
 def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
@@ -323,15 +312,15 @@ def main(argv: list[str] | None = None) -> int:
         return int(exc.code or 0)
     except KeyboardInterrupt:
         print("twostage: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
     except Exception as exc:  # noqa: BLE001 - the CLI never shows a traceback
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        if isinstance(exc, _bad_input_types()):
+        code = exit_code(exc)
+        if code == EXIT_BAD_INPUT:
             print(f"twostage: error: {first}", file=sys.stderr)
-            return EXIT_BAD_INPUT
-        print(f"twostage: internal error: {type(exc).__name__}: {first}", file=sys.stderr)
-        return EXIT_INTERNAL
-
+        else:
+            print(f"twostage: internal error: {type(exc).__name__}: {first}", file=sys.stderr)
+        return code
 
 if __name__ == "__main__":
     raise SystemExit(main())

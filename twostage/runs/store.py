@@ -6,7 +6,7 @@ last, so its presence marks a complete run: an interrupted sweep resumes by skip
 directories and rerunning the rest.
 
 >>> import dataclasses, tempfile
->>> from twostage.numerics.store import config_hash
+>>> from twostage.runs.store import config_hash
 >>> @dataclasses.dataclass(frozen=True)
 ... class C:
 ...     d: int
@@ -27,11 +27,9 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from twostage.errors import StoreError
+
 SCHEMA_VERSION = 1
-
-
-class StoreError(OSError):
-    pass
 
 
 def _canonical(obj: Any) -> Any:

@@ -12,15 +12,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from twostage.numerics.store import atomic_write_json, git_sha
+from twostage.errors import CorruptResultsError, NoCheckerError
+from twostage.runs.store import atomic_write_json, git_sha
 from twostage.theory.claims import Claim, load_all
 from twostage.verify.checks import Context, load_checkers
 from twostage.verify.verdict import Status, Verdict
-
-
-class NoCheckerError(LookupError):
-    def __str__(self) -> str:
-        return str(self.args[0])
 
 
 def select(paper: str | None = None, claim_id: str | None = None) -> list[Claim]:
@@ -62,10 +58,6 @@ def run_suite(claims: list[Claim], ctx: Context,
 
 def verdicts_path(root: Path) -> Path:
     return Path(root) / "verdicts.json"
-
-
-class CorruptResultsError(ValueError):
-    """A results file exists but cannot be read (one-line message naming it; CLI exit code 2)."""
 
 
 def require_checkers(claims: list[Claim]) -> None:
@@ -118,7 +110,7 @@ def save_verdicts(root: Path, verdicts: list[Verdict], profile: str, seed: int |
                               "git_sha": sha, "at": time.strftime("%Y-%m-%dT%H:%M:%S")}
     p = verdicts_path(root)
     atomic_write_json(p, {"schema": 1, "claims": merged})
-    from twostage.verify.results_table import verdicts_frame, write_table
+    from twostage.runs.tables import verdicts_frame, write_table
 
     write_table(verdicts_frame(merged, load_all()), Path(root) / "verdicts.parquet", "verdicts",
                 {"profile": profile, "seed": seed, "device": device})

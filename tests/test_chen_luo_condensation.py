@@ -10,9 +10,9 @@ import pytest
 import sympy as sp
 import torch
 
-import twostage.verify.checks.chen_luo_condensation as cc
-import twostage.verify.checks.chen_luo_condensation_ass1 as ca
-import twostage.verify.checks.chen_luo_condensation_exact as ce
+import twostage.verify.checks.chen_luo.condensation.ass1 as ca
+import twostage.verify.checks.chen_luo.condensation.exact as ce
+import twostage.verify.checks.chen_luo.condensation.limits as cc
 from twostage.numerics.chen_luo import condensation as cn
 from twostage.numerics.chen_luo.observables import assumption1_fractions
 from twostage.numerics.config import ConfigError

@@ -6,17 +6,18 @@ import numpy as np
 import pytest
 import torch
 
+from twostage.numerics.chen_luo import blowup as bl
 from twostage.numerics.chen_luo import effective as eff
 from twostage.numerics.chen_luo import observables as ob
+from twostage.numerics.chen_luo.blowup import escape_time
 from twostage.numerics.chen_luo.data import DataConfig, Dataset, make_data
 from twostage.numerics.chen_luo.fullflow import (
-    compare_with_effective,
-    escape_time,
     full_invariants,
     integrate_flow,
 )
 from twostage.numerics.chen_luo.init import InitConfig, init_normalised, init_params
 from twostage.numerics.chen_luo.model import Params, forward, grad, loss, output_last
+from twostage.numerics.chen_luo.prop1 import compare_with_effective
 from twostage.numerics.config import ConfigError
 
 F64 = torch.float64
@@ -162,7 +163,7 @@ def test_observable_identities():
 
 def test_effective_ode_conserves_invariants():
     Wv, W1, W2 = gaussian_state(3, 8, 21)
-    res = eff.integrate_to_blowup(Wv, W1, W2, E_max=1e10, invariants=True, rtol=1e-11)
+    res = bl.integrate_to_blowup(Wv, W1, W2, E_max=1e10, invariants=True, rtol=1e-11)
     assert bool(res.reached.all())
     for k, v in res.series.items():
         if k.startswith("drift_"):
@@ -193,7 +194,7 @@ def test_stage1_blowup_like_appendix_c2():
         Wv, W1, W2 = gaussian_state(1, 16, seed)
         if float(ob.energy(Wv, W1, W2)) < -1.0:
             break
-    res = eff.integrate_to_blowup(Wv, W1, W2, E_max=1e12)
+    res = bl.integrate_to_blowup(Wv, W1, W2, E_max=1e12)
     m = res.mask[0]
     t, E, Edot = res.t[0][m], res.series["E"][0][m], res.series["Edot"][0][m]
     assert E[0] < 0 and E[-1] >= 1e12 * (1 - 1e-9)
@@ -215,7 +216,7 @@ def test_stage1_blowup_like_appendix_c2():
 def test_balanced_scalar_case_is_exact():
     """d_m = 1, Wv = W1 = W2 = x0: E(t) = (T* - t)^(-3) with T* = 1/x0 (DERIVED §4.3)."""
     x0 = torch.tensor([0.5, 2.0], dtype=F64)
-    res = eff.integrate_to_blowup(x0[:, None], x0[:, None, None], x0[:, None], E_max=1e12, rtol=1e-12)
+    res = bl.integrate_to_blowup(x0[:, None], x0[:, None, None], x0[:, None], E_max=1e12, rtol=1e-12)
     assert torch.allclose(res.T_est, 1 / x0, rtol=1e-10)
     for b in range(2):
         t, E = res.t[b][res.mask[b]], res.series["E"][b][res.mask[b]]
@@ -224,7 +225,7 @@ def test_balanced_scalar_case_is_exact():
 
 
 def test_dm1_blowup_time_reference_and_homogeneity():
-    T = eff.dm1_blowup_time(torch.tensor([0.7, 1.4]), torch.tensor([0.3, 0.6]), torch.tensor([1.2, 2.4]))
+    T = bl.dm1_blowup_time(torch.tensor([0.7, 1.4]), torch.tensor([0.3, 0.6]), torch.tensor([1.2, 2.4]))
     assert round(float(T[0]), 6) == 1.400750  # chen-luo-2025 §4.3 / App. C reference
     assert float(T[1]) == pytest.approx(float(T[0]) / 2, rel=1e-10)  # T*(2 theta) = T*(theta) / 2
 
@@ -233,7 +234,7 @@ def test_dm1_matches_theory_oracle():
     blowup = pytest.importorskip("twostage.theory.chen_luo.blowup")
     # w c > 0 (m grows at once), and w c < 0: m first falls (w changes sign / m crosses 0), E(0) < 0
     cases = [(0.7, 0.3, 1.2), (1.1, 0.5, 0.9), (0.4, 1.3, 0.8), (0.3, 0.8, -1.0), (0.9, 0.2, -0.5)]
-    numeric = eff.dm1_blowup_time(*(torch.tensor(col, dtype=F64) for col in zip(*cases)))  # one batch
+    numeric = bl.dm1_blowup_time(*(torch.tensor(col, dtype=F64) for col in zip(*cases)))  # one batch
     for (w, m, c), T in zip(cases, numeric.tolist()):
         # the oracle may return an mpc with a round-off imaginary part near a turning point of m
         exact = complex(blowup.dm1_blowup_time(w, m, c))
@@ -243,9 +244,9 @@ def test_dm1_matches_theory_oracle():
 
 def test_effective_batched_equals_loop():
     Wv, W1, W2 = gaussian_state(3, 5, 8)
-    batched = eff.integrate_to_blowup(Wv, W1, W2, E_max=1e8)
+    batched = bl.integrate_to_blowup(Wv, W1, W2, E_max=1e8)
     for b in range(3):
-        one = eff.integrate_to_blowup(Wv[b:b + 1], W1[b:b + 1], W2[b:b + 1], E_max=1e8)
+        one = bl.integrate_to_blowup(Wv[b:b + 1], W1[b:b + 1], W2[b:b + 1], E_max=1e8)
         assert float(one.T_est[0]) == pytest.approx(float(batched.T_est[b]), rel=1e-12)
         assert int(one.solution.n_accepted[0]) == int(batched.solution.n_accepted[b])
 
@@ -264,7 +265,7 @@ def test_prop1_agreement_scales_like_eps_squared(small):
 
 def test_escape_time_approaches_effective_blowup(small):
     pb = init_normalised(InitConfig(d=3, eps=0.01, B=1, seed=1))
-    Tstar = eff.blowup_time(*eff.reduced_state(pb, small.v))
+    Tstar = bl.blowup_time(*eff.reduced_state(pb, small.v))
     gaps = [float(Tstar - escape_time(pb, small, e)["tbar_esc"]) for e in (4e-3, 1e-3)]
     assert 0 < gaps[1] < gaps[0]
     assert math.log(gaps[0] / gaps[1]) / math.log(4) == pytest.approx(1.0, abs=0.25)  # gap ~ eps

@@ -7,15 +7,15 @@ import pytest
 import sympy as sp
 import torch
 
+from twostage.numerics.chen_luo import collapse as O
 from twostage.numerics.chen_luo import stage2 as S2
 from twostage.numerics.chen_luo import stage2_loss as SL
-from twostage.numerics.chen_luo import stage2_observables as O
 from twostage.numerics.config import ConfigError
+from twostage.theory.chen_luo import collapse as TC
 from twostage.theory.chen_luo import stage2 as T2
-from twostage.theory.chen_luo import stage2_collapse as TC
-from twostage.verify.checks import chen_luo_stage2 as C1
-from twostage.verify.checks import chen_luo_stage2_collapse as C2
-from twostage.verify.checks.chen_luo_stage2_draws import DataDraw, SpectrumDraw
+from twostage.verify.checks.chen_luo import collapse as C2
+from twostage.verify.checks.chen_luo import stage2 as C1
+from twostage.verify.checks.chen_luo.draws import DataDraw, SpectrumDraw
 from twostage.verify.verdict import Status
 
 HOLDS, VIOLATED = Status.HOLDS, Status.VIOLATED

@@ -6,9 +6,9 @@ import dataclasses
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-from twostage.numerics.gong import model
+from twostage.numerics.gong import setting as model
 from twostage.numerics.gong.cost import seed_bytes, step_cost
-from twostage.numerics.gong.data import GongConfig, sample
+from twostage.numerics.gong.setting import GongConfig, sample
 
 # L, d >= 2: einsum turns a size-1 contraction into an elementwise product (FlopCounterMode skips it)
 CFGS = [GongConfig(d_p=5, d_q=3, L=7, n=11), GongConfig(d_p=2, d_q=6, L=2, n=4), GongConfig(d_p=4, d_q=4)]

@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 import torch
 
-from twostage.numerics.gong import model
-from twostage.numerics.gong import train as gtrain
+from twostage.numerics.gong import setting as model
+from twostage.numerics.gong import stages as gtrain
 from twostage.numerics.gong.cost import seed_bytes
-from twostage.numerics.gong.data import GongConfig, sample
+from twostage.numerics.gong.setting import GongConfig, sample
 
 CFGS = [GongConfig(d_p=5, d_q=3, L=7, n=11, sigma0=0.3, steps=80),
         GongConfig(d_p=4, d_q=6, L=5, n=9, sigma0=0.5, eta1=0.5, steps=60),

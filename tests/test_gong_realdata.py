@@ -8,11 +8,11 @@ import torch
 
 from twostage.experiments import gong_realdata as gr
 from twostage.numerics.config import ConfigError
-from twostage.numerics.gong import counterfact as cf
 from twostage.numerics.gong import factset as fs
 from twostage.numerics.gong import rank_reduction as rr
+from twostage.numerics.gong import realdata as cf
 from twostage.numerics.gong.gpt2lite import GPT2Config, GPT2Lite, from_hf_state, load_checkpoint
-from twostage.verify.checks import gong_realdata as gcr
+from twostage.verify.checks.gong import realdata as gcr
 from twostage.verify.profiles import get_profile
 from twostage.verify.verdict import Status
 

@@ -2,10 +2,9 @@
 
 import torch
 
-from twostage.numerics.gong.data import GongConfig, sample
-from twostage.numerics.gong.model import autograd_gradients, gradients, init_params
-from twostage.verify.checks import gong_earlier as ge
-from twostage.verify.checks import gong_setting as gs
+from twostage.numerics.gong.setting import GongConfig, autograd_gradients, gradients, init_params, sample
+from twostage.verify.checks.gong import earlier as ge
+from twostage.verify.checks.gong import setting as gs
 from twostage.verify.verdict import Status
 
 

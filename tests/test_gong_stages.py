@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from twostage.numerics.gong.data import GongConfig
-from twostage.verify.checks import gong_stages as gst
+from twostage.numerics.gong.setting import GongConfig
+from twostage.verify.checks.gong import stages as gst
 from twostage.verify.verdict import Status
 
 CFG = GongConfig(d_p=8, d_q=8, L=8, n=48, eps1=0.15, steps=150)

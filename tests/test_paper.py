@@ -20,6 +20,7 @@ from twostage.publish import paper
 from twostage.publish.tex import MacroNameError, macro_key, macro_keys
 from twostage.runs.store import write_run
 from twostage.theory.claims import Claim, Kind, Provenance
+from twostage.verify.check import Check
 
 ROOT = Path(__file__).resolve().parents[1]
 CL, GO = "chen-luo-2025", "gong-2025"
@@ -43,7 +44,7 @@ def _checker(ctx):  # stands in for the registered checker function in provenanc
     raise AssertionError("not called")
 
 
-CHECKERS = {IDS[0]: _checker}
+CHECKERS = {IDS[0]: Check(IDS[0], _checker, None)}
 
 
 def _verdicts(results: Path, entries: dict) -> None:

@@ -28,6 +28,7 @@ import twostage.theory.claims as _claims
 import twostage.verify.checks as _checks
 from twostage.numerics.config import require
 from twostage.theory.claims import Assumption, Claim, Kind, Provenance, Registry
+from twostage.verify.check import Check
 from twostage.verify.judge import judge_bound
 
 P = "chen-luo-2025"
@@ -70,8 +71,8 @@ def build(scenario):
     def claim(name, fn=None, **kw):
         c = reg.add(Claim(id=f"{P}/demo/{name}", paper=P, ref=f"Demo {name}", kind=Kind.BOUND,
                           provenance=Provenance.DERIVED, statement=name, formula=sp.Ge(E, t), **kw))
-        if fn is not None:
-            checkers[c.id] = fn
+        if fn is not None:  # one fixed "draw": the context itself
+            checkers[c.id] = Check(c.id, lambda claim, ctx, _, fn=fn: fn(ctx), lambda ctx: [ctx])
 
     reg.add_assumption(Assumption(f"{P}/demo/ass-pos", P, "Demo ass.", "x > 0", Provenance.DERIVED))
     claim("base", lambda ctx: judged("base"), assumptions=(f"{P}/demo/ass-pos",))

@@ -6,10 +6,13 @@
 * :mod:`.model`: ``Params`` (WQ, WK, WV, W1 (B,d,d), W2 (B,d)), ``forward``, ``output_last``, ``loss`` (3),
   ``grad`` (autograd of the summed loss = per-element gradients).
 * :mod:`.effective`: the effective ODE (7) (``field``, ``rhs``, ``rhs_full``), ``integrate`` (fixed tbar
-  points), ``integrate_to_blowup`` (reparametrised time, event ``E >= E_max``, ``T*`` bracket),
-  ``blowup_time``, ``dm1_blowup_time``.
-* :mod:`.fullflow`: gradient flow of the full model (``integrate_flow``), ``compare_with_effective``
-  (Prop. 1, O(eps^2)), ``escape_time``, ``relative_changes``, ``full_invariants``.
+  points).
+* :mod:`.blowup` (Thm 1): ``integrate_to_blowup`` (reparametrised time, event ``E >= E_max``, ``T*``
+  bracket), ``blowup_time``, ``dm1_blowup_time``, ``gaussian_state``, ``escape_time`` of the full flow.
+* :mod:`.fullflow`: gradient flow of the full model (``integrate_flow``), ``relative_changes``,
+  ``full_invariants``; :mod:`.prop1`: ``compare_with_effective`` (Prop. 1, O(eps^2)).
+* :mod:`.nondegeneracy` (Def. 4), :mod:`.condensation` (§4.4), :mod:`.stage2` (Prop. 3), :mod:`.collapse`
+  (Thm 3): the computations those topics' claims are judged on.
 * :mod:`.observables`: E, Edot (16), invariants (Prop. 2 and matrix forms) and their drift, D1/D2 (Def. 4),
   norms, singular values, relative change, Assumption-1 fractions, column cosines (Thm. 2).
 

@@ -1,4 +1,4 @@
-"""The effective stage-1 dynamics (7) of chen-luo-2025, batched, and its integration to blow-up.
+"""The effective stage-1 dynamics (7) of chen-luo-2025, batched: the field and its integration to fixed times.
 
 PAPER, chen-luo-2025 Prop 1 (7): ``d theta_bar / d tbar = grad (v WV W1 W2)`` (gradient *ascent* on E).
 In components (DERIVED, §2.3; the reduced variables close because ||v|| = 1):
@@ -7,32 +7,18 @@ In components (DERIVED, §2.3; the reduced variables close because ||v|| = 1):
 
 The reduced state is ``(Wv (B,d), W1 (B,d,d), W2 (B,d))`` packed as (B, d + d^2 + d); the full form adds
 ``WV`` (B,d,d) (state ``(WV, W1, W2)``, :func:`rhs_full`). The field is homogeneous of degree 2 and blows up
-at a finite ``T*`` (Thm 1). :func:`integrate_to_blowup` therefore integrates in ``tau`` with
-``d tau = sqrt(1 + ||theta||^2) d tbar`` (``tbar`` carried as a state component) and stops each element at
-the event ``E >= E_max``. Since ``E(t) <= (T* - t)^-3`` whenever ``E > 0`` (DERIVED general consequence
-of Thm 1 (11)), ``T*`` lies in ``[t_end, t_end + E_end^(-1/3)]``; the upper end is asymptotically exact
-because ``E (T* - t)^3 -> 1`` (DERIVED, §4.3, sharp limit), so it is also the point estimate ``T_est``.
-Both ends carry the integration error (about ``rtol`` relative): in the balanced scalar case the upper
-bound is attained exactly, so the computed ``T_hi`` may fall below ``T*`` by that much.
-
->>> import torch
->>> from twostage.numerics.chen_luo.effective import integrate_to_blowup
->>> x0 = torch.tensor([[0.5]], dtype=torch.float64)        # balanced scalar case: T* = 1 / x0 = 2
->>> res = integrate_to_blowup(x0, x0[..., None], x0, E_max=1e12)
->>> abs(float(res.T_est[0]) - 2.0) < 1e-9, bool(res.T_lo[0] < 2.0)
-(True, True)
+at a finite ``T*`` (Thm 1); integration to the blow-up is :mod:`twostage.numerics.chen_luo.blowup`.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import torch
 
 from twostage.numerics.chen_luo import observables as ob
 from twostage.numerics.chen_luo.model import Params
-from twostage.numerics.integrate import Outcome, Solution, solve, time_reparametrised
+from twostage.numerics.integrate import Solution, solve
 
 
 def pack(Wv: torch.Tensor, W1: torch.Tensor, W2: torch.Tensor) -> torch.Tensor:
@@ -120,92 +106,9 @@ def integrate(Wv, W1, W2, tbar_eval: torch.Tensor, *, rtol: float = 1e-10, atol:
                  record=lambda t, z, idx: {}, on_failure="raise")
 
 
-@dataclass
-class BlowupResult:
-    """Outcome of :func:`integrate_to_blowup`. Series are (B, K) padded with NaN, ``mask`` marks valid ones.
-
-    ``t`` is the rescaled time tbar; ``series`` holds ``E``, ``Edot`` and norms (plus invariant drifts and
-    the state when asked); ``T_lo <= T* <= T_hi`` with ``T_hi = T_est = t_end + E_end^(-1/3)``;
-    ``reached`` marks the elements that hit ``E >= E_max`` (all others failed or hit ``max_steps``)."""
-
-    t: torch.Tensor
-    series: dict[str, torch.Tensor]
-    mask: torch.Tensor
-    t_end: torch.Tensor
-    E_end: torch.Tensor
-    T_lo: torch.Tensor
-    T_hi: torch.Tensor
-    T_est: torch.Tensor
-    reached: torch.Tensor
-    state_end: tuple[torch.Tensor, torch.Tensor, torch.Tensor]
-    solution: Solution
 
 
-def integrate_to_blowup(Wv, W1, W2, *, E_max: float = 1e12, rtol: float = 1e-10, atol: float = 1e-12,
-                        max_steps: int = 20_000, record_every: int = 1, invariants: bool = False,
-                        record_state: bool = False, on_failure: str = "raise") -> BlowupResult:
-    """Integrate (7) from ``(Wv, W1, W2)`` (B, d), (B, d, d), (B, d) until ``E >= E_max`` for every element,
-    in the reparametrised time of :func:`twostage.numerics.integrate.time_reparametrised`.
-
-    Records at accepted steps: ``E``, ``Edot`` (identity (16)), ``norm_Wv``, ``norm_W1``, ``norm_W2``; with
-    ``invariants`` the relative drift of each invariant of :func:`observables.invariants` (``drift_<name>``)
-    against the initial state; with ``record_state`` the states ``Wv``, ``W1``, ``W2``.
-    """
-    d = Wv.shape[1]
-    z0 = pack(Wv, W1, W2)
-    inv0 = ob.invariants(Wv, W1, W2) if invariants else None
-    n = z0.shape[1]
-
-    def record(tau, y, idx):
-        a, b, c = unpack(y[:, :n], d)
-        out = {"tbar": y[:, n], "E": ob.energy(a, b, c), "Edot": ob.energy_rate(a, b, c), **ob.norms(a, b, c)}
-        if inv0 is not None:
-            start = {k: (v[idx], s[idx]) for k, (v, s) in inv0.items()}
-            drift = ob.invariant_drift(ob.invariants(a, b, c), start)
-            out.update({f"drift_{k}": v for k, v in drift.items()})
-        if record_state:
-            out.update(Wv=a, W1=b, W2=c)
-        return out
-
-    ev = lambda tau, y, idx: ob.energy(*unpack(y[:, :n], d)) - E_max
-    y0 = torch.cat([z0, torch.zeros_like(z0[:, :1])], 1)
-    rhs = time_reparametrised(lambda th, idx, out=None: field(th, out), f_writes_out=True)
-    sol = solve(rhs, y0, 0.0, math.inf, rtol=rtol, atol=atol,
-                event=ev, max_steps=max_steps, record=record, record_every=record_every,
-                on_failure=on_failure)
-    series = dict(sol.records)
-    t = series.pop("tbar")
-    t_end = sol.y_final[:, n]
-    state_end = unpack(sol.y_final[:, :n], d)
-    E_end = ob.energy(*state_end)
-    reached = sol.status == Outcome.EVENT
-    gap = torch.where(E_end > 0, E_end.clamp(min=torch.finfo(E_end.dtype).tiny).pow(-1.0 / 3.0),
-                      torch.full_like(E_end, math.inf))
-    T_hi = torch.where(reached, t_end + gap, torch.full_like(t_end, math.inf))
-    return BlowupResult(t=t, series=series, mask=sol.mask, t_end=t_end, E_end=E_end, T_lo=t_end.clone(),
-                        T_hi=T_hi, T_est=T_hi.clone(), reached=reached, state_end=state_end, solution=sol)
 
 
-def blowup_time(Wv, W1, W2, **kw) -> torch.Tensor:
-    """Point estimate of ``T*`` (B,) for every element (see :class:`BlowupResult`); raises if an element does
-    not reach the event (``max_steps``) or fails numerically."""
-    kw.setdefault("record_every", 10 ** 9)
-    res = integrate_to_blowup(Wv, W1, W2, **kw)
-    if not bool(res.reached.all()):
-        bad = (~res.reached).nonzero().flatten().tolist()
-        raise RuntimeError(f"elements {bad[:5]} did not reach E >= E_max (status "
-                           f"{[Outcome(int(s)).name for s in res.solution.status[bad[:5]]]})")
-    return res.T_est
 
 
-def dm1_blowup_time(w, m, c, *, E_max: float = 1e14, rtol: float = 1e-12, atol: float = 1e-14):
-    """``T*`` of the ``d_m = 1`` system ``w' = m c, m' = w c, c' = w m`` by integration (batched: ``w, m, c``
-    floats or (B,) tensors). The quadrature oracle is ``theory/chen_luo/blowup.py:dm1_blowup_time``
-    (DERIVED, chen-luo-2025 §4.3: (0.7, 0.3, 1.2) -> 1.400750).
-
-    >>> round(float(dm1_blowup_time(0.7, 0.3, 1.2)[0]), 6)
-    1.40075
-    """
-    w, m, c = (torch.as_tensor(x, dtype=torch.float64).reshape(-1) for x in (w, m, c))
-    w, m, c = torch.broadcast_tensors(w, m, c)
-    return blowup_time(w[:, None], m[:, None, None], c[:, None], E_max=E_max, rtol=rtol, atol=atol)

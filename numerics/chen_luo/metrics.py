@@ -30,7 +30,7 @@ import math
 
 import torch
 
-from twostage.numerics.chen_luo.stage2_observables import effective_rank  # noqa: F401  (re-export)
+from twostage.numerics.chen_luo.collapse import effective_rank  # noqa: F401  (re-export)
 
 
 def cosine_matrix(W: torch.Tensor) -> torch.Tensor:

@@ -23,7 +23,7 @@ At the defaults (``d_P = d_Q = L = 16``, ``n = 128``, float64) a seed-step moves
 (~0.45 FLOP/byte): memory-bound unless the data stays in cache across steps, which is what the chunking of
 :func:`numerics.gong.train.train` is for.
 
->>> from twostage.numerics.gong.data import GongConfig
+>>> from twostage.numerics.gong.setting import GongConfig
 >>> c = step_cost(GongConfig())
 >>> c["flops"], c["matmul_flops"], c["bytes"]
 (524288, 262144, 1157136)
@@ -53,7 +53,7 @@ def seed_bytes(cfg, dtype=torch.float64) -> int:
 def step_cost(cfg, dtype=torch.float64, passes: int = 2) -> dict[str, int]:
     """``{"bytes", "flops", "matmul_flops"}`` of one fused GD step for ONE seed (model in the module doc).
 
-    >>> from twostage.numerics.gong.data import GongConfig
+    >>> from twostage.numerics.gong.setting import GongConfig
     >>> step_cost(GongConfig(d_p=1, d_q=1, L=1, n=1))  # FLOPs 4 n d (d + L) = 8 per block
     {'bytes': 144, 'flops': 16, 'matmul_flops': 8}
 

@@ -113,7 +113,7 @@ def curve(base, params: dict[str, torch.Tensor], enc, keep: str = "largest",
     ``type`` and ``correct`` (exact count) as ``(len(rates), S)`` arrays, and each truncation's report."""
     import numpy as np
 
-    from twostage.numerics.gong.counterfact import evaluate
+    from twostage.numerics.gong.realdata import evaluate
 
     rows: dict[str, list] = {"exact": [], "type": [], "loss": []}
     reports = []

@@ -1,16 +1,12 @@
-"""Package: see DESIGN.md layout.
+"""chen-luo-2025 theory: one module per topic (``theory/chen_luo/<topic>.py``), helpers beside them.
 
-Importing the package registers the chen-luo-2025 claims (``load_all()`` relies on it).
+Importing the package registers the chen-luo-2025 claims (``load_all()`` relies on it). The order of the
+imports is the order in which ``twostage claims``, ``latex`` and ``verify`` list the claims: stage 1
+(assumptions, Prop 1, Prop 2, Def 4, Thm 1, condensation), then stage 2.
 """
 
-from twostage.theory.chen_luo import (  # noqa: F401  (stage 1: assumptions, Prop 1, Prop 2, Def 4, Thm 1)
-    assumptions,
-    blowup,
-    condensation,  # stage 1 after blow-up onset: Ass. 1, Thm 2, Props 4-8, Cor 1, low rank
-    conservation,
-    effective,
-    nondegeneracy,
-    prop1,
-    stage2,  # stage 2: loss factorisation, Prop 3, F
-    stage2_collapse,  # stage 2: closed form, conservation, Thm 3
-)
+# isort: off
+from twostage.theory.chen_luo import assumptions, blowup, condensation, conservation  # noqa: F401
+from twostage.theory.chen_luo import effective, nondegeneracy, prop1  # noqa: F401
+from twostage.theory.chen_luo import stage2, collapse  # noqa: F401
+# isort: on

@@ -1,7 +1,11 @@
-"""gong-2025 theory: reconstructed setting, derived updates and consequences, earlier-version bound, stage
-claims, real-data (CounterFact-format) assumptions and the syntax-before-semantics claim.
+"""gong-2025 theory (RECONSTRUCTED setting: the paper's body is not available): one module per topic --
+``setting`` (model, data, GD updates), ``signals`` (derived initial gradient and stage-1 time), ``earlier``
+(the ICLR 2025 predecessor's bound), ``realdata`` (CounterFact-format assumptions and the real-data claim),
+``stages`` (stage and spectral predictions).
 
-Importing this package registers every gong claim (``twostage.theory.claims.load_all``).
+Importing this package registers every gong claim (``twostage.theory.claims.load_all``), in this order.
 """
 
-from twostage.theory.gong import derived, earlier, realdata, setting, stages  # noqa: F401
+# isort: off
+from twostage.theory.gong import signals, earlier, realdata, setting, stages  # noqa: F401
+# isort: on

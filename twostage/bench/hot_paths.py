@@ -29,6 +29,7 @@ import torch
 
 from twostage.numerics.chen_luo import effective as eff
 from twostage.numerics.chen_luo.backprop import flops_per_element
+from twostage.numerics.chen_luo.blowup import integrate_to_blowup
 from twostage.numerics.chen_luo.data import DataConfig, make_data
 from twostage.numerics.chen_luo.fullflow import integrate_flow
 from twostage.numerics.chen_luo.init import InitConfig, init_params
@@ -123,7 +124,7 @@ def bench_effective_integration(device, d, B, loop, ceil) -> dict:
     def run(sl):
         _sync(device)
         t0 = time.perf_counter()
-        res = eff.integrate_to_blowup(Wv[sl], W1[sl], W2[sl], **kw)
+        res = integrate_to_blowup(Wv[sl], W1[sl], W2[sl], **kw)
         _sync(device)
         return time.perf_counter() - t0, res
 
@@ -191,8 +192,8 @@ def bench_gong_training(device, seeds: int, loop: int, steps: int, ceil: dict) -
     Bytes and FLOPs per seed-step: :func:`twostage.numerics.gong.cost.step_cost` (data read once per
     pass, two passes per fused step; multiply-add FLOPs of the score and gradient contractions)."""
     from twostage.numerics.gong.cost import step_cost
-    from twostage.numerics.gong.data import GongConfig
-    from twostage.numerics.gong.train import train
+    from twostage.numerics.gong.setting import GongConfig
+    from twostage.numerics.gong.stages import train
 
     cfg = GongConfig(steps=steps)
     run = lambda S, seed=0: train(cfg, S, seed=seed, record_every=steps, device=device, spectra=False)

@@ -19,7 +19,7 @@ Experiment = Callable[..., str]
 EXPERIMENTS: dict[str, Experiment] = {}
 # module that defines each experiment (imported lazily so the CLI starts fast)
 MODULES: dict[str, str] = {
-    "gong-synthetic": "twostage.experiments.gong_synthetic",
+    "gong-synthetic": "twostage.experiments.gong_stages",
     "stage1-blowup": "twostage.experiments.chen_luo_blowup",
     "counterfact": "twostage.experiments.gong_realdata",
     "rank-reduction": "twostage.experiments.gong_realdata",

@@ -20,10 +20,10 @@ import sympy as sp
 import torch
 
 from twostage.experiments import experiment
-from twostage.numerics.chen_luo.effective import integrate_to_blowup
+from twostage.numerics.chen_luo.blowup import gaussian_state, integrate_to_blowup
 from twostage.runs.store import is_complete, run_dir, write_run
 from twostage.theory.claims import load_all
-from twostage.verify.checks.chen_luo_stage1 import E_JUDGE, Stage1Draw, initialisation
+from twostage.verify.checks.chen_luo.blowup import E_JUDGE
 from twostage.verify.profiles import Profile
 
 RICCATI = "chen-luo-2025/thm1/riccati-positive"
@@ -49,7 +49,7 @@ def _rhs(cid: str):
 
 
 def trajectory_table(cfg: BlowupRunConfig, device: torch.device) -> tuple[dict[str, np.ndarray], dict]:
-    Wv, W1, W2 = initialisation(Stage1Draw(cfg.d, cfg.B, cfg.seed), str(device))
+    Wv, W1, W2 = gaussian_state(cfg.d, cfg.B, cfg.seed, device=str(device))
     res = integrate_to_blowup(Wv, W1, W2, E_max=cfg.E_max, rtol=cfg.rtol, atol=1e-14, on_failure="mark")
     cpu = lambda x: x.detach().cpu().numpy()
     t, E, Edot, mask = cpu(res.t), cpu(res.series["E"]), cpu(res.series["Edot"]), cpu(res.mask)

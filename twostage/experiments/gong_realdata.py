@@ -37,8 +37,8 @@ import torch
 from twostage.experiments import experiment
 from twostage.numerics.config import ConfigError, require
 from twostage.numerics.device import describe
-from twostage.numerics.gong import counterfact as cf
 from twostage.numerics.gong import factset as fs
+from twostage.numerics.gong import realdata as cf
 from twostage.numerics.gong.gpt2lite import GPT2Config, from_hf_state, load_checkpoint
 from twostage.numerics.gong.rank_reduction import KEEPS, PAPER_LAYERS, curve, decompose
 from twostage.runs.store import write_run

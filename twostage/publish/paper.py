@@ -217,7 +217,7 @@ def _macro_provenance(name: str, cid: str, verdict: Mapping[str, Any] | None,
         return {"claim": cid, "function": "twostage.theory.latex.claim_latex", "config_hash": None,
                 "run": "twostage paper (printed from the registered SymPy formula)", "git_sha": sha}
     fn = checkers.get(cid)
-    function = f"{fn.__module__}.{fn.__qualname__}" if fn is not None else None
+    function = f"{fn.judge.__module__}.{fn.judge.__qualname__}" if fn is not None else None
     if not verdict:
         return {"claim": cid, "function": function, "config_hash": None, "run": None, "git_sha": None,
                 "note": "never run"}

@@ -108,7 +108,7 @@ def verify_distributed(claims: list[Claim], ctx: Context, spec: ExecutorSpec, re
     code = code_version()
     tasks = [VerifyTask(c.id, ctx.profile.name, ctx.seed, ctx.device, code) for c in claims]
     checkers = load_checkers()
-    modules = tuple(sorted({checkers[c.id].__module__ for c in claims if c.id in checkers}
+    modules = tuple(sorted({checkers[c.id].judge.__module__ for c in claims if c.id in checkers}
                            - {"__main__", "__mp_main__"}))
     fn = functools.partial(run_task, modules=modules)
     result = sweep(fn, tasks, Path(results_root), EXPERIMENT, executor=spec, progress=progress)

@@ -1,6 +1,9 @@
-"""Configurations and Hypothesis strategies for the chen-luo-2025 Stage-2 checkers (no checkers here).
+"""Configurations and Hypothesis strategies shared by several chen-luo-2025 topics (no checkers here).
 
-Two sources of ``F``:
+* :class:`Prop1Draw` -- a small data set and normalised initialisations for the full model's gradient flow
+  (Prop 1 and the escape-time law), with :func:`slopes`, the per-element exponent fit both judge.
+
+Stage 2 has two sources of ``F``:
 
 * :class:`SpectrumDraw` -- ``F = U diag(sigma) V^T`` with a *prescribed* spectrum, built constructively so
 that
@@ -17,12 +20,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 from hypothesis import strategies as st
 
+from twostage.numerics.chen_luo.data import DataConfig, make_data
+from twostage.numerics.chen_luo.init import InitConfig, init_normalised
 from twostage.numerics.chen_luo.stage2 import F_from_weights, F_with_singular_values
 from twostage.numerics.chen_luo.stage2_loss import u_of
 from twostage.numerics.config import require
+from twostage.verify.judge import judge_scaling
+from twostage.verify.verdict import Measurement, combine
 
 SIMPLE = "chen-luo-2025/stage2/ass-simple-sigma1"
 DT = torch.float64
@@ -129,3 +137,49 @@ def data_draws(n_max: int = 6, s_min: int = 2, d_max: int = 5, fewer_samples: bo
                         outer=draw(st.floats(0.5, 2.0)))
 
     return build()
+
+
+# ------------------------------------------------------------------ Prop 1 and the escape-time law
+EPS = (1e-2, 3e-3, 1e-3)
+FRACTIONS = (0.2, 0.5)
+
+
+@dataclass(frozen=True)
+class Prop1Draw:
+    """Data ``(n, s, d)`` and ``B`` normalised initialisations from ``seed`` (assumptions: Z != 0,
+    eps small, gradient flow, tbar below blow-up -- the last two hold by construction)."""
+
+    n: int
+    s: int
+    d: int
+    seed: int
+    B: int = 2
+
+    def __post_init__(self) -> None:
+        require(self.n >= 1 and self.s >= 1 and self.d >= 1, "chen-luo-2025/def3/shapes", "n, s, d >= 1")
+
+
+def prop1_draws() -> st.SearchStrategy[Prop1Draw]:
+    return st.builds(Prop1Draw, n=st.integers(2, 6), s=st.integers(2, 4), d=st.integers(2, 4),
+                     seed=st.integers(0, 10_000))
+
+
+EXAMPLE = Prop1Draw(6, 3, 3, 0)  # the size of the paper's Appendix C.1 instance
+
+
+def instance(cfg: Prop1Draw):
+    """The draw's data set and normalised initialisations."""
+    ds = make_data(DataConfig(cfg.n, cfg.s, cfg.d, cfg.seed))
+    pb = init_normalised(InitConfig(cfg.d, 0.5, cfg.B, cfg.seed + 1))
+    return ds, pb
+
+
+def slopes(y: np.ndarray, eps: np.ndarray, expected: float, tol: float, name: str) -> Measurement:
+    """One exponent fit per (initialisation, fraction) of ``y`` (E, B, M); the worst one decides."""
+    ms = []
+    _, B, M = y.shape
+    for b in range(B):
+        for k in range(M):
+            ms.append(judge_scaling(eps, y[:, b, k], expected, tol,
+                                    {"quantity": name, "element": b, "fraction": FRACTIONS[k]}))
+    return combine(ms)

@@ -19,8 +19,8 @@ import numpy as np
 from hypothesis import strategies as st
 
 from twostage.numerics.config import require
-from twostage.numerics.gong import counterfact as cf
 from twostage.numerics.gong import factset as fs
+from twostage.numerics.gong import realdata as cf
 from twostage.numerics.gong.gpt2lite import GPT2Config
 from twostage.verify.checks import Context, checker
 from twostage.verify.judge import judge_ordering

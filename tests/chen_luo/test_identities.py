@@ -26,8 +26,10 @@ from twostage.theory.chen_luo.model import (
     residual_is_zero,
 )
 from twostage.theory.claims import Kind, Provenance, load_all
+from twostage.verify import identity as ci
 from twostage.verify.checks import Context, load_checkers
-from twostage.verify.checks import chen_luo_identities as ci
+from twostage.verify.checks.chen_luo import blowup as cb
+from twostage.verify.checks.chen_luo import prop1 as cp
 from twostage.verify.profiles import get_profile
 from twostage.verify.verdict import Status
 
@@ -99,11 +101,11 @@ def test_L0_is_one_and_L3_has_prefactor_one_over_n():
 
 
 # ------------------------------------------------------------------------------ checkers: holds
-@pytest.mark.parametrize("fn,dims", [(ci.check_eps3, (2, 2, 2)), (ci.check_qk, (2, 2, 2)),
-                                     (ci.check_rescaled, (2, 2, 2)), (ci.check_homogeneity, (2,)),
-                                     (ci.check_balanced, (1,))])
+@pytest.mark.parametrize("fn,dims", [(cp.eps3_coefficient, (2, 2, 2)), (cp.qk_order5, (2, 2, 2)),
+                                     (cp.rescaled_gradient, (2, 2, 2)), (cb.homogeneity, (2,)),
+                                     (cb.balanced, (1,))])
 def test_checker_evaluations_hold(fn, dims):
-    m = fn(ci.IdentityConfig(dims, seed=5))
+    m = fn(None, ci.IdentityConfig(dims, seed=5), None)
     assert m.status is Status.HOLDS, m.worst
     assert 0 < m.margin <= 1
 
@@ -111,7 +113,7 @@ def test_checker_evaluations_hold(fn, dims):
 def test_registered_identity_checkers_run_and_hold():
     checkers = load_checkers()
     assert set(IDENTITY_IDS) <= set(checkers)
-    assert not set(OTHER_IDS) & {k for k, f in checkers.items() if f.__module__ == ci.__name__}
+    assert all(checkers[k].draws is not None for k in IDENTITY_IDS)  # registered the one way
     ctx = Context(get_profile("ci"), seed=1)
     for cid in ("chen-luo-2025/prop2/norm-growth", "chen-luo-2025/prop1/eps3-coefficient"):
         m = checkers[cid](ctx)
@@ -120,16 +122,16 @@ def test_registered_identity_checkers_run_and_hold():
 
 # ------------------------------------------------------------------------------ mutations: violated
 def test_printed_prefactor_is_violated():
-    m = ci.check_eps3(ci.IdentityConfig((2, 2, 2)), c=prop1.prefactor(2, printed=True))
+    m = cp.eps3_coefficient(None, ci.IdentityConfig((2, 2, 2)), c=prop1.prefactor(2, printed=True))
     assert m.status is Status.VIOLATED
     assert "L0 = n c" in m.worst["failed"]
 
 
 def test_printed_prefactor_also_fails_numerically():
-    claimed = ci._claimed_expansion(2, 2, 2, prop1.prefactor(2, printed=True))
-    assert ci.expansion_vs_exact(2, 2, 2, 0, claimed).status is Status.VIOLATED
-    wrong_L5 = ci._claimed_expansion(2, 2, 2, None)[:5] + [0]  # drop the eps^5 term: remainder O(eps^5)
-    m = ci.expansion_vs_exact(2, 2, 2, 0, wrong_L5)
+    claimed = cp._claimed_expansion(2, 2, 2, prop1.prefactor(2, printed=True))
+    assert cp.expansion_vs_exact(2, 2, 2, 0, claimed).status is Status.VIOLATED
+    wrong_L5 = cp._claimed_expansion(2, 2, 2, None)[:5] + [0]  # drop the eps^5 term: remainder O(eps^5)
+    m = cp.expansion_vs_exact(2, 2, 2, 0, wrong_L5)
     assert m.status is Status.VIOLATED and abs(m.worst["remainder_order"] - 5) < 0.3
 
 

@@ -14,9 +14,8 @@ import numpy as np
 import torch
 from hypothesis import strategies as st
 
-from twostage.numerics.gong.data import GongConfig, sample
-from twostage.numerics.gong.model import losses
-from twostage.numerics.gong.train import event_time, train, truncate_smallest
+from twostage.numerics.gong.setting import GongConfig, losses, sample
+from twostage.numerics.gong.stages import event_time, train, truncate_smallest
 from twostage.verify.checks import Context, checker
 from twostage.verify.judge import judge_binomial, judge_ordering
 from twostage.verify.prop import describe_config, run_property

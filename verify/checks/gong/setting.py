@@ -15,9 +15,8 @@ import sympy as sp
 import torch
 from hypothesis import strategies as st
 
-from twostage.numerics.gong.data import GongConfig, sample
-from twostage.numerics.gong.model import autograd_gradients, gradients, init_params
-from twostage.theory.gong import derived as dv
+from twostage.numerics.gong.setting import GongConfig, autograd_gradients, gradients, init_params, sample
+from twostage.theory.gong import signals as dv
 from twostage.theory.gong.setting import score_gradient_is_outer_product
 from twostage.verify.checks import Context, checker
 from twostage.verify.judge import judge_bound, judge_residual, judge_scaling
@@ -99,7 +98,7 @@ def first_hit(K: np.ndarray, level: float) -> np.ndarray:
 
 def p_loss_curve(cfg: GongConfig, seeds: int, seed: int = 0, eta1: float | None = None) -> np.ndarray:
     """P-only loss at every step under constant ``eta1`` (fast path: the Q block does not affect f_P)."""
-    from twostage.numerics.gong.train import train
+    from twostage.numerics.gong.stages import train
 
     c = GongConfig(**{**cfg.__dict__, "eta1": eta1 or cfg.eta1, "anneal": 1.0})
     return train(c, seeds, seed=seed, schedule="constant", record_every=1, spectra=False)["K_P"]

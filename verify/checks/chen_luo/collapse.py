@@ -16,13 +16,13 @@ import numpy as np
 import torch
 from hypothesis import strategies as st
 
+from twostage.numerics.chen_luo import collapse as O
 from twostage.numerics.chen_luo import stage2 as S2
 from twostage.numerics.chen_luo import stage2_loss as SL
-from twostage.numerics.chen_luo import stage2_observables as O
-from twostage.theory.chen_luo import stage2_collapse as TC
+from twostage.theory.chen_luo import collapse as TC
 from twostage.verify.checks import Context, checker
-from twostage.verify.checks.chen_luo_stage2 import symbolic_measurement
-from twostage.verify.checks.chen_luo_stage2_draws import DataDraw, SpectrumDraw, data_draws, spectra
+from twostage.verify.checks.chen_luo.draws import DataDraw, SpectrumDraw, data_draws, spectra
+from twostage.verify.checks.chen_luo.stage2 import symbolic_measurement
 from twostage.verify.judge import judge_limit, judge_residual, judge_scaling
 from twostage.verify.prop import run_property
 from twostage.verify.verdict import Measurement, Status, combine

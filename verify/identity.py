@@ -1,4 +1,4 @@
-"""Checkers for the chen-luo-2025 identities that SymPy proves (theory/chen_luo/*).
+"""Judging identities that SymPy proves: symbolic proof obligations plus a numerical cross-check.
 
 Each claim is a list of :class:`~twostage.theory.chen_luo.model.Obligation` built for concrete sizes.
 A configuration (sizes, seed) is judged by
@@ -23,23 +23,18 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-import mpmath
 import numpy as np
 import sympy as sp
 from hypothesis import strategies as st
 from sympy.core.function import AppliedUndef
 
 from twostage.numerics.config import require
-from twostage.theory.chen_luo import blowup, conservation, effective, prop1
-from twostage.theory.chen_luo.model import Obligation, expansion_exprs, instance, residual_is_zero
-from twostage.verify.checks import Context, checker
-from twostage.verify.judge import judge_residual
-from twostage.verify.prop import run_property
+from twostage.theory.chen_luo.model import Obligation, residual_is_zero
+from twostage.verify.check import Context, checker
 from twostage.verify.verdict import Measurement, Status
 
 NUM_TOL = 1e-7  # relative residual of a numerically evaluated '=' obligation
 NE_TOL = 1e-6  # a '!=' obligation must differ by more than this at a random point
-ORDER_TOL = 0.3  # fitted eps-order of a Prop. 1 remainder
 
 
 @dataclass(frozen=True)
@@ -186,7 +181,7 @@ def judge_obligations(obligations: list[Obligation], seed: int = 0, info: dict |
     return Measurement(Status.HOLDS, margin, info)
 
 
-def _combine_numeric(m: Measurement, extra: Measurement) -> Measurement:
+def combine_numeric(m: Measurement, extra: Measurement) -> Measurement:
     if m.status is not Status.HOLDS:
         return m
     if extra.status is Status.HOLDS:
@@ -195,94 +190,22 @@ def _combine_numeric(m: Measurement, extra: Measurement) -> Measurement:
     return Measurement(status, extra.margin, {**m.worst, **extra.worst})
 
 
-# ------------------------------------------------------------------------------ Prop. 1 numerics
-def _fitted_order(r1, r2, e1, e2) -> float:
-    return float(mpmath.log(abs(r1) / abs(r2)) / mpmath.log(mpmath.mpf(e1) / e2))
 
 
-def _random_point(n: int, s: int, d: int, seed: int) -> list[float]:
-    return list(np.random.default_rng(seed + 1).standard_normal(len(instance(n, s, d).symbols())))
 
 
-def expansion_vs_exact(n: int, s: int, d: int, seed: int, claimed: Sequence[sp.Expr],
-                       expected_order: int = 6, eps_pair=(0.004, 0.002)) -> Measurement:
-    """Exact loss minus the claimed ``sum_k claimed[k] eps^k``: fitted order against ``expected_order``."""
-    inst = instance(n, s, d)
-    f = prop1.exact_loss_numeric(n, s, d)
-    x = _random_point(n, s, d, seed)
-    sub = dict(zip(inst.symbols(), x))
-    with mpmath.workdps(50):
-        coeff = [mpmath.mpf(str(sp.N(sp.sympify(c).xreplace(sub), 45))) for c in claimed]
-        series = lambda e: sum(c * mpmath.mpf(e) ** k for k, c in enumerate(coeff))
-        rem = [f(mpmath.mpf(e), *x) - series(e) for e in eps_pair]
-        order = _fitted_order(rem[0], rem[1], *eps_pair)
-    return judge_residual(abs(order - expected_order), ORDER_TOL,
-                          {"remainder_order": order, "expected_order": expected_order})
 
 
-EXACT_MAX_SYMBOLS = 40  # the mpmath comparison with the exact loss runs on instances up to this size
 
 
-def _exact_affordable(cfg: IdentityConfig) -> bool:
-    """The exact-loss cross-check (mpmath, central differences) only on small instances; larger ones
-    (full profile) rely on the symbolic proof and the lambdified numerical check."""
-    return len(instance(*cfg.dims).symbols()) <= EXACT_MAX_SYMBOLS
 
 
-def _claimed_expansion(n: int, s: int, d: int, c: sp.Expr | None) -> list[sp.Expr]:
-    L = expansion_exprs(instance(n, s, d))
-    obs = prop1.eps3_obligations(n, s, d, c)
-    return [obs[0].rhs, 0, 0, obs[3].rhs, L[4], L[5]]  # claimed L0, L3 (eq. (5)); derived L4, L5
 
 
-def check_eps3(cfg: IdentityConfig, c: sp.Expr | None = None) -> Measurement:
-    """``eps3-coefficient``: eq. (5) with prefactor ``c`` (default the corrected ``1/n``); the printed
-    form must differ. ``c = prefactor(n, printed=True)`` is the mutation that must be violated."""
-    n, s, d = cfg.dims
-    p = prepare(("eps3", cfg.dims, None if c is None else str(c)),
-                lambda: prop1.eps3_obligations(n, s, d, c) + prop1.printed_form_obligations(n, s, d))
-    m = judge_obligations(p.obligations, cfg.seed, {"dims": cfg.dims}, p)
-    if m.status is not Status.HOLDS or not _exact_affordable(cfg):
-        return m
-    return _combine_numeric(m, expansion_vs_exact(n, s, d, cfg.seed, _claimed_expansion(n, s, d, c)))
 
 
-def check_qk(cfg: IdentityConfig) -> Measurement:
-    n, s, d = cfg.dims
-    p = prepare(("qk", cfg.dims), lambda: prop1.qk_obligations(n, s, d))
-    m = judge_obligations(p.obligations, cfg.seed, {"dims": cfg.dims}, p)
-    if m.status is not Status.HOLDS or not _exact_affordable(cfg):
-        return m
-    # numeric: d L_exact / d Wbar_Q[0,0] (the first parameter) is of order eps^5
-    x = _random_point(n, s, d, cfg.seed)
-    g = [prop1.exact_gradient(n, s, d, e, x, indices=[0])[0] for e in (0.02, 0.01)]
-    order = _fitted_order(g[0], g[1], 0.02, 0.01)
-    return _combine_numeric(m, judge_residual(abs(order - 5), ORDER_TOL, {"dL/dWQ_order": order}))
 
 
-def check_rescaled(cfg: IdentityConfig) -> Measurement:
-    n, s, d = cfg.dims
-    p = prepare(("rescaled", cfg.dims), lambda: prop1.rescaled_gradient_obligations(n, s, d))
-    m = judge_obligations(p.obligations, cfg.seed, {"dims": cfg.dims}, p)
-    if m.status is not Status.HOLDS or not _exact_affordable(cfg):
-        return m
-    inst = instance(n, s, d)
-    x = _random_point(n, s, d, cfg.seed)
-    sub = dict(zip(inst.symbols(), x))
-    params = [w for ws in inst.params().values() for w in ws]
-    Ev = prop1.effective_potential(inst)
-    _, Znorm = prop1.condensation_direction(inst)
-    errs = []
-    with mpmath.workdps(60):
-        target = [mpmath.mpf(str(sp.N(sp.diff(Ev, w).xreplace(sub), 50))) for w in params]
-        factor = -(n * s) / mpmath.mpf(str(sp.N(Znorm.xreplace(sub), 50)))
-        for e in (0.004, 0.002):
-            g = prop1.exact_gradient(n, s, d, e, x, dps=60)
-            diff = [gi * factor / mpmath.mpf(e) ** 3 - ti for gi, ti in zip(g, target)]
-            errs.append(mpmath.sqrt(sum(v * v for v in diff)) / mpmath.sqrt(sum(v * v for v in target)))
-        order = float(mpmath.log(errs[0] / errs[1]) / mpmath.log(2))
-    info = {"flow_error_order": order, "flow_error": [float(e) for e in errs]}
-    return _combine_numeric(m, judge_residual(abs(order - 2), ORDER_TOL, info))
 
 
 # ------------------------------------------------------------------------------ the checkers
@@ -296,58 +219,25 @@ def _dims(ctx: Context, kind: str) -> list[tuple[int, ...]]:
     return [(1,), (2,), (3,)] + ([(4,)] if big else [])
 
 
-def _run(ctx: Context, kind: str, evaluate: Callable[[IdentityConfig], Measurement]) -> Measurement:
-    dims = _dims(ctx, kind)
-    strategy = st.builds(IdentityConfig, dims=st.sampled_from(dims), seed=st.integers(0, 2**31 - 1))
-    examples = [IdentityConfig(d_, ctx.seed) for d_ in dims]
-    return run_property(strategy, evaluate, ctx.profile, examples=examples)
+def identity_draws(kind: str):
+    """``draws`` of an identity check: the sizes of the profile, a seed for the numerical point."""
+    return lambda ctx: st.builds(IdentityConfig, dims=st.sampled_from(_dims(ctx, kind)),
+                                 seed=st.integers(0, 2**31 - 1))
 
 
-def _symbolic(name: str, build: Callable[[int], list[Obligation]]) -> Callable[[IdentityConfig], Measurement]:
-    def evaluate(cfg: IdentityConfig) -> Measurement:
-        (d,) = cfg.dims
-        p = prepare((name, cfg.dims), lambda: build(d))
-        return judge_obligations(p.obligations, cfg.seed, {"dims": cfg.dims}, p)
-
-    return evaluate
+def identity_examples(kind: str):
+    """Every size of the profile pinned, with the run's seed."""
+    return lambda ctx: [IdentityConfig(d_, ctx.seed) for d_ in _dims(ctx, kind)]
 
 
-def check_homogeneity(cfg: IdentityConfig) -> Measurement:
-    m = _symbolic("homogeneity", blowup.homogeneity_obligations)(cfg)
-    if m.status is not Status.HOLDS:
-        return m
-    rng = np.random.default_rng(cfg.seed)
-    w, mm, c = np.abs(rng.standard_normal(3)) + 0.1
-    lam = float(rng.uniform(0.5, 2.0))
-    T1 = blowup.dm1_blowup_time(w, mm, c)
-    T2 = blowup.dm1_blowup_time(lam * w, lam * mm, lam * c)
-    res = float(abs(lam * T2 - T1) / T1)
-    return _combine_numeric(m, judge_residual(res, 1e-12, {"oracle_homogeneity_residual": res}))
+def identity_checker(claim_id: str, kind: str = "d"):
+    """:func:`~twostage.verify.check.checker` for a claim proven on symbolic instances of the profile's sizes
+    (``kind``: ``"d"`` -> (d,) = 1, 2, 3 (+4 under full); ``"prop1"`` -> (n, s, d) instances)."""
+    return checker(claim_id, draws=identity_draws(kind), examples=identity_examples(kind))
 
 
-def check_balanced(cfg: IdentityConfig) -> Measurement:
-    p = prepare(("balanced",), blowup.balanced_obligations)
-    m = judge_obligations(p.obligations, cfg.seed, {}, p)
-    if m.status is not Status.HOLDS:
-        return m
-    x0 = float(np.random.default_rng(cfg.seed).uniform(0.2, 3.0))
-    res = float(abs(blowup.dm1_blowup_time(x0, x0, x0) - 1 / x0) * x0)  # quadrature oracle agrees: T* = 1/x0
-    return _combine_numeric(m, judge_residual(res, 1e-12, {"x0": x0, "oracle_residual": res}))
-
-
-_P = "chen-luo-2025"
-checker(f"{_P}/prop1/eps3-coefficient")(lambda ctx: _run(ctx, "prop1", check_eps3))
-checker(f"{_P}/prop1/qk-order5")(lambda ctx: _run(ctx, "prop1", check_qk))
-checker(f"{_P}/prop1/rescaled-gradient")(lambda ctx: _run(ctx, "prop1", check_rescaled))
-checker(f"{_P}/eq16/edot-identity")(lambda ctx: _run(ctx, "d", _symbolic(
-    "edot", lambda d: effective.rhs_obligations(d) + effective.edot_obligations(d))))
-checker(f"{_P}/prop2/conservation")(lambda ctx: _run(ctx, "d", _symbolic(
-    "conservation", conservation.conservation_obligations)))
-checker(f"{_P}/prop2/norm-growth")(lambda ctx: _run(ctx, "d", _symbolic(
-    "norm-growth", conservation.norm_growth_obligations)))
-checker(f"{_P}/prop2/matrix-invariants")(lambda ctx: _run(ctx, "d", _symbolic(
-    "matrix-invariants", conservation.matrix_invariant_obligations)))
-checker(f"{_P}/thm1/velocity-difference")(lambda ctx: _run(ctx, "d", _symbolic(
-    "velocity-difference", conservation.velocity_difference_obligations)))
-checker(f"{_P}/escape/homogeneity")(lambda ctx: _run(ctx, "d", check_homogeneity))
-checker(f"{_P}/oracle/balanced")(lambda ctx: _run(ctx, "one", check_balanced))
+def symbolic(cfg: IdentityConfig, name: str, build: Callable[[int], list[Obligation]]) -> Measurement:
+    """Judge the obligations ``build(d)`` of a (d,)-sized instance (prepared once per size)."""
+    (d,) = cfg.dims
+    p = prepare((name, cfg.dims), lambda: build(d))
+    return judge_obligations(p.obligations, cfg.seed, {"dims": cfg.dims}, p)

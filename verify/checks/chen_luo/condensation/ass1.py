@@ -12,11 +12,11 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from twostage.numerics.chen_luo.effective import integrate_to_blowup
+from twostage.numerics.chen_luo.blowup import integrate_to_blowup
 from twostage.theory.chen_luo.condensation_symbolic import assumption1_fractions_numpy
 from twostage.theory.claims import load_all
 from twostage.verify.checks import Context, checker
-from twostage.verify.checks.chen_luo_condensation import (
+from twostage.verify.checks.chen_luo.condensation.limits import (
     INTEGRATOR_TOL,
     CondensationDraw,
     not_applicable,
@@ -24,7 +24,7 @@ from twostage.verify.checks.chen_luo_condensation import (
     trajectories,
     valid,
 )
-from twostage.verify.checks.chen_luo_stage1 import each_element
+from twostage.verify.checks.chen_luo.elements import each_element
 from twostage.verify.judge import judge_binomial, judge_bound
 from twostage.verify.verdict import Measurement
 

@@ -1,7 +1,7 @@
 """``twostage run gong-synthetic``: the reconstructed synthetic two-stage experiment with figures.
 
 The configuration of the paper's synthetic experiment is not retrievable (``gong_2025.md`` §7.1); this runs
-the RECONSTRUCTED setting (:class:`~twostage.numerics.gong.data.GongConfig`) batched over seeds and writes,
+the RECONSTRUCTED setting (:class:`~twostage.numerics.gong.setting.GongConfig`) batched over seeds and writes,
 through :mod:`twostage.runs.store` (``results/gong-synthetic/<config-hash>/``), the trajectory table
 (Parquet, one row per (step, seed)) and three PNG figures: block signal growth vs the derived first-order
 estimate ``S_P(t) ~ eta1 m1^2 t / 4``, per-part losses with the stage boundary ``t1``, block spectra over
@@ -18,8 +18,8 @@ import numpy as np
 
 from twostage.experiments import experiment
 from twostage.numerics.device import describe
-from twostage.numerics.gong.data import GongConfig
-from twostage.numerics.gong.train import event_time, train
+from twostage.numerics.gong.setting import GongConfig
+from twostage.numerics.gong.stages import event_time, train
 from twostage.runs.store import write_run
 
 
@@ -36,7 +36,7 @@ def figures(cfg: GongConfig, tr: dict) -> dict[str, bytes]:
     import matplotlib.pyplot as plt
     import sympy as sp
 
-    from twostage.theory.gong import derived as dv
+    from twostage.theory.gong import signals as dv
 
     m1 = float(dv.m1_expr().subs({dv.gamma0: cfg.gamma0, dv.sigma: cfg.sigma}))
     t = tr["t"]

@@ -46,7 +46,7 @@ from twostage.theory.chen_luo.condensation_symbolic import (
 from twostage.theory.chen_luo.model import Obligation, residual_is_zero
 from twostage.theory.claims import load_all
 from twostage.verify.checks import Context, checker
-from twostage.verify.checks.chen_luo_condensation import (
+from twostage.verify.checks.chen_luo.condensation.limits import (
     CondensationDraw,
     run_draws,
     trajectories,

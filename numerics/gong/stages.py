@@ -6,7 +6,7 @@ end of stage 1, ``t1``, per seed -- then ``eta2 = anneal * eta1``), ``"anneal0"`
 Q signal weights ``S_P = w*^T W_P w*``, ``S_Q = u^T W_Q u``, the distances ``|W_B(t) - W_B(0)|_F`` and the top
 singular values of each block.
 
->>> from twostage.numerics.gong.data import GongConfig
+>>> from twostage.numerics.gong.setting import GongConfig
 >>> tr = train(GongConfig(d_p=4, d_q=4, L=6, n=32, steps=40), seeds=3, record_every=10)
 >>> tr["K_P"].shape, tr["t"].tolist()
 ((5, 3), [0, 10, 20, 30, 40])
@@ -22,8 +22,7 @@ import numpy as np
 import torch
 
 from twostage.numerics.gong.cost import seed_bytes
-from twostage.numerics.gong.data import GongConfig, sample, u_zeta, w_star
-from twostage.numerics.gong.model import init_params, losses, step_terms
+from twostage.numerics.gong.setting import GongConfig, init_params, losses, sample, step_terms, u_zeta, w_star
 
 SCHEDULES = ("two-stage", "anneal0", "constant")
 N_SV = 3  # singular values recorded per block

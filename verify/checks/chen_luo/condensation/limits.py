@@ -40,7 +40,7 @@ from twostage.theory.chen_luo.condensation import prop8_constant
 from twostage.theory.chen_luo.condensation_symbolic import assumption1_fractions_numpy
 from twostage.theory.claims import load_all
 from twostage.verify.checks import Context, checker
-from twostage.verify.checks.chen_luo_stage1 import each_element
+from twostage.verify.checks.chen_luo.elements import each_element
 from twostage.verify.judge import judge_bound, judge_limit
 from twostage.verify.prop import run_property
 from twostage.verify.verdict import Measurement, Status, combine

@@ -16,7 +16,7 @@ from twostage.numerics.chen_luo import stage2 as S2
 from twostage.numerics.chen_luo import stage2_loss as SL
 from twostage.theory.chen_luo import stage2 as T2
 from twostage.verify.checks import Context, checker
-from twostage.verify.checks.chen_luo_stage2_draws import DataDraw, data_draws
+from twostage.verify.checks.chen_luo.draws import DataDraw, data_draws
 from twostage.verify.judge import judge_residual, judge_scaling
 from twostage.verify.prop import run_property
 from twostage.verify.verdict import Measurement, Status, combine

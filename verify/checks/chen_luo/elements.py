@@ -1,0 +1,49 @@
+"""Per-element judging along a batch of trajectories integrated to blow-up (chen-luo-2025 stage 1).
+
+A batch of ``B`` initialisations is integrated once (``numerics.chen_luo.blowup.integrate_to_blowup`` or
+the condensation integrator); every element is judged on its own record and the results are combined. An
+element that did not reach the blow-up event has no ``T*`` bracket: it is a ``numerical-failure`` for the
+claims that need one, never silently skipped.
+"""
+
+from __future__ import annotations
+
+from twostage.verify.verdict import Measurement, Status, combine
+
+
+def blowup_failure(tr: dict, b: int) -> Measurement | None:
+    """``numerical-failure`` for an element that did not reach the blow-up event, else ``None``."""
+    if not tr["reached"][b]:
+        t = tr["t"][b][tr["mask"][b]]
+        return Measurement(Status.NUMERICAL_FAILURE, None, {"element": b, "reason":
+                           "blow-up event not reached (max steps or non-finite state)",
+                           "time": float(t[-1]) if len(t) else None})
+    return None
+
+
+def each_element(tr: dict, B: int, judge_one, needs_blowup: bool = True) -> Measurement:
+    """Combine ``judge_one(b)`` (a Measurement, a list of them, or ``None`` for nothing in the judged
+    domain) over the ``B`` elements of a batch. An element that did not reach the blow-up event is a
+    ``numerical-failure`` when ``needs_blowup`` (its T* bracket is unknown)."""
+    out = []
+    for b in range(B):
+        fail = blowup_failure(tr, b) if needs_blowup else None
+        r = fail if fail is not None else judge_one(b)
+        if r is not None:
+            out.extend(r if isinstance(r, list) else [r])
+    return combine(out)
+
+
+def per_element(tr: dict, B: int, judge_one, needs_blowup: bool = True) -> Measurement:
+    """:func:`each_element` with ``judge_one(b, t, E)`` given the element's recorded (valid) points."""
+
+    def one(b: int):
+        m = tr["mask"][b]
+        return judge_one(b, tr["t"][b][m], tr["E"][b][m])
+
+    return each_element(tr, B, one, needs_blowup)
+
+
+def symbols_of(claim) -> dict[str, object]:
+    """The free symbols of ``claim.formula`` by name (how a judge addresses the formula's quantities)."""
+    return {s.name: s for s in claim.formula.free_symbols}

@@ -1,0 +1,1 @@
+"""Package: see verify/checks/__init__.py."""

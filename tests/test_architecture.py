@@ -32,14 +32,16 @@ def imported_modules(path: Path) -> set[str]:
             names |= {a.name for a in node.names}
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             names.add(node.module)
-            if node.module == "twostage":  # from twostage import X
-                names |= {f"twostage.{a.name}" for a in node.names}
+            if node.module.startswith("twostage"):  # from twostage.pkg import module
+                names |= {f"{node.module}.{a.name}" for a in node.names}
     return names
 
 
 def is_app(mod: str) -> bool:
     """The application: ``twostage`` and ``twostage.<anything but a layer or a leaf>``."""
-    if mod in APP_EXEMPT or not (mod == "twostage" or mod.startswith("twostage.")):
+    if any(mod == e or mod.startswith(e + ".") for e in APP_EXEMPT):
+        return False
+    if not (mod == "twostage" or mod.startswith("twostage.")):
         return False
     parts = mod.split(".")
     return len(parts) == 1 or parts[1] not in LAYERS
@@ -97,3 +99,42 @@ def test_every_package_module_is_imported_under_one_name():
     twice = {str(p): n for p, n in seen.items() if len(n) > 1}
     wrong = {str(p): n[0] for p, n in seen.items() if n[0] != module_name(p)}
     assert not twice and not wrong, (twice, wrong)
+
+
+def test_topic_mirror_one_name_per_topic_across_the_layers():
+    """A claim id leads to its formula, numerics and checker by path alone (``claim_files``): the theory
+    module that registers it, ``numerics/<package>/<topic>.py`` and ``verify/checks/<package>/<topic>[.py|/]``
+    share the topic name; a checker that uses the paper's numerics imports them from the topic's module."""
+    from twostage.layout import claim_files
+    from twostage.theory.claims import PAPER_PACKAGES, load_all
+    from twostage.verify.checks import load_checkers
+
+    checkers, bad = load_checkers(), []
+    for c in load_all().claims():
+        pkg, f = PAPER_PACKAGES[c.paper], claim_files(c, checkers.get(c.id))
+        registered_in = sys.modules[f"twostage.theory.{pkg}.{c.topic}"]
+        if Path(registered_in.__file__).resolve() != ROOT / f["theory"]:
+            bad.append(f"{c.id}: theory file {f['theory']} is not where it is registered")
+        chk = f["checker"] or ""
+        here = f"verify/checks/{pkg}/{c.topic}"
+        if not (chk == f"{here}.py" or chk.startswith(f"{here}/")):
+            bad.append(f"{c.id}: checker {chk!r} is not verify/checks/{pkg}/{c.topic}[.py|/]")
+            continue
+        imports = imported_modules(ROOT / chk) if chk.endswith(f"{c.topic}.py") else set().union(
+            *(imported_modules(p) for p in (ROOT / chk).parent.glob("*.py")))
+        paper_numerics = {m for m in imports if m.startswith(f"twostage.numerics.{pkg}.")}
+        if paper_numerics and f"twostage.numerics.{pkg}.{c.topic}" not in paper_numerics:
+            bad.append(f"{c.id}: checker uses {sorted(paper_numerics)} but not numerics/{pkg}/{c.topic}.py")
+    assert not bad, "\n".join(bad)
+
+
+def test_every_check_is_written_the_one_way():
+    """Every claim's check is a :class:`~twostage.verify.check.Check` with draws, a judge of
+    ``(claim, draw, data)`` and (optionally) a simulation: no checker that takes only a context."""
+    import inspect
+
+    from twostage.verify.checks import load_checkers
+
+    legacy = [cid for cid, chk in load_checkers().items()
+              if chk.draws is None or list(inspect.signature(chk.judge).parameters)[:1] == ["ctx"]]
+    assert not legacy, "\n".join(sorted(legacy))

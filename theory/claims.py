@@ -21,7 +21,9 @@ twostage.errors.UnknownClaimError: unknown claim '...nope' (did you mean chen-lu
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
+import sys
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
@@ -31,6 +33,8 @@ import sympy as sp
 from twostage.errors import UnknownClaimError, UnknownPaperError
 
 PAPERS = ("chen-luo-2025", "gong-2025")
+# the folder of each paper in theory/, numerics/ and verify/checks/ (``<layer>/<package>/<topic>.py``)
+PAPER_PACKAGES = {"chen-luo-2025": "chen_luo", "gong-2025": "gong"}
 
 
 class Provenance(str, Enum):
@@ -98,6 +102,9 @@ class Claim:
     note: str = ""
     tolerance: str = ""  # how the verdict is decided (stated tolerance / level), shown in reports
     extra: tuple[tuple[str, Any], ...] = field(default=(), compare=False)
+    # the topic: ``theory/<package>/<topic>.py`` registers the claim, ``numerics/<package>/<topic>.py`` and
+    # ``verify/checks/<package>/<topic>[.py|/]`` hold its computation and checker; set by :func:`register`
+    topic: str = ""
 
     def __post_init__(self) -> None:
         if self.paper not in PAPERS:
@@ -188,7 +195,14 @@ REGISTRY = Registry()
 
 
 def register(claim: Claim) -> Claim:
-    """Add ``claim`` to the global registry (used at import time by theory modules)."""
+    """Add ``claim`` to the global registry (used at import time by theory modules).
+
+    The claim's ``topic`` is the name of the theory module that registers it (``theory/<package>/<topic>.py``)
+    unless given.
+    """
+    if not claim.topic:
+        module = sys._getframe(1).f_globals.get("__name__", "")
+        claim = dataclasses.replace(claim, topic=module.rsplit(".", 1)[-1])
     return REGISTRY.add(claim)
 
 

@@ -112,6 +112,12 @@ def cmd_claims(args) -> int:
         for c in reg.claims(args.paper)
     ]
     if args.json:
+        from twostage.layout import claim_files
+        from twostage.verify.checks import load_checkers
+
+        checkers = load_checkers()
+        for r, c in zip(rows, reg.claims(args.paper)):
+            r["topic"], r["files"] = c.topic, claim_files(c, checkers.get(c.id))
         print(json.dumps(rows, indent=2))
         return EXIT_OK
     from rich.table import Table

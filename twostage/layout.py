@@ -52,3 +52,25 @@ def module_name(path: Path) -> str | None:
             parts = [p for p in rel.parts if p != "__init__"]
             best = (len(folder.parts), ".".join([name, *parts]))
     return None if best is None else best[1]
+
+
+def claim_files(claim, check=None) -> dict[str, str | None]:
+    """Repo-relative paths of a claim's formula, numerics and checker (``twostage claims --json`` ``files``).
+
+    The rule: ``theory/<package>/<topic>.py`` registers the claim, ``numerics/<package>/<topic>.py`` holds the
+    computation it is judged on (``None`` for a topic proven symbolically, whose checker uses no numerics of
+    the paper), ``verify/checks/<package>/<topic>.py`` (or a package of that name) holds its checker.
+    """
+    import inspect
+
+    from twostage.theory.claims import PAPER_PACKAGES
+
+    pkg = PAPER_PACKAGES[claim.paper]
+    numerics = ROOT / "numerics" / pkg / f"{claim.topic}.py"
+    checker = None
+    if check is not None:
+        src = inspect.getsourcefile(check.judge)
+        checker = Path(src).resolve().relative_to(ROOT).as_posix() if src else None
+    return {"theory": f"theory/{pkg}/{claim.topic}.py",
+            "numerics": f"numerics/{pkg}/{claim.topic}.py" if numerics.is_file() else None,
+            "checker": checker}

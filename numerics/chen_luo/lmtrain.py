@@ -8,17 +8,27 @@ warmup epochs; T_max 200"): a linear ramp from ``lr_min`` to ``lr`` over ``warmu
 >>> cfg = TrainConfig(steps=100, batch=4, lr=1.5e-4, lr_min=1e-5, warmup=10, t_max=200)
 >>> round(lr_at(0, cfg), 8), round(lr_at(10, cfg), 8), lr_at(210, cfg) == cfg.lr_min
 (1e-05, 0.00015, True)
+
+A run can be capped (:class:`RunCap`, read from ``TWOSTAGE_MAX_STEPS`` / ``TWOSTAGE_MAX_SECONDS`` by
+:func:`run_cap`): the first ``k`` steps of the configured run, same optimiser and schedule (the schedule is
+not compressed), so a paper-scale run can be sampled where its full length does not fit.
+
+>>> cap = RunCap(steps=50)
+>>> cap.apply(cfg).steps, cap.apply(cfg).t_max, RunCap().apply(cfg) is cfg
+(50, 200, True)
 """
 
 from __future__ import annotations
 
 import math
+import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 
+from twostage.errors import ConfigError
 from twostage.numerics.chen_luo import metrics as MT
 from twostage.numerics.chen_luo.gptlite import GPTLite, last_token_loss
 from twostage.numerics.config import require
@@ -45,6 +55,54 @@ class TrainConfig:
         )
         require(0 < self.lr_min <= self.lr, a, f"need 0 < lr_min <= lr, got {self.lr_min}, {self.lr}")
         require(self.warmup >= 0 and self.t_max >= 1, a, "warmup >= 0, t_max >= 1")
+
+
+ENV_MAX_STEPS, ENV_MAX_SECONDS = "TWOSTAGE_MAX_STEPS", "TWOSTAGE_MAX_SECONDS"
+
+
+@dataclass(frozen=True)
+class RunCap:
+    """At most ``steps`` optimizer steps and/or ``seconds`` of training wall time (``None``: no cap).
+
+    The step cap shortens the configuration (:meth:`apply`); the wall-time cap is checked after every step by
+    :func:`train`, which then logs the step it stopped at as the last row."""
+
+    steps: int | None = None
+    seconds: float | None = None
+
+    def __post_init__(self) -> None:
+        a = "chen-luo-2025/exp/training"
+        require(self.steps is None or self.steps >= 1, a, f"{ENV_MAX_STEPS} must be >= 1, got {self.steps}")
+        require(self.seconds is None or self.seconds > 0, a,
+                f"{ENV_MAX_SECONDS} must be > 0, got {self.seconds}")
+
+    def apply(self, cfg: TrainConfig) -> TrainConfig:
+        """``cfg`` with at most ``steps`` steps (its learning-rate schedule unchanged)."""
+        if self.steps is None or self.steps >= cfg.steps:
+            return cfg
+        return replace(cfg, steps=self.steps)
+
+
+def run_cap(environ=None) -> RunCap:
+    """The cap set by ``TWOSTAGE_MAX_STEPS`` (a positive integer) and ``TWOSTAGE_MAX_SECONDS`` (a positive
+    number); unset or empty means no cap. A malformed value is a one-line :class:`ConfigError`.
+
+    >>> run_cap({"TWOSTAGE_MAX_STEPS": "40", "TWOSTAGE_MAX_SECONDS": ""})
+    RunCap(steps=40, seconds=None)
+    """
+    env = os.environ if environ is None else environ
+
+    def read(name, kind):
+        v = env.get(name, "").strip()
+        if not v:
+            return None
+        try:
+            return kind(v)
+        except ValueError:
+            what = "a positive integer" if kind is int else "a positive number"
+            raise ConfigError("chen-luo-2025/exp/training", f"{name}={v!r} is not {what}") from None
+
+    return RunCap(read(ENV_MAX_STEPS, int), read(ENV_MAX_SECONDS, float))
 
 
 def lr_at(step: int, cfg: TrainConfig) -> float:
@@ -87,11 +145,16 @@ def train(
     evaluate: Callable[[GPTLite], dict[str, float]] | None = None,
     snapshot_at: Callable[[int], bool] | None = None,
     progress: Callable[[int], None] | None = None,
+    max_seconds: float | None = None,
 ):
     """Train with AdamW; return ``(history, snapshots)``: ``history`` maps column -> list (one entry per log,
     the first at step 0); ``snapshots`` maps step -> weights (those asked for by ``snapshot_at``, plus the
     first and
-    the last)."""
+    the last).
+
+    ``max_seconds``: stop after the first step that ends ``max_seconds`` or more after the start (a wall-time
+    cap, :class:`RunCap`); that step is logged as the last row, so ``history["step"][-1]`` is the number of
+    steps done and the run equals the same configuration capped at that many steps."""
     params = [p for p in model.parameters() if p.requires_grad]
     opt = torch.optim.AdamW(params, lr=cfg.lr, betas=(cfg.beta1, cfg.beta2), weight_decay=cfg.weight_decay)
     start = snapshot(model)
@@ -132,10 +195,13 @@ def train(
         torch.nn.utils.clip_grad_norm_(params, cfg.clip)
         opt.step()
         window.append(float(loss.detach()))
-        if step % cfg.log_every == 0 or step == cfg.steps:
+        out_of_time = max_seconds is not None and time.perf_counter() - t0 >= max_seconds
+        if step % cfg.log_every == 0 or step == cfg.steps or out_of_time:
             record(step, sum(window) / len(window))
             window = []
             if progress is not None:
                 progress(step)
-    snaps[cfg.steps] = snapshot(model)
+        if out_of_time:
+            break
+    snaps[step] = snapshot(model)
     return hist, snaps

@@ -36,6 +36,9 @@ from twostage.numerics.chen_luo.init import InitConfig, init_params
 from twostage.numerics.chen_luo.model import grad
 
 SIZES = {
+    # tiny: the CPU dry run of scripts/device-check.sh (exercises every row in seconds; numbers meaningless)
+    "tiny": {"d": 3, "B": 8, "loop": 1, "mm": 64, "copy_mib": 1, "full": (4, 2, 2, 4, 1),
+             "min_time": 0.002, "gong": (4, 1, 10)},
     # d_m, initialisations, elements timed in the naive loop, matmul n, copy MiB,
     # full-model (n, s, d, B, loop), minimal timing window in seconds, gong training (seeds, loop, steps)
     "small": {"d": 8, "B": 64, "loop": 3, "mm": 512, "copy_mib": 16, "full": (6, 3, 3, 8, 2),
@@ -214,23 +217,33 @@ def bench_gong_training(device, seeds: int, loop: int, steps: int, ceil: dict) -
     return out | _ratios(t_b, work * c["bytes"], work * c["flops"], ceil)
 
 
-def run_bench(device="cpu", size: str = "small") -> dict:
-    """Run every hot path once on ``device`` (str or torch.device) at ``size`` ('small' | 'full')."""
+def run_bench(device="cpu", size: str = "small", on_row=None) -> dict:
+    """Run every hot path once on ``device`` (str or torch.device) at ``size`` ('tiny' | 'small' | 'full').
+
+    ``on_row(report)``, if given, is called with the report so far after the ceilings and after every row (a
+    caller that may be stopped part-way, like ``scripts/device-check.sh``, keeps the rows already measured).
+    """
     if size not in SIZES:
         raise ValueError(f"size must be one of {sorted(SIZES)}, got {size!r}")
     device = torch.device(device)
     c = SIZES[size]
     ceil = measure_ceilings(device, c["mm"], c["copy_mib"], c["min_time"])
-    hot = {
-        "effective_rhs": bench_effective_rhs(device, c["d"], c["B"], c["loop"], c["min_time"], ceil),
-        "effective_integration": bench_effective_integration(device, c["d"], c["B"], c["loop"], ceil),
-    }
-    hot["fullmodel_grad"], hot["fullmodel_flow"] = bench_full_model(device, *c["full"], c["min_time"], ceil)
-    hot["gong_training"] = bench_gong_training(device, *c["gong"], ceil)
     dev_name = torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu"
-    return {"device": str(device), "device_name": dev_name, "size": size, "dtype": "float64",
-            "torch": torch.__version__, "threads": torch.get_num_threads(), "ceilings": ceil,
-            "hot_paths": hot}
+    hot: dict[str, dict] = {}
+    report = {"device": str(device), "device_name": dev_name, "size": size, "dtype": "float64",
+              "torch": torch.__version__, "threads": torch.get_num_threads(), "ceilings": ceil,
+              "hot_paths": hot}
+    done = (lambda: on_row(report)) if on_row is not None else (lambda: None)
+    done()
+    hot["effective_rhs"] = bench_effective_rhs(device, c["d"], c["B"], c["loop"], c["min_time"], ceil)
+    done()
+    hot["effective_integration"] = bench_effective_integration(device, c["d"], c["B"], c["loop"], ceil)
+    done()
+    hot["fullmodel_grad"], hot["fullmodel_flow"] = bench_full_model(device, *c["full"], c["min_time"], ceil)
+    done()
+    hot["gong_training"] = bench_gong_training(device, *c["gong"], ceil)
+    done()
+    return report
 
 
 LABELS = {"effective_rhs": "eff. rhs (7)", "effective_integration": "eff. to blow-up",

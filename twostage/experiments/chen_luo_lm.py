@@ -11,6 +11,11 @@ dominates; ``plateau`` = first step after the peak loss-decrease rate where that
 peak. For the anchor task the stage-2 probe (:mod:`twostage.numerics.chen_luo.stage2_probe`) freezes the outer
 weights of the plateau checkpoint and measures the Q/K growth rate under plain gradient descent against
 ``sigma_1(F)`` -- the only setting where that comparison is meaningful (AdamW has no gradient-flow time).
+
+``TWOSTAGE_MAX_STEPS`` / ``TWOSTAGE_MAX_SECONDS`` cap the training (:func:`.lmtrain.run_cap`): the run is then
+the first steps of the profile's run with its optimiser and schedule unchanged, stored under the configuration
+of the steps actually done (so a wall-time-capped run is the step-capped run of the same length), and the
+summary's ``cap`` says what was planned, what was done and why it stopped.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from __future__ import annotations
 import json
 import math
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import torch
@@ -29,7 +34,7 @@ from twostage.numerics.chen_luo import lmtext
 from twostage.numerics.chen_luo import metrics as MT
 from twostage.numerics.chen_luo.anchor import VOCAB, AnchorConfig, make_anchor_data
 from twostage.numerics.chen_luo.gptlite import GPTConfig, GPTLite
-from twostage.numerics.chen_luo.lmtrain import TrainConfig, train
+from twostage.numerics.chen_luo.lmtrain import RunCap, TrainConfig, run_cap, train
 from twostage.numerics.chen_luo.stage2_probe import general_F, probe
 from twostage.numerics.config import require
 from twostage.runs.store import write_run
@@ -164,9 +169,27 @@ def _snapshot_steps(snaps: dict, bounds: dict) -> list[int]:
     return pick
 
 
-def run_training(cfg: RunConfig, X, Y, Xe, Ye, device, sampler=None) -> tuple:
+def capped(cfg: RunConfig, cap: RunCap) -> RunConfig:
+    """``cfg`` with the step cap applied (schedule unchanged)."""
+    return replace(cfg, train=cap.apply(cfg.train))
+
+
+def cap_report(planned: RunConfig, cfg: RunConfig, cap: RunCap, hist: dict) -> tuple[RunConfig, dict]:
+    """The configuration actually run (its ``steps`` the steps done) and the summary's ``cap`` entry."""
+    done = int(hist["step"][-1])
+    run = cfg if done == cfg.train.steps else replace(cfg, train=replace(cfg.train, steps=done))
+    stopped = ("wall-time cap" if done < cfg.train.steps else
+               "step cap" if done < planned.train.steps else None)
+    wall = float(hist["wall"][-1])
+    return run, {"max_steps": cap.steps, "max_seconds": cap.seconds, "planned_steps": planned.train.steps,
+                 "steps_done": done, "stopped_by": stopped, "train_seconds": wall,
+                 "steps_per_second": done / wall if wall > 0 else None}
+
+
+def run_training(cfg: RunConfig, X, Y, Xe, Ye, device, sampler=None,
+                 max_seconds: float | None = None) -> tuple:
     """Train on batches drawn from ``(X, Y)`` (or from ``sampler(generator) -> (x, y)``), evaluate on ``Xe,
-    Ye``."""
+    Ye``; ``max_seconds`` caps the training's wall time (:func:`.lmtrain.train`)."""
     g = torch.Generator().manual_seed(cfg.seed)
     model = GPTLite(cfg.model, g).to(device)
     bg = torch.Generator().manual_seed(cfg.seed + 1)
@@ -190,7 +213,8 @@ def run_training(cfg: RunConfig, X, Y, Xe, Ye, device, sampler=None) -> tuple:
         }
 
     every = cfg.snapshot_every * cfg.train.log_every
-    hist, snaps = train(model, batches, cfg.train, evaluate, snapshot_at=lambda s: s % every == 0)
+    hist, snaps = train(model, batches, cfg.train, evaluate, snapshot_at=lambda s: s % every == 0,
+                        max_seconds=max_seconds)
     bounds = {
         "switch": MT.detect_switch(
             MT.smooth(hist["rate/outer"], 1), MT.smooth(hist["rate/attention"], 1), hist["step"], sustain=3
@@ -215,10 +239,12 @@ def _finish(
 @experiment("anchor-function")
 def anchor_function(profile, device, seed: int, out: Path) -> str:
     """§5.1: one-layer GPT-style model with frozen embeddings on the anchor function (eq. (60))."""
-    cfg = anchor_config(profile.name, seed)
+    planned, cap = anchor_config(profile.name, seed), run_cap()
+    cfg = capped(planned, cap)
     X, Y = make_anchor_data(AnchorConfig(n=cfg.n_train, seed=seed))
     Xe, Ye = make_anchor_data(AnchorConfig(n=cfg.n_eval, seed=seed + 10_000))
-    model, hist, snaps, bounds = run_training(cfg, X, Y, Xe, Ye, device)
+    model, hist, snaps, bounds = run_training(cfg, X, Y, Xe, Ye, device, max_seconds=cap.seconds)
+    cfg, cap_info = cap_report(planned, cfg, cap, hist)
     # stage-2 probe at the plateau checkpoint (outer weights quasi-stationary, Assumption 2*)
     at = bounds["plateau"] if bounds["plateau"] is not None else bounds["switch"]
     extra, probe_res = {}, None
@@ -245,6 +271,7 @@ def anchor_function(profile, device, seed: int, out: Path) -> str:
         "final_loss": hist["loss"][-1],
         "final_test_acc": hist["test_acc"][-1],
         "adamw_growth_per_step_WQ": growth,
+        "cap": cap_info,
         "probe": None
         if probe_res is None
         else {k: v for k, v in probe_res.items() if k not in ("times", "log_norm")},
@@ -265,8 +292,11 @@ def anchor_function(profile, device, seed: int, out: Path) -> str:
             f"{p['trained_alignment_with_u1v1']:.3f}"
         )
     )
+    capped_txt = "" if cap_info["stopped_by"] is None else (
+        f" [{cap_info['steps_done']} of {cap_info['planned_steps']} steps: {cap_info['stopped_by']}]")
     return (
-        f"anchor-function ({profile.name}): loss {hist['loss'][0]:.3f} -> {hist['loss'][-1]:.3f}, "
+        f"anchor-function ({profile.name}){capped_txt}: loss {hist['loss'][0]:.3f} -> "
+        f"{hist['loss'][-1]:.3f}, "
         f"test acc {hist['test_acc'][-1]:.3f}; stage boundary: switch at step {bounds['switch']}, loss "
         f"plateau "
         f"at step {bounds['plateau']}; {probe_txt}. Results in {d}"
@@ -299,7 +329,8 @@ def lm_text(profile, device, seed: int, out: Path) -> str:
     max_vocab = 31_999 if profile.name == "full" else 1000
     probe_cfg = lm_config(profile.name, seed, 2, "")
     tok, X, Y, _, ids = lmtext.load_corpus(path, max_vocab, probe_cfg.model.seq_len)
-    cfg = lm_config(profile.name, seed, len(tok.words), source)
+    planned, cap = lm_config(profile.name, seed, len(tok.words), source), run_cap()
+    cfg = capped(planned, cap)
     # the first 90% of the stream for training (windows at random offsets), held-out windows from the rest
     cut = int(0.9 * ids.numel())
     seq = cfg.model.seq_len
@@ -309,7 +340,9 @@ def lm_text(profile, device, seed: int, out: Path) -> str:
     def sampler(gen):
         return lmtext.random_windows(train_ids, seq, cfg.train.batch, gen)
 
-    model, hist, snaps, bounds = run_training(cfg, None, None, Xe, Ye, device, sampler=sampler)
+    model, hist, snaps, bounds = run_training(cfg, None, None, Xe, Ye, device, sampler=sampler,
+                                              max_seconds=cap.seconds)
+    cfg, cap_info = cap_report(planned, cfg, cap, hist)
     summary = {
         "config": asdict(cfg),
         "data": source,
@@ -319,6 +352,7 @@ def lm_text(profile, device, seed: int, out: Path) -> str:
         "boundaries": bounds,
         "final_loss": hist["loss"][-1],
         "final_test_loss": hist["test_loss"][-1],
+        "cap": cap_info,
         "adamw_growth_per_step_WQ": {
             f"l{k}": _growth_per_step(hist, bounds["switch"], bounds["plateau"], f"l{k}.WQ") for k in range(2)
         },

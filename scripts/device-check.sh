@@ -32,15 +32,20 @@ elif [ -x .venv/bin/python ]; then PY=.venv/bin/python
 else PY=python3
 fi
 
-# Where the package is not installed (a GPU image with its own torch), import it from this checkout through
-# a folder of links that maps the import names as pyproject.toml's package-dir does; nothing is installed.
-if ! "$PY" -c "import twostage.cli" 2>/dev/null; then
+case "$PY" in /*) ;; */*) PY=$REPO/$PY ;; esac
+# Every step runs in OUTDIR, so that the checkout's own twostage/ folder (which lacks the theory, numerics
+# and verify subpackages) is never the first `twostage` on sys.path. Where the package is not installed (a
+# GPU image with its own torch), it is imported from this checkout through a folder of links that maps the
+# import names as pyproject.toml's package-dir does; nothing is installed.
+cd "$OUT" || exit 2
+IMPORTS="import twostage.cli, twostage.theory.claims, twostage.numerics.device, twostage.verify.check"
+if ! "$PY" -c "$IMPORTS" 2>/dev/null; then
   SHIM=$(mktemp -d)
   mkdir -p "$SHIM/twostage"
   for f in "$REPO"/twostage/*; do ln -s "$f" "$SHIM/twostage/"; done
   for d in theory numerics verify; do ln -s "$REPO/$d" "$SHIM/twostage/$d"; done
   export PYTHONPATH="$SHIM${PYTHONPATH:+:$PYTHONPATH}"
-  "$PY" -c "import twostage.cli" || { echo "device-check: cannot import twostage with $PY" >&2; exit 2; }
+  "$PY" -c "$IMPORTS" || { echo "device-check: cannot import twostage with $PY" >&2; exit 2; }
 fi
 export PYTHONUNBUFFERED=1 MPLBACKEND=Agg
 
@@ -70,7 +75,7 @@ echo "[device-check] $( [ "$DRY" = 1 ] && echo "DRY RUN (CPU, tiny sizes)" || ec
 "$PY" -m twostage.bench.device_check env "$OUT" $( [ "$DRY" = 1 ] && echo --dry-run )
 
 step agreement "$T_TESTS" env TWOSTAGE_TEST_DEVICE="$DEV" "$PY" -m pytest -q -p no:cacheprovider -m cuda \
-  tests/test_device_cuda.py --junitxml "$OUT/agreement.xml"
+  "$REPO/tests/test_device_cuda.py" --junitxml "$OUT/agreement.xml"
 step bench-device "$T_BENCH" "$PY" -m twostage.bench.device_check bench "$OUT/bench-device.json" \
   --device "$DEV" --size "$SIZE"
 step anchor "$T_ANCHOR" env TWOSTAGE_MAX_SECONDS="$ANCHOR_TRAIN_S" "$PY" -m twostage --results "$OUT/results" \

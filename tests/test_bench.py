@@ -13,9 +13,12 @@ HOT = ("effective_rhs", "effective_integration", "fullmodel_grad", "fullmodel_fl
 RATIOS = ("naive_over_batched", "time_over_byte_roofline", "time_over_flop_roofline", "time_over_roofline")
 
 
+SEEN: list[list[str]] = []  # the rows present at each on_row call of the module's bench run
+
+
 @pytest.fixture(scope="module")
 def report():
-    return run_bench("cpu", size="small")
+    return run_bench("cpu", size="small", on_row=lambda rep: SEEN.append(list(rep["hot_paths"])))
 
 
 def test_report_structure_and_ratios(report):
@@ -71,3 +74,9 @@ def test_ratios_by_hand():
     assert r["time_over_byte_roofline"] == pytest.approx(2.0) and r["flop_ratio_floor"] == pytest.approx(1.0)
     r = _ratios(2e-3, 4e7, 4e7, ceil)  # byte limit 4 ms: memory-bound, floor 4
     assert r["time_over_roofline"] == pytest.approx(0.5) and r["flop_ratio_floor"] == pytest.approx(4.0)
+
+
+def test_on_row_reports_every_row_as_soon_as_it_is_measured(report):
+    """scripts/device-check.sh keeps the rows of a bench stopped part-way: on_row sees them one by one."""
+    assert SEEN[0] == [] and SEEN[-1] == list(report["hot_paths"])
+    assert [len(s) for s in SEEN] == [0, 1, 2, 4, 5]  # ceilings, rhs, integration, grad + flow, gong

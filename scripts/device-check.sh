@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # One prepared device check (issue 14, docs/performance.md "GPU"): on a machine with CUDA, in one go,
-#   1. the CUDA-vs-CPU agreement tests (pytest -m cuda tests/test_device_cuda.py),
+#   1. the CUDA-vs-CPU agreement tests (pytest -m cuda tests/numerics/test_device_cuda.py),
 #   2. the hot-path bench (`twostage bench --size full --no-suite` rows) on the GPU,
 #   3. `twostage run anchor-function --profile full --device cuda` (d_model 640, the paper's AdamW and
 #      schedule), its training capped by wall time (TWOSTAGE_MAX_SECONDS), with its figures,
@@ -11,7 +11,7 @@
 # OUTDIR/summary.json and OUTDIR/summary.md (twostage/bench/device_summary.py).
 #
 #   scripts/device-check.sh OUTDIR              on a CUDA machine
-#   DRY_RUN=1 scripts/device-check.sh OUTDIR    every step at tiny sizes on the CPU (tests/test_device_check.py)
+#   DRY_RUN=1 scripts/device-check.sh OUTDIR    every step at tiny sizes on the CPU (tests/app/test_device_check.py)
 #
 # Overrides (seconds unless said): PYTHON, BUDGET_S, T_TESTS, T_BENCH, T_ANCHOR, ANCHOR_TRAIN_S, T_VERIFY_CHEN,
 # T_VERIFY_GONG, T_HOST, VERIFY_WORKERS (processes of the verify steps).
@@ -75,7 +75,7 @@ echo "[device-check] $( [ "$DRY" = 1 ] && echo "DRY RUN (CPU, tiny sizes)" || ec
 "$PY" -m twostage.bench.device_check env "$OUT" $( [ "$DRY" = 1 ] && echo --dry-run )
 
 step agreement "$T_TESTS" env TWOSTAGE_TEST_DEVICE="$DEV" "$PY" -m pytest -q -p no:cacheprovider -m cuda \
-  "$REPO/tests/test_device_cuda.py" --junitxml "$OUT/agreement.xml"
+  "$REPO/tests/numerics/test_device_cuda.py" --junitxml "$OUT/agreement.xml"
 step bench-device "$T_BENCH" "$PY" -m twostage.bench.device_check bench "$OUT/bench-device.json" \
   --device "$DEV" --size "$SIZE"
 step anchor "$T_ANCHOR" env TWOSTAGE_MAX_SECONDS="$ANCHOR_TRAIN_S" "$PY" -m twostage --results "$OUT/results" \

@@ -47,8 +47,8 @@ def forward_invariance_measure(cfg: CondensationDraw, tr: dict, relational) -> M
             return not_applicable(b)
         k = k[first[0]:]
         info = {"element": b, "t0": float(tr["t"][b][k[0]]), "E_t0": float(tr["E"][b][k[0]])}
-        return judge_bound(None, None, ">=", INTEGRATOR_TOL, info, times=tr["t"][b][k],
-                           relational=relational, values={sym: tr["frac_ass1"][b][k]}, exact=(sym,))
+        return judge_bound(relational, {sym: tr["frac_ass1"][b][k]}, tol=INTEGRATOR_TOL, exact=(sym,),
+                           info=info, times=tr["t"][b][k])
 
     return each_element(tr, cfg.B, one)
 

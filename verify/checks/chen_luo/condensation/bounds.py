@@ -35,10 +35,6 @@ def _syms(relational) -> dict[str, sp.Symbol]:
     return {s.name: s for s in relational.free_symbols}
 
 
-def _sense(relational) -> str:
-    return ">=" if isinstance(relational, sp.GreaterThan | sp.StrictGreaterThan) else "<="
-
-
 # ------------------------------------------------------------------------------------------- Props 6, 7
 def positive_measure(cfg: CondensationDraw, tr: dict, relational, name: str) -> Measurement:
     """Props 6, 7: ``relational`` (``cos > 0``) at every point (and index) of the Ass.-1 window."""
@@ -50,8 +46,8 @@ def positive_measure(cfg: CondensationDraw, tr: dict, relational, name: str) -> 
             return not_applicable(b)
         x = tr[name][b][idx]
         times = np.broadcast_to(tr["t"][b][idx].reshape((-1,) + (1,) * (x.ndim - 1)), x.shape).ravel()
-        return judge_bound(None, None, _sense(relational), INTEGRATOR_TOL, {"element": b}, times=times,
-                           relational=relational, values={sym: x.ravel()})
+        return judge_bound(relational, {sym: x.ravel()}, tol=INTEGRATOR_TOL, info={"element": b},
+                           times=times)
 
     return each_element(tr, cfg.B, one)
 
@@ -98,8 +94,8 @@ def weyl_measure(cfg: CondensationDraw, tr: dict, relational, which: str) -> Mea
         vals = {sym[s_name]: tr[s_name][b][k], sym[b_name]: float(tr[b_name][b])}
         err = {sym[s_name]: weyl_error(tr, b, k, which)}
         info = {"element": b, "bound": float(tr[b_name][b]), "max_abs_err": float(err[sym[s_name]].max())}
-        out.append(judge_bound(None, None, "<=", SVD_TOL, info, times=tr["t"][b][k],
-                               relational=relational, values=vals, abs_err=err))
+        out.append(judge_bound(relational, vals, tol=SVD_TOL, abs_err=err, info=info,
+                               times=tr["t"][b][k]))
     return combine(out)
 
 
@@ -148,15 +144,15 @@ def prop8_measure(cfg: CondensationDraw, tr: dict, formula) -> Measurement:
         if not keep.any():
             return Measurement(Status.UNDECIDED, None, {**info, "reason": "no point outside the T* bracket"})
         sl = _syms(lower)
-        out = [judge_bound(None, None, "<=", INTEGRATOR_TOL, {**info, "side": "lower"}, times=t[keep],
-                           relational=lower, values={sl["C"]: C, sl["T_star"]: lo, sl["t"]: t[keep],
-                                                     sl["E"]: E[keep]}, exact=(sl["t"],))]
+        out = [judge_bound(lower, {sl["C"]: C, sl["T_star"]: lo, sl["t"]: t[keep], sl["E"]: E[keep]},
+                           tol=INTEGRATOR_TOL, exact=(sl["t"],), info={**info, "side": "lower"},
+                                                                                                         times=t[keep])]
         su = _syms(upper)
         keep &= E <= E_UPPER
         if keep.any():
-            out.append(judge_bound(None, None, "<=", INTEGRATOR_TOL, {**info, "side": "upper"}, times=t[keep],
-                                   relational=upper, exact=(su["t"],),
-                                   values={su["E"]: E[keep], su["T_star"]: hi, su["t"]: t[keep]}))
+            out.append(judge_bound(upper, {su["E"]: E[keep], su["T_star"]: hi, su["t"]: t[keep]},
+                                   tol=INTEGRATOR_TOL, exact=(su["t"],), info={**info, "side": "upper"},
+                                   times=t[keep]))
         return out
 
     return each_element(tr, cfg.B, one)

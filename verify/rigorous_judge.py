@@ -128,7 +128,7 @@ def judge_bound_rigorous(
             i = int(np.argmax(bad))
             return Measurement(Status.NUMERICAL_FAILURE, None, {
                 **base_info, "index": i, "time": None if tarr is None else float(tarr[i]),
-                "symbol": str(kk), "reason": "non-finite measured value"}, examples=1)
+                "symbol": str(kk), "reason": "non-finite value"}, examples=1)
 
     scalar_env = {kk: _enter(v, kk in meas_keys, rel, _abs_at(abs_map, kk, None))
                   for kk, v in scalars.items()}

@@ -9,7 +9,7 @@ import twostage.verify.profiles  # noqa: F401  (registers the Hypothesis profile
 os.environ.setdefault("MPLBACKEND", "Agg")
 
 # The numerics tests run many tiny batched kernels; with OpenMP threads on a loaded 2-core box (pytest -n 2)
-# they oversubscribe and run ~10x slower (measured: tests/test_chen_luo_numerics.py 87 s vs 10 s). One
+# they oversubscribe and run ~10x slower (measured: the chen-luo numerics tests 87 s vs 10 s). One
 # intra-op thread per test process.
 import torch  # noqa: E402
 

@@ -13,7 +13,7 @@ tuple, or its ``latex_order`` extra) -- and
   ``\\pi`` first) and the arguments of ``Min``/``Max`` the same way;
 * prints fractional powers other than square roots inline: ``x^{-1/3}``, ``x^{4/3}``, ``\\pi^{5/2}``.
 
-The printed formula is the same SymPy object, only its written order differs; ``tests/test_latex.py``
+The printed formula is the same SymPy object, only its written order differs; ``tests/theory/test_latex.py``
 parses every emitted expression back and compares it numerically with the source.
 
 >>> import sympy as sp

@@ -173,7 +173,6 @@ def cmd_verify(args) -> int:
     from twostage.runs.executor import spec_from_options
     from twostage.runs.store import check_writable
     from twostage.runs.suite import require_checkers, run_suite, save_verdicts, select
-    from twostage.theory.latex import claim_latex
     from twostage.verify.checks import Context
     from twostage.verify.profiles import get_profile
 
@@ -210,22 +209,17 @@ def cmd_verify(args) -> int:
         if v.status.value == "numerical-failure":  # say where the NaN/inf appeared
             from twostage.publish.report import failure_location
 
-            where = f" ({failure_location(v.worst) or v.detail})"
+            where = f" ({failure_location(v.worst) or (v.worst or {}).get('reason', '')})"
         table.add_row(c.id, c.ref, c.provenance.value, c.kind.value, f"[{_status_style(st)}]{st}[/]{where}",
                       margin, str(v.examples), f"{v.seconds:.1f}")
     console.print(table)
     save_verdicts(Path(args.results), verdicts, profile.name, seed=args.seed, device=str(device))
     if args.json_out:
+        from twostage.runs.records import verdict_record
         from twostage.runs.store import atomic_write_json
 
-        payload = {
-            "paper": args.paper, "profile": profile.name, "device": str(device), "seed": args.seed,
-            "claims": [{"id": c.id, "paper": c.paper, "ref": c.ref, "provenance": c.provenance.value,
-                        "kind": c.kind.value, "status": v.status.value, "margin": v.to_json()["margin"],
-                        "examples": v.examples, "worst": v.worst, "latex": claim_latex(c),
-                        "seconds": v.seconds, "tolerance": c.tolerance}
-                       for c, v in zip(claims, verdicts)],
-        }
+        payload = {"paper": args.paper, "profile": profile.name, "device": str(device), "seed": args.seed,
+                   "claims": [verdict_record(v, c) for c, v in zip(claims, verdicts)]}
         atomic_write_json(Path(args.json_out), payload)
     if failed:
         c, o = failed[0]

@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
+
+import numpy as np
 
 
 class Status(str, Enum):
@@ -51,20 +53,57 @@ class Measurement:
 
 @dataclass(frozen=True)
 class Verdict:
+    """The verdict on one claim: status, margin, how many examples entered it, the worst case (enough to
+    replay it), the tolerance text that says how it was decided, and the seconds it took.
+
+    :meth:`to_json` / :meth:`from_json` are the one serialisation of a verdict (``--json``, the verdict store
+    and the sweeps all go through them); ``from_json`` also reads the older keys ``claim_id`` and ``detail``.
+
+    >>> v = Verdict("x/y/z", Status.HOLDS, 0.5, 3, {"seed": 1}, "relative slack > 1e-9")
+    >>> Verdict.from_json(v.to_json()) == v
+    True
+    >>> Verdict.from_json({"claim_id": "x/y/z", "status": "holds", "margin": 0.5, "examples": 3,
+    ...                    "detail": "old"}).tolerance
+    'old'
+    """
+
     claim_id: str
     status: Status
     margin: float | None
     examples: int
     worst: dict[str, Any] | None = None
-    detail: str = ""
+    tolerance: str = ""
     seconds: float = 0.0
 
     def to_json(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["status"] = self.status.value
-        if self.margin is not None and not math.isfinite(self.margin):
-            d["margin"] = None
-        return d
+        margin = self.margin if self.margin is not None and math.isfinite(self.margin) else None
+        return {"id": self.claim_id, "status": self.status.value, "margin": margin, "examples": self.examples,
+                "worst": self.worst, "tolerance": self.tolerance, "seconds": self.seconds}
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> Verdict:
+        """Raises ``KeyError``/``ValueError``/``TypeError`` on a malformed entry."""
+        margin = d.get("margin")
+        return cls(str(d["id"] if "id" in d else d["claim_id"]), Status(d["status"]),
+                   None if margin is None else float(margin), int(d.get("examples") or 0), d.get("worst"),
+                   str(d.get("tolerance", d.get("detail", "")) or ""), float(d.get("seconds") or 0.0))
+
+
+def relative_slack(measured: np.ndarray, bound: np.ndarray, sense: str, floor: float = 0.0) -> np.ndarray:
+    """Relative slack of ``measured (sense) bound``: positive when satisfied.
+
+    Scale is ``max(|bound|, |measured|, floor)`` so that slacks are comparable across magnitudes.
+    """
+    m = np.asarray(measured, dtype=float)
+    b = np.asarray(bound, dtype=float)
+    if sense == "<=":
+        gap = b - m
+    elif sense == ">=":
+        gap = m - b
+    else:
+        raise ValueError(f"sense must be '<=' or '>=', got {sense!r}")
+    scale = np.maximum(np.maximum(np.abs(b), np.abs(m)), max(floor, 1e-300))
+    return gap / scale
 
 
 def classify(slack: float, tol: float) -> Status:

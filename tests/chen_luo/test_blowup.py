@@ -6,16 +6,25 @@ for a mutation) and the trajectory (sabotaged where the test says so): nothing i
 """
 
 import dataclasses
+import math
 
 import numpy as np
 import pytest
 import sympy as sp
+import torch
 
 import twostage.verify.checks.chen_luo.blowup as s1
+from twostage.numerics.chen_luo import blowup as bl
+from twostage.numerics.chen_luo import effective as eff
+from twostage.numerics.chen_luo import observables as ob
+from twostage.numerics.chen_luo.blowup import escape_time, gaussian_state
+from twostage.numerics.chen_luo.init import InitConfig, init_normalised
 from twostage.numerics.chen_luo.nondegeneracy import nondegenerate_ok
 from twostage.theory.claims import load_all
 from twostage.verify.checks.chen_luo.nondegeneracy import DrawBatch, count
 from twostage.verify.verdict import Status
+
+F64 = torch.float64
 
 CFG = s1.Stage1Draw(d=3, B=4, seed=11)
 POS = s1.Stage1Draw(d=3, B=4, seed=11, sign=1)
@@ -140,3 +149,78 @@ def test_dm1_config_outside_assumption_is_rejected():
 
     with pytest.raises(ConfigError, match="dm1-escape"):
         s1.Dm1Draw(0.7, -0.3, 1.2)
+
+
+# ---------------------------------------------------------------- numerics: integration to blow-up
+
+
+def test_stage1_blowup_like_appendix_c2():
+    """E(0) < 0 instance at d_m = 16: E turns positive, is non-decreasing, blows up; d/dt E^(-1/3) -> -1;
+    bound (11) from the first positive time holds; T* is bracketed by [t_end, t_end + E_end^(-1/3)]."""
+    for seed in range(100):
+        Wv, W1, W2 = gaussian_state(16, 1, seed)
+        if float(ob.energy(Wv, W1, W2)) < -1.0:
+            break
+    res = bl.integrate_to_blowup(Wv, W1, W2, E_max=1e12)
+    m = res.mask[0]
+    t, E, Edot = res.t[0][m], res.series["E"][0][m], res.series["Edot"][0][m]
+    assert E[0] < 0 and E[-1] >= 1e12 * (1 - 1e-9)
+    assert (torch.diff(E) >= -1e-12 * E.abs()[1:]).all()  # E non-decreasing
+    k0 = int((E > 0).nonzero()[0])
+    assert 0 < k0 and float(t[k0]) < float(res.T_lo[0])
+    # slope of E^(-1/3): identity (16) form and finite differences over the last records
+    slope = -Edot / (3 * E.abs() ** (4 / 3))
+    assert abs(float(slope[-1]) + 1) < 1e-3
+    fd = torch.diff(E[-6:] ** (-1 / 3)) / torch.diff(t[-6:])
+    assert torch.allclose(fd, torch.full_like(fd, -1.0), atol=1e-2)
+    # Thm 1 (11) from t0 = t[k0]: E(t) >= (E(t0)^(-1/3) - (t - t0))^(-3)
+    tt, EE = t[k0:], E[k0:]
+    gap = EE[0] ** (-1 / 3) - (tt - tt[0])
+    assert (gap > 0).all() and (EE >= gap ** (-3) * (1 - 1e-8)).all()
+    assert float(res.T_hi[0] - res.T_lo[0]) == pytest.approx(1e-4, rel=1e-6)
+
+
+def test_balanced_scalar_case_is_exact():
+    """d_m = 1, Wv = W1 = W2 = x0: E(t) = (T* - t)^(-3) with T* = 1/x0 (DERIVED §4.3)."""
+    x0 = torch.tensor([0.5, 2.0], dtype=F64)
+    res = bl.integrate_to_blowup(x0[:, None], x0[:, None, None], x0[:, None], E_max=1e12, rtol=1e-12)
+    assert torch.allclose(res.T_est, 1 / x0, rtol=1e-10)
+    for b in range(2):
+        t, E = res.t[b][res.mask[b]], res.series["E"][b][res.mask[b]]
+        # E^(-1/3) + t = T* along the whole trajectory (well conditioned form of E = (T* - t)^-3)
+        assert float((E ** (-1 / 3) + t - 1 / x0[b]).abs().max()) < 1e-10
+
+
+def test_dm1_blowup_time_reference_and_homogeneity():
+    T = bl.dm1_blowup_time(torch.tensor([0.7, 1.4]), torch.tensor([0.3, 0.6]), torch.tensor([1.2, 2.4]))
+    assert round(float(T[0]), 6) == 1.400750  # chen-luo-2025 §4.3 / App. C reference
+    assert float(T[1]) == pytest.approx(float(T[0]) / 2, rel=1e-10)  # T*(2 theta) = T*(theta) / 2
+
+
+def test_dm1_matches_theory_oracle():
+    blowup = pytest.importorskip("twostage.theory.chen_luo.blowup")
+    # w c > 0 (m grows at once), and w c < 0: m first falls (w changes sign / m crosses 0), E(0) < 0
+    cases = [(0.7, 0.3, 1.2), (1.1, 0.5, 0.9), (0.4, 1.3, 0.8), (0.3, 0.8, -1.0), (0.9, 0.2, -0.5)]
+    numeric = bl.dm1_blowup_time(*(torch.tensor(col, dtype=F64) for col in zip(*cases)))  # one batch
+    for (w, m, c), T in zip(cases, numeric.tolist()):
+        # the oracle may return an mpc with a round-off imaginary part near a turning point of m
+        exact = complex(blowup.dm1_blowup_time(w, m, c))
+        assert abs(exact.imag) < 1e-12 * abs(exact.real)
+        assert T == pytest.approx(exact.real, rel=1e-9)
+
+
+def test_effective_batched_equals_loop():
+    Wv, W1, W2 = gaussian_state(5, 3, 8)
+    batched = bl.integrate_to_blowup(Wv, W1, W2, E_max=1e8)
+    for b in range(3):
+        one = bl.integrate_to_blowup(Wv[b:b + 1], W1[b:b + 1], W2[b:b + 1], E_max=1e8)
+        assert float(one.T_est[0]) == pytest.approx(float(batched.T_est[b]), rel=1e-12)
+        assert int(one.solution.n_accepted[0]) == int(batched.solution.n_accepted[b])
+
+
+def test_escape_time_approaches_effective_blowup(small):
+    pb = init_normalised(InitConfig(d=3, eps=0.01, B=1, seed=1))
+    Tstar = bl.blowup_time(*eff.reduced_state(pb, small.v))
+    gaps = [float(Tstar - escape_time(pb, small, e)["tbar_esc"]) for e in (4e-3, 1e-3)]
+    assert 0 < gaps[1] < gaps[0]
+    assert math.log(gaps[0] / gaps[1]) / math.log(4) == pytest.approx(1.0, abs=0.25)  # gap ~ eps

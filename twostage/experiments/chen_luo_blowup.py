@@ -10,7 +10,6 @@ Riccati lower bound (11) and the upper bound ``(T*-t)^{-3}``, and ``E^{-1/3}`` w
 
 from __future__ import annotations
 
-import io
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +20,7 @@ import torch
 
 from twostage.experiments import experiment
 from twostage.numerics.chen_luo.blowup import gaussian_state, integrate_to_blowup
+from twostage.publish.figures import png_bytes
 from twostage.runs.store import is_complete, run_dir, write_run
 from twostage.theory.claims import load_all
 from twostage.verify.checks.chen_luo.blowup import E_JUDGE
@@ -107,10 +107,7 @@ def _figure(table: dict[str, np.ndarray]) -> bytes:
     ax[0].legend(fontsize=8)
     ax[1].set(xlabel=r"$\bar t$", ylabel=r"$E^{-1/3}$", title=r"$E^{-1/3}$: slope $\to -1$ at $T^*$")
     fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110)
-    plt.close(fig)
-    return buf.getvalue()
+    return png_bytes(fig)
 
 
 @experiment("stage1-blowup")

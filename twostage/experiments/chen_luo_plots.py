@@ -6,8 +6,6 @@ and the loss plateau (dashed); see :mod:`twostage.numerics.chen_luo.metrics` for
 
 from __future__ import annotations
 
-import io
-
 import matplotlib
 
 matplotlib.use("Agg")
@@ -15,13 +13,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import torch  # noqa: E402
 
 from twostage.numerics.chen_luo import metrics as MT  # noqa: E402
-
-
-def _png(fig) -> bytes:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
-    plt.close(fig)
-    return buf.getvalue()
+from twostage.publish.figures import png_bytes
 
 
 def _marks(ax, bounds: dict) -> None:
@@ -71,7 +63,7 @@ def training_figures(hist: dict, names: list[str], layers: int, bounds: dict) ->
         bounds,
     )
     fig.tight_layout()
-    out["training.png"] = _png(fig)
+    out["training.png"] = png_bytes(fig)
     fig, ax = plt.subplots(1, 2, figsize=(11, 3.5))
     _series(
         ax[0],
@@ -88,7 +80,7 @@ def training_figures(hist: dict, names: list[str], layers: int, bounds: dict) ->
         bounds,
     )
     fig.tight_layout()
-    out["singular_vectors.png"] = _png(fig)
+    out["singular_vectors.png"] = png_bytes(fig)
     return out
 
 
@@ -109,7 +101,7 @@ def heatmaps(snaps: dict[int, dict[str, torch.Tensor]], steps: list[int], names:
             if j == 0:
                 ax.set_ylabel(n, fontsize=8)
     fig.tight_layout()
-    return _png(fig)
+    return png_bytes(fig)
 
 
 def probe_figure(r: dict) -> bytes:
@@ -122,4 +114,4 @@ def probe_figure(r: dict) -> bytes:
     ax.set_ylabel("log ||W_Q||_F")
     ax.set_title(f"sigma1(F)={r['sigma1']:.3g}, measured {r['rate_measured']:.4g}", fontsize=8)
     ax.legend(fontsize=7)
-    return _png(fig)
+    return png_bytes(fig)

@@ -24,7 +24,6 @@ Results go through :func:`twostage.runs.store.write_run` (``<out>/<experiment>/<
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import os
 import time
@@ -41,6 +40,7 @@ from twostage.numerics.gong import factset as fs
 from twostage.numerics.gong import realdata as cf
 from twostage.numerics.gong.gpt2lite import GPT2Config, from_hf_state, load_checkpoint
 from twostage.numerics.gong.rank_reduction import KEEPS, PAPER_LAYERS, curve, decompose
+from twostage.publish.figures import png_bytes
 from twostage.runs.store import write_run
 
 ENV_JSON, ENV_GPT2 = "TWOSTAGE_COUNTERFACT_JSON", "TWOSTAGE_GPT2_DIR"
@@ -137,11 +137,6 @@ def _root(out: Path, name: str) -> Path:
     return Path(out).parent if Path(out).name == name else Path(out)
 
 
-def _png(fig) -> bytes:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
-    return buf.getvalue()
-
 
 def _plt():
     import matplotlib
@@ -166,7 +161,7 @@ def counterfact_figures(res: dict, h_syntax: float, vocab: int) -> dict[str, byt
     ax.set_ylabel("last-token cross-entropy")
     ax.legend(fontsize=7)
     ax.set_title("counterfact: loss per epoch (one line per seed)")
-    out = {"loss.png": _png(fig)}
+    out = {"loss.png": png_bytes(fig)}
     plt.close(fig)
     fig, ax = plt.subplots(figsize=(6, 4))
     ax.plot(e, res["type"], color="C2", lw=0.8)
@@ -180,7 +175,7 @@ def counterfact_figures(res: dict, h_syntax: float, vocab: int) -> dict[str, byt
     ax.set_ylabel("top-1 accuracy")
     ax.legend(fontsize=7)
     ax.set_title("counterfact: syntax (type) vs semantics (exact)")
-    out["accuracy.png"] = _png(fig)
+    out["accuracy.png"] = png_bytes(fig)
     plt.close(fig)
     return out
 
@@ -258,7 +253,7 @@ def rank_figure(curves: dict) -> bytes:
         ax.invert_xaxis()
         ax.legend(fontsize=7)
     fig.suptitle("rank reduction of c_attn and c_proj in the truncated blocks (exact SVD; median over seeds)")
-    png = _png(fig)
+    png = png_bytes(fig)
     plt.close(fig)
     return png
 

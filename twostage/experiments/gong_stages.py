@@ -10,7 +10,6 @@ time.
 
 from __future__ import annotations
 
-import io
 import time
 from pathlib import Path
 
@@ -20,13 +19,8 @@ from twostage.experiments import experiment
 from twostage.numerics.device import describe
 from twostage.numerics.gong.setting import GongConfig
 from twostage.numerics.gong.stages import event_time, train
+from twostage.publish.figures import png_bytes
 from twostage.runs.store import write_run
-
-
-def _png(fig) -> bytes:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
-    return buf.getvalue()
 
 
 def figures(cfg: GongConfig, tr: dict) -> dict[str, bytes]:
@@ -52,7 +46,7 @@ def figures(cfg: GongConfig, tr: dict) -> dict[str, bytes]:
     ax.set_xlabel("GD step")
     ax.legend(fontsize=8)
     ax.set_title("gong-2025 (reconstructed): block signal growth")
-    out["signals.png"] = _png(fig)
+    out["signals.png"] = png_bytes(fig)
     plt.close(fig)
     fig, ax = plt.subplots(figsize=(6, 4))
     for k, lab in (("K_P", "P-only loss"), ("K_Q", "Q-only loss"), ("K", "full loss")):
@@ -64,7 +58,7 @@ def figures(cfg: GongConfig, tr: dict) -> dict[str, bytes]:
     ax.set_xlabel("GD step")
     ax.legend(fontsize=8)
     ax.set_title("per-part losses and stage boundary")
-    out["losses.png"] = _png(fig)
+    out["losses.png"] = png_bytes(fig)
     plt.close(fig)
     fig, ax = plt.subplots(figsize=(6, 4))
     for j in range(tr["sv_P"].shape[2]):
@@ -76,7 +70,7 @@ def figures(cfg: GongConfig, tr: dict) -> dict[str, bytes]:
     ax.set_ylabel("top singular values (median over seeds)")
     ax.legend(fontsize=8)
     ax.set_title("block spectra over time")
-    out["spectra.png"] = _png(fig)
+    out["spectra.png"] = png_bytes(fig)
     plt.close(fig)
     return out
 

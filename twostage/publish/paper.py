@@ -31,7 +31,7 @@ from typing import Any
 
 from twostage.errors import CompileError, ToolchainMissing
 from twostage.publish import tex as tx
-from twostage.runs.store import atomic_write_bytes, config_hash, git_sha
+from twostage.runs.store import atomic_write_bytes, config_hash, git_sha, read_json_dict
 
 MANIFEST = ".manifest.json"
 INSTALL_HINT = ("no LaTeX toolchain found (latexmk and pdflatex); install one with: "
@@ -168,7 +168,7 @@ def build(paper_dir: Path, results: Path, claims: Iterable[Any] | None = None,
         if em.emit(name, [records[c.id], runs], draw):
             caption = f"{c.paper} {c.ref}: measured (solid) against the bound (dashed), {len(specs)} run(s)"
             figures.append((c.id, name, caption))
-            meta = _read_json(specs[0].run / "metadata.json")
+            meta = read_json_dict(specs[0].run / "metadata.json")
             fig_prov[name] = {"claim": c.id, "function": "twostage.publish.plots.plot_claim",
                               "config_hash": [s.run.name for s in specs], "run": [str(s.run) for s in specs],
                               "git_sha": meta.get("git_sha")}
@@ -202,13 +202,6 @@ def _plot_bytes(plot_claim: Callable, cid: str, title: str, specs: list, path: P
     finally:
         scratch.unlink(missing_ok=True)
 
-
-def _read_json(path: Path) -> dict[str, Any]:
-    try:
-        d = json.loads(path.read_text())
-        return d if isinstance(d, dict) else {}
-    except (OSError, ValueError):
-        return {}
 
 
 def _macro_provenance(name: str, cid: str, verdict: Mapping[str, Any] | None,

@@ -17,12 +17,12 @@ with matplotlib's Agg backend; nothing is plotted for a claim without stored run
 
 from __future__ import annotations
 
-import io
 import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from twostage.publish.figures import png_bytes
 from twostage.runs.store import atomic_write_bytes, is_complete
 from twostage.runs.tables import run_dirs, series_column, time_column
 
@@ -129,8 +129,5 @@ def plot_claim(claim_id: str, title: str, specs: list[PlotSpec], out: Path) -> P
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7, loc="best")
     fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    plt.close(fig)
-    atomic_write_bytes(out, buf.getvalue())
+    atomic_write_bytes(out, png_bytes(fig))
     return out

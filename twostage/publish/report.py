@@ -77,6 +77,11 @@ def _valid_verdicts(results: Path) -> dict[str, dict[str, Any]]:
     return verdicts
 
 
+def _reason(worst: Any) -> str:
+    """Why a verdict could not be reached (a checker's exception), if its worst case says so."""
+    return str(worst.get("reason", "")) if isinstance(worst, dict) else ""
+
+
 def _claim_view(c: Any, graph: DepGraph, statuses: dict[str, str], v: dict[str, Any] | None) -> ClaimView:
     from twostage.theory.latex import claim_latex
 
@@ -89,7 +94,7 @@ def _claim_view(c: Any, graph: DepGraph, statuses: dict[str, str], v: dict[str, 
         id=c.id, paper=c.paper, ref=c.ref, provenance=c.provenance.value, kind=c.kind.value,
         statement=c.statement, latex=claim_latex(c), status=status, weak=weak, margin=margin,
         examples=v.get("examples"), profile=v.get("profile"), seed=v.get("seed"), at=v.get("at"),
-        git_sha=v.get("git_sha"), detail=v.get("detail") or "", note=c.note, tolerance=c.tolerance,
+        git_sha=v.get("git_sha"), detail=_reason(v.get("worst")), note=c.note, tolerance=c.tolerance,
         worst=v.get("worst"), replay=replay_command(c.id, v) if v else "",
         failure_at=failure_location(v.get("worst")) if status == Status.NUMERICAL_FAILURE.value else "",
         premises=[(p, node_status(graph, p, statuses)[0]) for p in graph.premises(c.id)],

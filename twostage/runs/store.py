@@ -81,6 +81,16 @@ def atomic_write_json(path: Path, obj: Any) -> None:
     atomic_write_bytes(path, (json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n").encode())
 
 
+def read_json_dict(path: Path) -> dict[str, Any]:
+    """A JSON object from ``path``, or ``{}`` when it is missing, unreadable or not an object (lenient reads
+    of metadata written by this package; the verdict store reads strictly, see ``runs/suite.py``)."""
+    try:
+        d = json.loads(Path(path).read_text())
+    except (OSError, ValueError):
+        return {}
+    return d if isinstance(d, dict) else {}
+
+
 def git_sha() -> str:
     try:
         out = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5,

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from twostage.errors import CorruptResultsError, NoCheckerError
+from twostage.runs.records import verdict_record
 from twostage.runs.store import atomic_write_json, git_sha
 from twostage.theory.claims import Claim, load_all
 from twostage.verify.checks import Context, load_checkers
@@ -39,7 +40,8 @@ def run_claim(claim: Claim, ctx: Context) -> Verdict:
     try:
         m = fn(ctx)
     except (ArithmeticError, FloatingPointError) as exc:
-        return Verdict(claim.id, Status.NUMERICAL_FAILURE, None, 0, None, f"{type(exc).__name__}: {exc}",
+        reason = {"reason": f"{type(exc).__name__}: {exc}"}
+        return Verdict(claim.id, Status.NUMERICAL_FAILURE, None, 0, reason, claim.tolerance,
                        time.perf_counter() - t0)
     return Verdict(claim.id, m.status, m.margin, m.examples, m.worst or None, claim.tolerance,
                    time.perf_counter() - t0)
@@ -106,8 +108,8 @@ def save_verdicts(root: Path, verdicts: list[Verdict], profile: str, seed: int |
         merged = {}
     sha = git_sha()
     for v in verdicts:
-        merged[v.claim_id] = {**v.to_json(), "profile": profile, "seed": seed, "device": device,
-                              "git_sha": sha, "at": time.strftime("%Y-%m-%dT%H:%M:%S")}
+        merged[v.claim_id] = verdict_record(v, run={"profile": profile, "seed": seed, "device": device,
+                                                    "git_sha": sha, "at": time.strftime("%Y-%m-%dT%H:%M:%S")})
     p = verdicts_path(root)
     atomic_write_json(p, {"schema": 1, "claims": merged})
     from twostage.runs.tables import verdicts_frame, write_table

@@ -23,11 +23,12 @@ from pathlib import Path
 
 from twostage.layout import ROOT, package_dirs
 from twostage.runs.executor import ExecutorSpec
+from twostage.runs.records import read_record, verdict_record
 from twostage.runs.store import git_sha
 from twostage.runs.sweep import Outcome, RunOutput, SweepResult, sweep
 from twostage.theory.claims import Claim
 from twostage.verify.checks import Context, load_checkers
-from twostage.verify.verdict import Status, Verdict
+from twostage.verify.verdict import Verdict
 
 EXPERIMENT = "verify-tasks"
 
@@ -85,8 +86,8 @@ def run_task(task: VerifyTask, modules: tuple[str, ...] = ()) -> RunOutput:
 
     claim = load_all().get(task.claim_id)
     v = run_claim(claim, Context(profile=get_profile(task.profile), device=task.device, seed=task.seed))
-    payload = {**v.to_json(), "profile": task.profile, "seed": task.seed, "device": task.device,
-               "code": task.code}
+    payload = verdict_record(v, run={"profile": task.profile, "seed": task.seed, "device": task.device,
+                                     "code": task.code})
     return RunOutput(table=None, meta={"claim": task.claim_id, "verdict_status": v.status.value,
                                        "seed": task.seed, "profile": task.profile, "device": task.device},
                      files={"verdict.json": json.dumps(payload, indent=2, default=str).encode()})
@@ -94,9 +95,7 @@ def run_task(task: VerifyTask, modules: tuple[str, ...] = ()) -> RunOutput:
 
 def _verdict_from(directory: Path) -> Verdict | None:
     try:
-        d = json.loads((Path(directory) / "verdict.json").read_text())
-        return Verdict(d["claim_id"], Status(d["status"]), d.get("margin"), int(d.get("examples", 0)),
-                       d.get("worst"), d.get("detail", ""), float(d.get("seconds", 0.0)))
+        return read_record(json.loads((Path(directory) / "verdict.json").read_text()))
     except (OSError, ValueError, KeyError, TypeError):
         return None
 

@@ -33,7 +33,7 @@ from typing import Any
 
 import pandas as pd
 
-from twostage.runs.store import atomic_write_bytes, git_sha, is_complete
+from twostage.runs.store import atomic_write_bytes, git_sha, is_complete, read_json_dict
 
 TABLE_SCHEMA_VERSION = 1
 TIME_COLUMNS = ("t", "time", "tbar", "t_bar", "step", "steps")
@@ -73,7 +73,7 @@ def verdicts_frame(verdicts: dict[str, dict[str, Any]], registry: Any = None) ->
             "margin": _num(v.get("margin")),
             "examples": int(v.get("examples") or 0),
             "worst": _json(v.get("worst")),
-            "detail": v.get("detail") or "",
+            "tolerance": v.get("tolerance", v.get("detail")) or "",
             "seconds": _num(v.get("seconds")),
             "profile": v.get("profile"),
             "seed": None if v.get("seed") is None else int(v["seed"]),
@@ -82,7 +82,7 @@ def verdicts_frame(verdicts: dict[str, dict[str, Any]], registry: Any = None) ->
             "at": v.get("at"),
             "registered": c is not None if registry is not None else None,
         })
-    cols = ["id", "paper", "ref", "provenance", "kind", "status", "margin", "examples", "worst", "detail",
+    cols = ["id", "paper", "ref", "provenance", "kind", "status", "margin", "examples", "worst", "tolerance",
             "seconds", "profile", "seed", "device", "git_sha", "at", "registered"]
     df = pd.DataFrame(rows, columns=cols)
     df["seed"] = df["seed"].astype("Int64")
@@ -120,19 +120,12 @@ def run_dirs(root: Path) -> list[Path]:
     return out
 
 
-def _read_json(path: Path) -> dict[str, Any]:
-    try:
-        v = json.loads(path.read_text())
-        return v if isinstance(v, dict) else {}
-    except (OSError, ValueError):
-        return {}
-
 
 def runs_frame(root: Path) -> pd.DataFrame:
     """One row per run directory: experiment, hash, completeness, status, provenance, flattened config."""
     rows = []
     for d in run_dirs(root):
-        cfg, meta = _read_json(d / "config.json"), _read_json(d / "metadata.json")
+        cfg, meta = read_json_dict(d / "config.json"), read_json_dict(d / "metadata.json")
         complete = is_complete(d)
         row: dict[str, Any] = {
             "experiment": d.parent.name, "config_hash": d.name, "complete": complete,

@@ -3,8 +3,8 @@
 Every emitted formula is parsed back (``sympy.parsing.latex`` with an explicit symbol table, see
 theory/latex_read.py) and compared numerically with its source object at Hypothesis-drawn points
 inside the claim's assumptions -- for self-made demo claims and for every registered claim.
-Golden files (tests/golden/*.tex) make changes to the printed claims visible in review; regenerate
-them with ``TWOSTAGE_UPDATE_GOLDEN=1 python -m pytest tests/test_latex.py``.
+Golden files (tests/theory/golden/*.tex) make changes to the printed claims visible in review; regenerate
+them with ``TWOSTAGE_UPDATE_GOLDEN=1 python -m pytest tests/theory/test_latex.py``.
 """
 
 import difflib
@@ -307,7 +307,8 @@ def _golden(name: str, text: str) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
         return
-    assert path.is_file(), f"missing {path}: TWOSTAGE_UPDATE_GOLDEN=1 python -m pytest tests/test_latex.py"
+    hint = "TWOSTAGE_UPDATE_GOLDEN=1 python -m pytest tests/theory/test_latex.py"
+    assert path.is_file(), f"missing {path}: {hint}"
     want = path.read_text()
     if text != want:
         diff = "".join(difflib.unified_diff(want.splitlines(True), text.splitlines(True), str(path), "now"))

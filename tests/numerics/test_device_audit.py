@@ -6,8 +6,8 @@ No GPU is lent to most sessions, so the CUDA paths are also checked here, on eve
 ``FakeTensorMode``, which propagates shapes, dtypes and devices through every op with meta kernels and
 raises ``FakeTensorDeviceMismatchError`` where an op mixes a device tensor with a (non-scalar) CPU tensor --
 the error a real CUDA run would raise. Data-dependent code (``bool(t)``, ``.item()``, the adaptive
-integrator's loop) has no values there and is left to ``tests/numerics/test_device_cuda.py``; what runs here is
-straight-line code: the full-model gradient, the effective field (7), one Dormand-Prince trial step,
+integrator's loop) has no values there and is left to ``tests/numerics/test_device_cuda.py``; what runs
+here is straight-line code: the full-model gradient, the effective field (7), one Dormand-Prince trial step,
 gong-2025's fused GD step and losses, and one AdamW training step of the §5 model. A planted CPU tensor
 shows the audit can fail.
 

@@ -7,6 +7,8 @@
 #   4. `twostage verify --profile full --device cuda` for chen-luo-2025 and gong-2025, timed (per-claim
 #      verdicts are kept when a paper does not finish in its time),
 #   5. the same bench rows on the host CPU (device/host ratios measured in the same run),
+#   6. the fusion bench (python -m twostage.bench.fusion: torch.compile'd and fused full-model gradient and
+#      the flow bucketed by step size, against the eager path, on the device; the dry run skips compiling),
 # each under its own timeout so the whole run ends within BUDGET_S (default 530 s: under 9 minutes), then
 # OUTDIR/summary.json and OUTDIR/summary.md (twostage/bench/device_summary.py).
 #
@@ -14,7 +16,7 @@
 #   DRY_RUN=1 scripts/device-check.sh OUTDIR    every step at tiny sizes on the CPU (tests/app/test_device_check.py)
 #
 # Overrides (seconds unless said): PYTHON, BUDGET_S, T_TESTS, T_BENCH, T_ANCHOR, ANCHOR_TRAIN_S, T_VERIFY_CHEN,
-# T_VERIFY_GONG, T_HOST, VERIFY_WORKERS (processes of the verify steps).
+# T_VERIFY_GONG, T_HOST, T_FUSION, VERIFY_WORKERS (processes of the verify steps), FUSION_ARGS.
 set -uo pipefail
 
 if [ $# -ne 1 ]; then
@@ -52,12 +54,14 @@ export PYTHONUNBUFFERED=1 MPLBACKEND=Agg
 if [ "$DRY" = 1 ]; then
   DEV=cpu; SIZE=tiny; PROFILE_RUN=ci; PROFILE_VERIFY=ci
   : "${BUDGET_S:=600}" "${T_TESTS:=150}" "${T_BENCH:=90}" "${T_ANCHOR:=150}" "${ANCHOR_TRAIN_S:=60}"
-  : "${T_VERIFY_CHEN:=20}" "${T_VERIFY_GONG:=20}" "${T_HOST:=90}" "${VERIFY_WORKERS:=1}"
+  : "${T_VERIFY_CHEN:=20}" "${T_VERIFY_GONG:=20}" "${T_HOST:=90}" "${VERIFY_WORKERS:=1}" "${T_FUSION:=60}"
+  : "${FUSION_ARGS:=--problem tiny --no-compile}"
   export TWOSTAGE_MAX_STEPS=${TWOSTAGE_MAX_STEPS:-5}
 else
   DEV=cuda; SIZE=full; PROFILE_RUN=full; PROFILE_VERIFY=full
-  : "${BUDGET_S:=530}" "${T_TESTS:=90}" "${T_BENCH:=70}" "${T_ANCHOR:=200}" "${ANCHOR_TRAIN_S:=140}"
-  : "${T_VERIFY_CHEN:=40}" "${T_VERIFY_GONG:=25}" "${T_HOST:=70}" "${VERIFY_WORKERS:=4}"
+  : "${BUDGET_S:=530}" "${T_TESTS:=85}" "${T_BENCH:=70}" "${T_ANCHOR:=170}" "${ANCHOR_TRAIN_S:=115}"
+  : "${T_VERIFY_CHEN:=40}" "${T_VERIFY_GONG:=25}" "${T_HOST:=70}" "${VERIFY_WORKERS:=4}" "${T_FUSION:=60}"
+  : "${FUSION_ARGS:=--problem full}"
   if ! "$PY" -c "import sys, torch; sys.exit(0 if torch.cuda.is_available() else 1)"; then
     echo "device-check: no CUDA device here (run DRY_RUN=1 $0 $1 for the CPU dry run)" >&2
     exit 2
@@ -88,5 +92,7 @@ step verify-gong-2025 "$T_VERIFY_GONG" "$PY" -m twostage --results "$OUT/results
   --json "$OUT/verify-gong-2025.json"
 step bench-host "$T_HOST" "$PY" -m twostage.bench.device_check bench "$OUT/bench-host.json" \
   --device cpu --size "$SIZE"
+# shellcheck disable=SC2086  # FUSION_ARGS is a list of options
+step fusion "$T_FUSION" "$PY" -m twostage.bench.fusion --device "$DEV" $FUSION_ARGS --json "$OUT/fusion.json"
 
 "$PY" -m twostage.bench.device_check summary "$OUT"

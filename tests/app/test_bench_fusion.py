@@ -47,18 +47,54 @@ def test_agreement_gate_catches_a_wrong_fast_path(problem, sabotage):
     assert not err < 1e-12
 
 
-def test_measure_grad_and_flow_calls_report_their_structure():
-    small = (6, 4, 5, 8)
-    g = fusion.measure_grad("cpu", sizes=(8, 1), compile=False, min_time=0.001, problem=small)
+def test_measure_grad_reports_its_structure():
+    g = fusion.measure_grad("cpu", sizes=(8, 1), compile=False, min_time=0.001, problem=(6, 4, 5, 8))
     assert list(g["seconds"]) == ["eager"] and len(g["seconds"]["eager"]) == 2
     assert g["agreement"]["eager"] == 0
-    fc = fusion.flow_calls("cpu", t1=0.5, problem=small)
-    assert fc["calls"] >= 7 and 0 < fc["grad_seconds"] <= fc["seconds"]
-    lo, med, hi = fc["accepted_min_median_max"]
-    assert 1 <= lo <= med <= hi and fc["iterations"] >= hi
+
+
+def test_measure_grad_does_not_time_a_wrong_variant():
+    wrong = lambda p, X, y: (lambda L, g: (L, g._replace(W2=2 * g.W2)))(*grad_exact(p, X, y))
+    g = fusion.measure_grad("cpu", sizes=(4,), min_time=0.001, problem=(6, 4, 5, 4),
+                            variants={"eager": grad_exact, "wrong": wrong})
+    assert list(g["seconds"]) == ["eager"] and g["agreement"]["wrong"] > 0.1
+
+
+def test_flow_variants_bucketing_keeps_each_elements_result():
+    """Bucketed by step count, every element takes its own steps: the final states equal the one-batch
+    run's to rounding, and the iterations add up over the buckets (at least the one batch's count)."""
+    f = fusion.flow_variants("cpu", t1=0.5, problem=(6, 4, 5, 8), buckets=3, repeats=1)
+    assert list(f["variants"]) == ["eager", "bucketed_3"]
+    eager, buck = f["variants"]["eager"], f["variants"]["bucketed_3"]
+    assert eager["agreement"] == 0 and eager["speedup"] == 1 and buck["agreement"] < 1e-12
+    lo, med, hi = f["accepted_min_median_max"]
+    assert 1 <= lo <= med <= hi and hi <= eager["iterations"] <= buck["iterations"]
     # every iteration evaluates the gradient at the running elements: 6 stages (first same as last) + 2 at
     # the start (f(y0) and the initial-step probe)
-    assert fc["calls"] == 6 * fc["iterations"] + 2
+    assert f["calls"] == 6 * eager["iterations"] + 2 and f["element_grads"] >= f["calls"]
+    assert buck["seconds"] > 0 and buck["speedup"] > 0
+
+
+def test_flow_variants_gate_a_wrong_gradient():
+    """A gradient 1% off changes the flow's final states beyond FLOW_GATE: reported, not timed."""
+    def off(p, X, y):
+        L, g = grad_exact(p, X, y)
+        return L, g._replace(WV=g.WV * 1.01)
+
+    f = fusion.flow_variants("cpu", t1=0.5, problem=(6, 4, 5, 4), variants={"eager": grad_exact, "off": off},
+                             buckets=1, repeats=1)
+    assert "seconds" not in f["variants"]["off"] and f["variants"]["off"]["agreement"] >= fusion.FLOW_GATE
+    assert "seconds" in f["variants"]["bucketed_1"]
+
+
+def test_hybrid_sends_small_batches_to_the_small_path(problem):
+    p, X, y = problem  # B = 7 <= SMALL
+    calls = []
+    small = lambda pp, XX, yy: calls.append(pp.W2.shape[0]) or grad_exact(pp, XX, yy)
+    fusion._hybrid(small)(p, X, y)
+    big = type(p)(*(t.repeat(3, *([1] * (t.dim() - 1))) for t in p))  # 21 > SMALL
+    fusion._hybrid(small)(big, X, y)
+    assert calls == [7]
 
 
 def test_fused_gradient_runs_in_float32_like_grad_exact(problem):

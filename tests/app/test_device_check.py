@@ -102,6 +102,18 @@ def test_bench_rows_pair_device_and_host_and_flag_a_partial_report(tmp_path):
     assert "INCOMPLETE" in md and "| effective_rhs | 4x2 | 100 | 10.0 model-steps/s | 10.0 |" in md
 
 
+def test_fusion_summary_gives_speedups_over_eager_and_flags_a_partial_report(tmp_path):
+    rep = {"device_name": "GPU", "complete": False, "compile": True, "flow": None,
+           "grad": {"sizes": [256, 1], "compile_seconds": {"eager": 0.1, "compiled_fused": 30.0},
+                    "seconds": {"eager": [2e-3, 1e-3], "compiled_fused": [1e-3, 4e-3]}}}
+    (tmp_path / "fusion.json").write_text(json.dumps(rep))
+    fu = ds.fusion_results(tmp_path)
+    assert fu["grad_speedup"] == {"eager": [1.0, 1.0], "compiled_fused": [2.0, 0.25]}
+    assert fu["flow_speedup"] == {}
+    md = ds.markdown(ds.summarize(tmp_path))
+    assert "- gradient compiled_fused: B=256 2.00x, B=1 0.250x" in md and "INCOMPLETE" in md
+
+
 def test_agreement_junit_counts(tmp_path):
     (tmp_path / "agreement.xml").write_text(
         '<testsuites><testsuite><testcase name="a" time="1.0"/>'
@@ -147,9 +159,9 @@ def test_dry_run_end_to_end(tmp_path):
     s = json.loads((out / "summary.json").read_text())
     names = [st["name"] for st in s["steps"]]
     assert names == ["agreement", "bench-device", "anchor", "verify-chen-luo-2025", "verify-gong-2025",
-                     "bench-host"]
+                     "bench-host", "fusion"]
     st = {x["name"]: x["status"] for x in s["steps"]}
-    assert all(st[n] == "ok" for n in ("agreement", "bench-device", "anchor", "bench-host")), st
+    assert all(st[n] == "ok" for n in ("agreement", "bench-device", "anchor", "bench-host", "fusion")), st
     assert st["verify-chen-luo-2025"] in ("ok", "exit 1", "timeout")  # finished (any verdicts) or cut short
     assert s["environment"]["dry_run"] and s["environment"]["device_name"].startswith("cpu")
     a = s["agreement"]
@@ -160,6 +172,9 @@ def test_dry_run_end_to_end(tmp_path):
     assert an["steps_done"] == 5 and an["stopped_by"] == "step cap" and "training.png" in an["figures"]
     for paper in ("chen-luo-2025", "gong-2025"):
         assert s["verify"][paper]["claims"] > 0 and s["verify"][paper]["step_status"] is not None
+    fu = s["fusion"]
+    assert fu["complete"] and fu["compile"] is False and list(fu["grad_speedup"]) == ["eager"]
+    assert list(fu["flow_speedup"]) == ["eager", "bucketed_4"] and fu["flow_speedup"]["eager"] == 1
     md = (out / "summary.md").read_text()
-    assert md.startswith("# Device check (DRY RUN") and "## anchor-function" in md
+    assert md.startswith("# Device check (DRY RUN") and "## anchor-function" in md and "bucketed_4" in md
     print(f"dry run: {wall:.0f} s wall")

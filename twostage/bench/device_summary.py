@@ -3,6 +3,7 @@
 Reads what the steps left under ``OUT`` -- ``env.json``, ``steps.jsonl``, the agreement tests' JUnit XML,
 the two bench reports (device and host CPU, same sizes, same run), the verify verdicts (the ``--json`` file
 when the command finished, else the per-claim verdicts the resumable sweep stored before it was stopped)
+the fusion bench (``fusion.json``, :mod:`twostage.bench.fusion`)
 and the anchor-function run -- and writes one summary: device name, torch/CUDA versions, wall times,
 throughputs, device/host ratios and verdicts. Missing pieces are reported as missing, never invented.
 """
@@ -17,6 +18,7 @@ from pathlib import Path
 PAPERS = ("chen-luo-2025", "gong-2025")
 BENCH = {"device": "bench-device.json", "host": "bench-host.json"}
 AGREEMENT = "agreement.xml"
+FUSION = "fusion.json"
 
 
 def _read_json(path: Path):
@@ -152,6 +154,21 @@ def anchor_results(out: Path) -> dict | None:
             "figures": sorted(p.name for p in runs[-1].parent.glob("*.png"))}
 
 
+def fusion_results(out: Path) -> dict | None:
+    """The fusion bench's speed-ups over the eager gradient (per batch size) and flow (per variant)."""
+    r = _read_json(Path(out) / FUSION)
+    if r is None:
+        return None
+    g, f = r.get("grad") or {}, r.get("flow") or {}
+    base = (g.get("seconds") or {}).get("eager")
+    grad = {k: [_ratio(b, t) for b, t in zip(base, ts)] for k, ts in (g.get("seconds") or {}).items()
+            } if base else {}
+    return {"device_name": r.get("device_name"), "complete": r.get("complete", False),
+            "compile": r.get("compile"), "sizes": g.get("sizes"), "grad_speedup": grad,
+            "compile_seconds": g.get("compile_seconds"),
+            "flow_speedup": {k: v.get("speedup") for k, v in (f.get("variants") or {}).items()}}
+
+
 def summarize(out: Path) -> dict:
     out = Path(out)
     steps = load_steps(out)
@@ -160,7 +177,7 @@ def summarize(out: Path) -> dict:
             "total_seconds": sum(s.get("seconds") or 0.0 for s in steps),
             "agreement": agreement(out / AGREEMENT), "bench": bench_rows(out),
             "verify": {p: verify_results(out, p, by_name.get(f"verify-{p}")) for p in PAPERS},
-            "anchor": anchor_results(out)}
+            "anchor": anchor_results(out), "fusion": fusion_results(out)}
 
 
 def _f(x, digits: int = 3) -> str:
@@ -216,6 +233,17 @@ def markdown(s: dict) -> str:
             md.append(f"| {r['hot_path']} | {r['size']} | {_f(dv.get('throughput'))} | "
                       f"{_f(hs.get('throughput'))} {r['unit']} | {_f(r['device_over_host'])} | "
                       f"{_f(dv.get('time_over_roofline'))} | {_f(hs.get('time_over_roofline'))} |")
+    md += ["", "## Fusion (speed-up over the eager full-model gradient, same run)", ""]
+    fu = s.get("fusion")
+    if fu is None:
+        md.append("no results")
+    else:
+        md.append(f"- {fu['device_name']}, compile {fu['compile']}"
+                  f"{'' if fu['complete'] else ', INCOMPLETE: stopped part-way'}; compile s "
+                  + ", ".join(f"{k} {_f(v)}" for k, v in (fu["compile_seconds"] or {}).items()))
+        md += [f"- gradient {k}: " + ", ".join(f"B={b} {_f(x)}x" for b, x in zip(fu["sizes"], v))
+               for k, v in fu["grad_speedup"].items()]
+        md.append("- flow: " + (", ".join(f"{k} {_f(v)}x" for k, v in fu["flow_speedup"].items()) or "-"))
     md += ["", "## Verify", ""]
     for paper, v in s["verify"].items():
         total = "?" if v["claims"] is None else v["claims"]

@@ -1,23 +1,31 @@
-"""Fusing the full-model gradient, measured (issue 14 item 4): ``python -m twostage.bench.fusion``.
+"""Fusing the full-model gradient and bucketing the flow, measured (issue 14 item 4):
+``python -m twostage.bench.fusion [--device D] [--problem tiny|full] [--json PATH]``.
 
 The full-model rows of ``twostage bench`` sit at 7.8x (gradient) and 9.4x (flow) of their limits on CPU
-(docs/performance.md). This module measures the two remedies the issue names, so the verdict on them can be
-re-checked on any machine (``--device cuda`` on a GPU, where launch overhead dominates instead):
+(docs/performance.md). This module measures the two remedies the issue names against the unchanged path
+(the naive baseline, ``eager``: :func:`.backprop.grad_exact` in eager PyTorch, the flow as
+:func:`.fullflow.integrate_flow` runs it), every ratio from one run on one device:
 
 * **fusion** -- :func:`grad_fused` is the hand-derived reverse mode of :mod:`.backprop` written as one
   function of broadcast products (``(a[..., None] * b[..., None, :, :]).sum(-2)`` for every small matrix
-  product), so that ``torch.compile`` can fuse all of it into generated loops; the unchanged
-  :func:`.backprop.grad_exact` (products through MKL's batched GEMM) is compiled too. Both are timed against
-  eager ``grad_exact`` at batch sizes from the bench's 256 down to the flow's tail of single elements. Every
-  timed variant is first checked against ``grad_exact`` (:func:`agreement`, 1e-12 relative); a variant that
-  disagrees is reported as wrong and not timed.
-* **bucketing by step size** -- :func:`flow_calls` integrates the bench's flow and records the batch size of
-  every gradient call and the time spent in them. Each element keeps its own step sequence (its error
-  control; changing it changes the numbers), so the number of iterations is the largest step count of any
-  element whatever the grouping; what a grouping can change is only what each iteration costs, which is
-  what the per-size timings above measure.
+  product), so that ``torch.compile`` can fuse all of it into generated loops; ``grad_exact`` itself
+  (products through batched GEMM) is compiled too. Both are timed against eager ``grad_exact`` at batch
+  sizes from the bench's 256 down to the flow's tail of single elements, and inside the whole flow
+  (``hybrid``: eager above ``SMALL`` elements, compiled fused at or below). Every variant is first checked
+  against the baseline (:func:`agreement`, 1e-12 relative for one gradient; :data:`FLOW_GATE` for the
+  flow's final states, where a reassociated sum may shift an accepted step); one that disagrees is
+  reported as wrong and not timed. Where no compiler works (no C++ toolchain, no triton), the compiled
+  variants are reported as unavailable and the eager path is all there is.
+* **bucketing by step size** -- :func:`flow_variants` also integrates the elements in ``buckets`` groups
+  of similar step counts, one :func:`~twostage.numerics.integrate.solve` per group. The groups are formed
+  from the baseline run's own step counts (an oracle no real bucketing has), so its time bounds what any
+  bucketing by step size can gain. Each element keeps its own step sequence (its error control), so
+  the element-gradients are the same work; what grouping changes is the iterations' count (the sum over
+  buckets of their largest step count, not the largest overall) and each iteration's width.
 
-Nothing here is on the checkers' path: the verdicts do not depend on this module.
+On CPU the times are process CPU time (this project's machine is shared; wall time there measures the
+neighbours), on CUDA wall time after synchronising. Nothing here is on the checkers' path: the verdicts do
+not depend on this module.
 """
 
 from __future__ import annotations
@@ -25,19 +33,22 @@ from __future__ import annotations
 import argparse
 import math
 import time
+from pathlib import Path
 
 import torch
 
-from twostage.bench.hot_paths import _sync, _time
+from twostage.bench.hot_paths import _sync
 from twostage.numerics.chen_luo.backprop import grad_exact
 from twostage.numerics.chen_luo.data import DataConfig, make_data
-from twostage.numerics.chen_luo.fullflow import flow_rhs
 from twostage.numerics.chen_luo.init import InitConfig, init_params
 from twostage.numerics.chen_luo.model import Params
 from twostage.numerics.integrate import solve
 
-PROBLEM = (16, 8, 8, 256)  # n, s, d, B: the bench's full size
+PROBLEMS = {"full": (16, 8, 8, 256), "tiny": (4, 2, 2, 8)}  # n, s, d, B: the bench's full size; a dry run
+PROBLEM = PROBLEMS["full"]
 SIZES = (256, 64, 16, 4, 1)
+SMALL = 16  # hybrid: batches of at most this many elements go to the compiled fused gradient
+FLOW_GATE = 1e-6  # relative difference of the flow's final states from the baseline's (rtol 1e-9)
 
 
 def _mm(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
@@ -88,86 +99,209 @@ def _compiled(fn):
         return None
 
 
-def measure_grad(device, sizes=SIZES, compile: bool = True, min_time: float = 0.2, problem=PROBLEM) -> dict:
-    """Seconds per gradient call at each batch size for eager ``grad_exact`` and (with ``compile``) the
-    compiled ``grad_exact`` and compiled :func:`grad_fused`; compile times; agreement of each variant."""
-    n, s, d, _ = problem
-    ds = make_data(DataConfig(n, s, d, seed=0), device=device)
-    p = init_params(InitConfig(d=d, eps=0.3, B=max(sizes), seed=0), device=device)
+def _clock(device: torch.device):
+    """Process CPU time on CPU (immune to the neighbours of a shared machine), else synchronised wall time."""
+    if device.type == "cpu":
+        return time.process_time
+
+    def wall():
+        _sync(device)
+        return time.perf_counter()
+
+    return wall
+
+
+def _per_call(fn, device: torch.device, min_time: float) -> float:
+    """Seconds per call of ``fn`` on :func:`_clock`: one warm-up, then doubling repeats until ``min_time``."""
+    clock = _clock(device)
+    fn()
+    k = 1
+    while True:
+        t0 = clock()
+        for _ in range(k):
+            fn()
+        el = clock() - t0
+        if el >= min_time or k >= 1 << 16:
+            return el / k
+        k *= 2
+
+
+def _failed(name: str, exc: Exception) -> None:
+    print(f"{name}: failed: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}")
+
+
+def grad_variants(compile: bool = True) -> dict:
+    """The gradient functions compared: the eager baseline and (with ``compile``) the compiled ones that
+    could be built here."""
     variants = {"eager": grad_exact}
     if compile:
         variants |= {"compiled": _compiled(grad_exact), "compiled_fused": _compiled(grad_fused)}
+    return {k: v for k, v in variants.items() if v is not None}
+
+
+def measure_grad(device, sizes=SIZES, compile: bool = True, min_time: float = 0.2, problem=PROBLEM,
+                 variants: dict | None = None) -> dict:
+    """Seconds per gradient call at each batch size for eager ``grad_exact`` and (with ``compile``) the
+    compiled ``grad_exact`` and compiled :func:`grad_fused`; compile times; agreement of each variant."""
+    dev = torch.device(device)
+    n, s, d, _ = problem
+    ds = make_data(DataConfig(n, s, d, seed=0), device=dev)
+    p = init_params(InitConfig(d=d, eps=0.3, B=max(sizes), seed=0), device=dev)
+    variants = grad_variants(compile) if variants is None else variants
     out = {"sizes": list(sizes), "compile_seconds": {}, "agreement": {}, "seconds": {}}
     for name, fn in variants.items():
-        if fn is None:
-            continue
         t0 = time.perf_counter()
         try:
             err = agreement(fn, p.index(slice(0, sizes[0])), ds.X, ds.y)  # compiles on the first call
         except Exception as exc:  # noqa: BLE001 - e.g. no C++ compiler for inductor
-            print(f"{name}: failed: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}")
+            _failed(name, exc)
             continue
-        _sync(torch.device(device))
+        _sync(dev)
         out["compile_seconds"][name] = time.perf_counter() - t0
         out["agreement"][name] = err
         if not err < 1e-12:
             print(f"{name}: WRONG (relative difference {err:.3g} from grad_exact): not timed")
             continue
-        out["seconds"][name] = [_time(lambda b=b, fn=fn: fn(p.index(slice(0, b)), ds.X, ds.y),
-                                      torch.device(device), min_time) for b in sizes]
+        out["seconds"][name] = [_per_call(lambda b=b, fn=fn: fn(p.index(slice(0, b)), ds.X, ds.y), dev,
+                                          min_time) for b in sizes]
     return out
 
 
-def flow_calls(device, t1: float = 2.0, problem=PROBLEM) -> dict:
-    """The bench's full-model flow (``rtol`` 1e-9 to ``t1``): batch size of every gradient call, time in the
-    gradient vs the whole integration, accepted steps per element (min, median, max)."""
-    n, s, d, B = problem
-    ds = make_data(DataConfig(n, s, d, seed=0), device=device)
-    p = init_params(InitConfig(d=d, eps=0.3, B=B, seed=0), device=device)
-    f, sizes, spent = flow_rhs(ds), [], [0.0]
+def _rhs(gradfn, ds, d: int, sizes: list | None = None):
+    """``-grad L`` on flat states, as :func:`.fullflow.flow_rhs`, through ``gradfn``; the batch size of
+    every call appended to ``sizes``."""
+
+    def f(t, z, idx):
+        if sizes is not None:
+            sizes.append(z.shape[0])
+        return -gradfn(Params.unflat(z, d), ds.X, ds.y)[1].flat()
+
+    return f
+
+
+def _hybrid(small_fn):
+    """Eager ``grad_exact`` above :data:`SMALL` elements, ``small_fn`` at or below."""
+    return lambda p, X, y: (small_fn if p.W2.shape[0] <= SMALL else grad_exact)(p, X, y)
+
+
+def _solve(f, z0, t1, idx=None):
+    """The bench's flow (:func:`.fullflow.integrate_flow`'s defaults at rtol 1e-9, nothing recorded)."""
+    z = z0 if idx is None else z0[idx]
+    atol = 1e-3 * 1e-9 * z.pow(2).mean(1).sqrt()
+    return solve(f, z, 0.0, t1, rtol=1e-9, atol=atol, record=lambda t, zz, i: {})
+
+
+def flow_variants(device, t1: float = 2.0, problem=PROBLEM, variants: dict | None = None, buckets: int = 4,
+                  repeats: int = 2) -> dict:
+    """The bench's full-model flow (rtol 1e-9 to ``t1``) with each gradient variant (plus ``hybrid``) and
+    bucketed by the baseline's step counts: seconds (least of ``repeats``), iterations, agreement of the
+    final states with the baseline's (:data:`FLOW_GATE`), and the baseline's gradient-call sizes."""
     dev = torch.device(device)
+    n, s, d, B = problem
+    ds = make_data(DataConfig(n, s, d, seed=0), device=dev)
+    z0 = init_params(InitConfig(d=d, eps=0.3, B=B, seed=0), device=dev).flat()
+    variants = {"eager": grad_exact} if variants is None else dict(variants)
+    if "compiled_fused" in variants:
+        variants["hybrid"] = _hybrid(variants["compiled_fused"])
+    clock = _clock(dev)
+    sizes: list[int] = []
+    base = _solve(_rhs(grad_exact, ds, d, sizes), z0, t1)
+    acc = base.n_accepted.double()
+    order = torch.argsort(base.n_accepted.cpu(), stable=True).to(dev)
+    groups = [g for g in torch.chunk(order, max(1, min(buckets, B))) if g.numel()]
+    every = slice(None)
+    runs = {name: (lambda fn=fn: [(_solve(_rhs(fn, ds, d), z0, t1), every)]) for name, fn in variants.items()}
+    f_eager = _rhs(grad_exact, ds, d)
+    runs[f"bucketed_{len(groups)}"] = lambda: [(_solve(f_eager, z0, t1, g), g) for g in groups]
+    out = {"problem": list(problem), "t1": t1, "variants": {},
+           "calls": len(sizes), "calls_at_most_small": sum(b <= SMALL for b in sizes),
+           "element_grads": sum(sizes), "accepted_min_median_max": [float(acc.min()), float(acc.median()),
+                                                                    float(acc.max())]}
+    scale = float(base.y_final.abs().max())
+    for name, run in runs.items():
+        try:
+            sols = run()  # warm-up (compiles), and the agreement check
+        except Exception as exc:  # noqa: BLE001 - a compiler that breaks on a new batch size, say
+            _failed(name, exc)
+            continue
+        y = torch.empty_like(base.y_final)
+        for sol, g in sols:
+            y[g] = sol.y_final
+        err = float((y - base.y_final).abs().max()) / scale
+        rec = {"agreement": err, "iterations": sum(int((x.n_accepted + x.n_rejected).max()) for x, _ in sols)}
+        if err < FLOW_GATE:
+            times = []
+            for _ in range(repeats):
+                t0 = clock()
+                run()
+                times.append(clock() - t0)
+            rec["seconds"] = min(times)
+        else:
+            print(f"flow {name}: WRONG (final states {err:.3g} from the baseline's): not timed")
+        out["variants"][name] = rec
+    ref = out["variants"].get("eager", {}).get("seconds")
+    for rec in out["variants"].values():
+        if ref and "seconds" in rec:
+            rec["speedup"] = ref / rec["seconds"]
+    return out
 
-    def timed(t, z, idx):
-        _sync(dev)
-        t0 = time.perf_counter()
-        r = f(t, z, idx)
-        _sync(dev)
-        spent[0] += time.perf_counter() - t0
-        sizes.append(z.shape[0])
-        return r
 
-    z0 = p.flat()
-    t0 = time.perf_counter()
-    atol = 1e-3 * 1e-9 * z0.pow(2).mean(1).sqrt()  # integrate_flow's default at rtol 1e-9
-    sol = solve(timed, z0, 0.0, t1, rtol=1e-9, atol=atol, record=lambda t, z, i: {})
-    _sync(dev)
-    total = time.perf_counter() - t0
-    acc = sol.n_accepted.double()
-    return {"calls": len(sizes), "full_width_calls": sum(b == B for b in sizes),
-            "calls_at_most_16": sum(b <= 16 for b in sizes), "element_grads": sum(sizes),
-            "seconds": total, "grad_seconds": spent[0],
-            "accepted_min_median_max": [float(acc.min()), float(acc.median()), float(acc.max())],
-            "iterations": int((sol.n_accepted + sol.n_rejected).max())}
+def run(device="cpu", problem: str = "full", compile: bool = True, min_time: float = 0.2,
+        on_part=None) -> dict:
+    """Both measurements in one run on ``device``: per-call gradient times, then the flow variants;
+    ``on_part(report)`` after each (a caller stopped part-way keeps the gradient table)."""
+    dev = torch.device(device)
+    prob = PROBLEMS[problem]
+    variants = grad_variants(compile)
+    sizes = tuple(b for b in SIZES if b <= prob[3]) or (prob[3],)
+    dev_name = torch.cuda.get_device_name(dev) if dev.type == "cuda" else "cpu"
+    r = {"device": str(dev), "device_name": dev_name, "torch": torch.__version__,
+         "threads": torch.get_num_threads(), "clock": "process CPU time" if dev.type == "cpu" else "wall",
+         "compile": compile, "complete": False, "flow": None}
+    r["grad"] = measure_grad(dev, sizes=sizes, min_time=min_time, problem=prob, variants=variants)
+    if on_part is not None:
+        on_part(r)
+    usable = {k: v for k, v in variants.items() if k in r["grad"]["seconds"]}
+    r["flow"] = flow_variants(dev, problem=prob, variants=usable)
+    r["complete"] = True
+    if on_part is not None:
+        on_part(r)
+    return r
+
+
+def print_report(r: dict) -> None:
+    g, f = r["grad"], r["flow"]
+    print(f"fusion bench on {r['device_name']} (torch {r['torch']}, {r['threads']} threads, {r['clock']}); "
+          f"n, s, d, B = {tuple(f['problem'])}")
+    print("gradient, ms per call (speed-up over eager)")
+    print("variant".ljust(16) + "".join(f"B={b}".rjust(16) for b in g["sizes"]) + "   compile s   agreement")
+    base = g["seconds"].get("eager")
+    for name, ts in g["seconds"].items():
+        cells = "".join((f"{t * 1e3:.3f}" + ("" if base is None else f" ({b / t:.2f}x)")).rjust(16)
+                        for t, b in zip(ts, base or ts))
+        print(name.ljust(16) + cells + f"   {g['compile_seconds'][name]:9.1f}   {g['agreement'][name]:.1e}")
+    print(f"flow to t={f['t1']}: {f['calls']} gradient calls, {f['calls_at_most_small']} with <= {SMALL} "
+          f"elements; accepted steps per element min/median/max {f['accepted_min_median_max']}")
+    for name, v in f["variants"].items():
+        t = f"{v['seconds']:.3f} s" if "seconds" in v else "not timed"
+        sp = f" ({v['speedup']:.2f}x)" if "speedup" in v else ""
+        print(f"  {name.ljust(14)} {t}{sp}, {v['iterations']} iterations, agreement {v['agreement']:.1e}")
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m twostage.bench.fusion", description=__doc__.split("\n")[0])
     ap.add_argument("--device", default="cpu")
-    ap.add_argument("--no-compile", action="store_true", help="time eager grad_exact only")
+    ap.add_argument("--problem", choices=sorted(PROBLEMS), default="full")
+    ap.add_argument("--no-compile", action="store_true", help="eager grad_exact and bucketing only")
+    ap.add_argument("--json", type=Path, help="write the measurements to this file")
     args = ap.parse_args(argv)
-    g = measure_grad(args.device, compile=not args.no_compile)
-    print(f"gradient, seconds per call (n, s, d = {PROBLEM[:3]}), threads {torch.get_num_threads()}:")
-    print("variant".ljust(16) + "".join(f"B={b}".rjust(11) for b in g["sizes"]) + "   compile s   agreement")
-    base = g["seconds"].get("eager")
-    for name, ts in g["seconds"].items():
-        cells = "".join(f"{t * 1e3:8.3f} ms" if base is None or name == "eager"
-                        else f"{t * 1e3:6.3f}({b / t:.2f}x)" for t, b in zip(ts, base or ts))
-        print(name.ljust(16) + cells + f"   {g['compile_seconds'][name]:9.1f}   {g['agreement'][name]:.1e}")
-    fc = flow_calls(args.device)
-    print(f"flow to t=2: {fc['seconds']:.3f} s, {fc['grad_seconds'] / fc['seconds']:.0%} in the gradient; "
-          f"{fc['calls']} gradient calls ({fc['full_width_calls']} at full width, "
-          f"{fc['calls_at_most_16']} with <= 16 elements); accepted steps per element min/median/max "
-          f"{fc['accepted_min_median_max']}; {fc['iterations']} iterations")
+    from twostage.numerics.device import resolve_device
+    from twostage.runs.store import atomic_write_json
+
+    r = run(resolve_device(args.device), args.problem, compile=not args.no_compile,
+            min_time=0.2 if args.problem == "full" else 0.005,
+            on_part=(lambda rep: atomic_write_json(args.json, rep)) if args.json else None)
+    print_report(r)
     return 0
 
 

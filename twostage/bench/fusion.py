@@ -167,16 +167,28 @@ def measure_grad(device, sizes=SIZES, compile: bool = True, min_time: float = 0.
     return out
 
 
-def _rhs(gradfn, ds, d: int, sizes: list | None = None):
+def _rhs(gradfn, ds, d: int, sizes: list | None = None, clock=None, spent: list | None = None):
     """``-grad L`` on flat states, as :func:`.fullflow.flow_rhs`, through ``gradfn``; the batch size of
-    every call appended to ``sizes``."""
+    every call appended to ``sizes``, the time in it (on ``clock``) added to ``spent[0]``."""
 
     def f(t, z, idx):
-        if sizes is not None:
-            sizes.append(z.shape[0])
-        return -gradfn(Params.unflat(z, d), ds.X, ds.y)[1].flat()
+        if sizes is None:
+            return -gradfn(Params.unflat(z, d), ds.X, ds.y)[1].flat()
+        sizes.append(z.shape[0])
+        t0 = clock()
+        r = -gradfn(Params.unflat(z, d), ds.X, ds.y)[1].flat()
+        spent[0] += clock() - t0
+        return r
 
     return f
+
+
+def _compiled_rhs(ds, d: int):
+    """The whole right-hand side ``z -> -grad L`` (unflatten, :func:`.backprop.grad_exact`, flatten) compiled
+    as one function of the contiguous state, or ``None`` where no compiler works."""
+    X, y = ds.X, ds.y
+    c = _compiled(lambda z: -grad_exact(Params.unflat(z, d), X, y)[1].flat())
+    return None if c is None else (lambda t, z, idx: c(z))
 
 
 def _hybrid(small_fn):
@@ -194,7 +206,8 @@ def _solve(f, z0, t1, idx=None):
 def flow_variants(device, t1: float = 2.0, problem=PROBLEM, variants: dict | None = None, buckets: int = 4,
                   repeats: int = 2) -> dict:
     """The bench's full-model flow (rtol 1e-9 to ``t1``) with each gradient variant (plus ``hybrid``) and
-    bucketed by the baseline's step counts: seconds (least of ``repeats``), iterations, agreement of the
+    bucketed by the baseline's step counts (and, where ``compiled`` is given, the whole right-hand side
+    compiled: ``compiled_rhs``): seconds (least of ``repeats``), iterations, agreement of the
     final states with the baseline's (:data:`FLOW_GATE`), and the baseline's gradient-call sizes."""
     dev = torch.device(device)
     n, s, d, B = problem
@@ -205,18 +218,24 @@ def flow_variants(device, t1: float = 2.0, problem=PROBLEM, variants: dict | Non
         variants["hybrid"] = _hybrid(variants["compiled_fused"])
     clock = _clock(dev)
     sizes: list[int] = []
-    base = _solve(_rhs(grad_exact, ds, d, sizes), z0, t1)
+    spent = [0.0]
+    t0 = clock()
+    base = _solve(_rhs(grad_exact, ds, d, sizes, clock, spent), z0, t1)
+    base_seconds = clock() - t0
     acc = base.n_accepted.double()
     order = torch.argsort(base.n_accepted.cpu(), stable=True).to(dev)
     groups = [g for g in torch.chunk(order, max(1, min(buckets, B))) if g.numel()]
     every = slice(None)
     runs = {name: (lambda fn=fn: [(_solve(_rhs(fn, ds, d), z0, t1), every)]) for name, fn in variants.items()}
     f_eager = _rhs(grad_exact, ds, d)
+    f_comp = _compiled_rhs(ds, d) if "compiled" in variants else None
+    if f_comp is not None:
+        runs["compiled_rhs"] = lambda: [(_solve(f_comp, z0, t1), every)]
     runs[f"bucketed_{len(groups)}"] = lambda: [(_solve(f_eager, z0, t1, g), g) for g in groups]
     out = {"problem": list(problem), "t1": t1, "variants": {},
            "calls": len(sizes), "calls_at_most_small": sum(b <= SMALL for b in sizes),
-           "element_grads": sum(sizes), "accepted_min_median_max": [float(acc.min()), float(acc.median()),
-                                                                    float(acc.max())]}
+           "element_grads": sum(sizes), "grad_share": spent[0] / base_seconds,
+           "accepted_min_median_max": [float(acc.min()), float(acc.median()), float(acc.max())]}
     scale = float(base.y_final.abs().max())
     for name, run in runs.items():
         try:
@@ -281,7 +300,8 @@ def print_report(r: dict) -> None:
                         for t, b in zip(ts, base or ts))
         print(name.ljust(16) + cells + f"   {g['compile_seconds'][name]:9.1f}   {g['agreement'][name]:.1e}")
     print(f"flow to t={f['t1']}: {f['calls']} gradient calls, {f['calls_at_most_small']} with <= {SMALL} "
-          f"elements; accepted steps per element min/median/max {f['accepted_min_median_max']}")
+          f"elements, {f['grad_share']:.0%} of the time in the gradient; accepted steps per element "
+          f"min/median/max {f['accepted_min_median_max']}")
     for name, v in f["variants"].items():
         t = f"{v['seconds']:.3f} s" if "seconds" in v else "not timed"
         sp = f" ({v['speedup']:.2f}x)" if "speedup" in v else ""

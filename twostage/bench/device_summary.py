@@ -161,12 +161,13 @@ def fusion_results(out: Path) -> dict | None:
         return None
     g, f = r.get("grad") or {}, r.get("flow") or {}
     base = (g.get("seconds") or {}).get("eager")
-    grad = {k: [_ratio(b, t) for b, t in zip(base, ts)] for k, ts in (g.get("seconds") or {}).items()
+    eager_first = lambda d: sorted((d or {}).items(), key=lambda kv: kv[0] != "eager")  # JSON keys are sorted
+    grad = {k: [_ratio(b, t) for b, t in zip(base, ts)] for k, ts in eager_first(g.get("seconds"))
             } if base else {}
     return {"device_name": r.get("device_name"), "complete": r.get("complete", False),
             "compile": r.get("compile"), "sizes": g.get("sizes"), "grad_speedup": grad,
             "compile_seconds": g.get("compile_seconds"),
-            "flow_speedup": {k: v.get("speedup") for k, v in (f.get("variants") or {}).items()}}
+            "flow_speedup": {k: v.get("speedup") for k, v in eager_first(f.get("variants"))}}
 
 
 def summarize(out: Path) -> dict:

@@ -2,7 +2,7 @@
 
 The paper's real-data evidence for two stages is qualitative: the authors read GPT-2's CounterFact
 predictions by eye -- early answers of the wrong kind ("the"), then of the right kind (some language),
-finally right ("French"); Rev-3 places the transition at T = 5 epochs (``shared/papers/gong_2025.md`` §7.2,
+finally right ("French"); Rev-3 places the transition at T = 5 epochs (``docs/papers/gong_2025.md`` §7.2,
 "How the stages are identified"). How "syntactically correct" was judged is not retrievable (Appendix B
 item 12). The companion makes it measurable (RECONSTRUCTED, §8 item 7): every relation has a typed answer
 vocabulary, *type accuracy* is the share of top-1 predictions inside the pair's vocabulary and *exact

@@ -1,0 +1,207 @@
+"""The parts of the report page about one claim: what its verdict means, its section, its plot.
+
+:func:`reading` says in one sentence what a verdict means *for this claim's provenance*: a
+reconstructed or earlier-version claim of gong-2025 is about the companion's reconstruction (or a
+fragment of a withdrawn predecessor), never a finding about the paper, and a failing one says "our
+reconstruction does not reproduce this". :func:`claim_section` is the ``<article>`` of one claim.
+
+>>> reading("reconstructed", "violated").startswith("Our reconstruction does not reproduce")
+True
+>>> reading("paper", "holds")
+''
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from twostage.publish.graph import slug
+from twostage.publish.mathml import display_math, rich_text
+
+NOT_MEASURED = "not measured"
+_RECON = {
+    "holds": "Our reconstruction reproduces this prediction.",
+    "violated": "Our reconstruction does not reproduce this prediction.",
+    "undecided": "Our reconstruction neither reproduces nor contradicts this prediction at the checked "
+                 "precision.",
+    "numerical-failure": "Our reconstruction's run failed numerically on this prediction.",
+    "not-applicable": "No checked configuration of our reconstruction met this prediction's assumptions.",
+    "never run": "Not checked yet.",
+}
+_RECON_TAIL = (" This is a check of the companion's reconstructed model (the paper's version is not "
+               "available; see docs/papers/), not a finding about the paper.")
+_EARLIER = {
+    "holds": "The fragment quoted from the withdrawn earlier version holds in this check.",
+    "violated": "The fragment quoted from the withdrawn earlier version fails in this check, as its "
+                "reviewer argued.",
+}
+_EARLIER_TAIL = (" It was quoted by a reviewer of the predecessor; this says nothing about the published "
+                 "paper.")
+
+
+def reading(provenance: str, status: str) -> str:
+    """One sentence on what ``status`` means for a claim of this provenance ('' when it needs none)."""
+    if provenance == "reconstructed":
+        return _RECON.get(status, "") + _RECON_TAIL
+    if provenance == "earlier-version":
+        return _EARLIER.get(status, f"The quoted earlier-version fragment is {status}.") + _EARLIER_TAIL
+    if provenance == "derived" and status in ("violated", "undecided"):
+        return "A consequence the companion derived (not stated in the paper): its failure is ours."
+    return ""
+
+
+def status_badge(status: str) -> str:
+    return f'<span class="badge st-{html.escape(status.replace(" ", "-"))}">{html.escape(status)}</span>'
+
+
+def e(v: Any) -> str:
+    return html.escape("" if v is None else str(v))
+
+
+def fmt_margin(m: float | None) -> str:
+    return "&ndash;" if m is None else f"{m:.3g}"
+
+
+def fmt_when(at: str | None) -> str:
+    """``2026-12-07T05:48:10`` -> ``2026-12-07 05:48``; ``never run`` when there is no verdict."""
+    if not at:
+        return "never run"
+    return at.replace("T", " ")[:16]
+
+
+def fmt_sensitivity(s: Any) -> str:
+    """A verdict's ``sensitivity`` (from ``twostage audit``): a number, a record, a word, or absent."""
+    if s is None or s == "":
+        return NOT_MEASURED
+    if isinstance(s, dict):
+        for key in ("delta", "smallest_delta", "value"):
+            if isinstance(s.get(key), (int, float)):
+                return f"{s[key]:.2g}"
+        return e(s.get("flag") or s.get("status") or json.dumps(s, sort_keys=True))
+    if isinstance(s, float):
+        return f"{s:.2g}"
+    return e(s)
+
+
+def breakable_id(claim_id: str) -> str:
+    """A claim id that wraps only after a ``/`` (never inside a name)."""
+    return "/<wbr>".join(f'<span class="nb">{e(p)}</span>' for p in claim_id.split("/"))
+
+
+@dataclass
+class ClaimView:
+    """Everything the page shows about one claim (assembled by the report builder)."""
+
+    id: str
+    paper: str
+    ref: str
+    provenance: str
+    kind: str
+    statement: str  # prose with inline $...$ (ASCII math already marked)
+    latex: str
+    status: str
+    weak: bool
+    margin: float | None = None
+    examples: int | None = None
+    profile: str | None = None
+    seed: int | None = None
+    at: str | None = None
+    git_sha: str | None = None
+    detail: str = ""
+    note: str = ""
+    tolerance: str = ""
+    worst: Any = None
+    replay: str = ""
+    failure_at: str = ""
+    premises: list[tuple[str, str]] = field(default_factory=list)  # (id, status or "assumption")
+    ancestors_svg: str = ""
+    plot: str | None = None  # relative path of the PNG
+    plot_note: str = ""
+    plot_caption: str = ""
+    sensitivity: Any = None
+    device: str | None = None
+
+
+def _last_run(c: ClaimView) -> str:
+    if not c.at:
+        return "never run"
+    bits = [f"profile {e(c.profile)}" if c.profile else "", f"seed {e(c.seed)}" if c.seed is not None else "",
+            f"device {e(c.device)}" if c.device else "", f"code {e(c.git_sha[:12])}" if c.git_sha else ""]
+    bits = [b for b in bits if b]
+    return e(fmt_when(c.at)) + (f" ({', '.join(bits)})" if bits else "")
+
+
+def _premises(c: ClaimView) -> str:
+    prem = ", ".join(
+        (f'<a href="#{slug(i)}"><code>{e(i)}</code></a> {status_badge(s)}' if s != "assumption"
+         else f"<code>{e(i)}</code> (assumption)") for i, s in c.premises)
+    return prem or '<span class="muted">none</span>'
+
+
+def claim_section(c: ClaimView) -> str:
+    """The ``<article>`` of one claim."""
+    worst = '<span class="muted">no worst case recorded</span>'
+    if c.worst:
+        dump = e(json.dumps(c.worst, indent=2, default=str))
+        worst = ("<details><summary>worst case (the tightest configuration, as recorded)</summary>"
+                 f"<pre>{dump}</pre></details>")
+    what = "Corrected" if c.provenance == "erratum" else "Note"
+    meaning = reading(c.provenance, c.status)
+    parts = [
+        f'<article class="claim" id="{slug(c.id)}" data-status="{e(c.status)}">',
+        f"<h4>{breakable_id(c.id)} {status_badge(c.status)}</h4>",
+        (f'<p class="reading{" ok" if c.status == "holds" else ""}">{e(meaning)}</p>' if meaning else ""),
+        f'<p class="statement">{rich_text(c.statement)}</p>',
+        display_math(c.latex) if c.latex else "",
+        "<dl>",
+        f"<dt>reference</dt><dd>{e(c.ref)}</dd><dt>provenance</dt><dd>{e(c.provenance)}</dd>",
+        f"<dt>{what.lower()}</dt><dd>{rich_text(c.note)}</dd>" if c.note else "",
+        f"<dt>kind</dt><dd>{e(c.kind)}</dd>",
+        f"<dt>decided by</dt><dd>{e(c.tolerance) or '<span class=muted>&ndash;</span>'}</dd>",
+        f"<dt>margin</dt><dd>{fmt_margin(c.margin)}</dd>",
+        f"<dt>examples</dt><dd>{e(c.examples) or '&ndash;'}</dd>",
+        f"<dt>sensitivity</dt><dd>{fmt_sensitivity(c.sensitivity)}</dd>",
+        f"<dt>last run</dt><dd>{_last_run(c)}</dd>",
+        f"<dt>rests on</dt><dd>{_premises(c)}</dd>",
+        (f'<dt>failure</dt><dd class="weak">{e(c.failure_at)}</dd>' if c.failure_at else ""),
+        (f"<dt>detail</dt><dd>{e(c.detail)}</dd>" if c.detail and c.detail != c.tolerance else ""),
+        "</dl>",
+        ('<p class="weak">rests on a claim that is not established (see the graph below)</p>'
+         if c.weak else ""),
+        worst,
+        f'<p>replay: <code class="replay">{e(c.replay)}</code></p>' if c.replay else "",
+        f'<div class="graph-wrap">{c.ancestors_svg}</div>' if c.ancestors_svg else "",
+        _plot(c),
+        "</article>",
+    ]
+    return "\n".join(x for x in parts if x)
+
+
+def _plot(c: ClaimView) -> str:
+    if c.plot:
+        return (f'<figure class="plot"><img class="plot" src="{e(c.plot)}" alt="{e(c.id)} against its bound">'
+                f"<figcaption>{rich_text(c.plot_caption)}</figcaption></figure>")
+    return f'<p class="muted">{e(c.plot_note)}</p>' if c.plot_note else ""
+
+
+def plot_caption(info: dict[str, Any]) -> str:
+    """Caption of a claim's plot from what :func:`twostage.publish.plots.plot_claim` drew."""
+    measured = ", ".join(info.get("measured") or ["measured"])
+    text = f"{measured} (solid) "
+    if info.get("bound"):
+        text += f"against the bound {', '.join(info['bound'])} (dashed)"
+        text += f"; the claim requires measured {info['sense']} bound" if info.get("sense") else ""
+    runs, curves = info.get("runs", 0), info.get("curves", 0)
+    text += f". {curves} curve{'s' if curves != 1 else ''} from {runs} stored run{'s' if runs != 1 else ''}"
+    if runs > 1 or curves > 1:
+        text += " (one colour per seed)" if runs == 1 else " (one colour per run)"
+    if info.get("log"):
+        text += "; logarithmic axis" + (" as the run's metadata asks" if info.get("asked") else "")
+        if info.get("dropped"):
+            text += f" ({info['dropped']} non-positive points, outside the judged domain, not drawn)"
+    elif info.get("asked"):
+        text += "; linear axis (a log axis was asked for, but no value is positive)"
+    return text + "."

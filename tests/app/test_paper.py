@@ -228,3 +228,31 @@ def test_real_companion_compiles(tmp_path, monkeypatch, capsys):
         capsys.readouterr().err
     pdf = d / "build" / "companion.pdf"
     assert paper.pdf_pages(pdf) >= 3  # frame + at least one paper's table and claims
+    assert paper.overfull_boxes(d / "build" / "companion.log") == []  # nothing runs into the margin
+    claims = "".join((d / "generated" / f"claims-{p}.tex").read_text() for p in (CL, GO))
+    gong = (d / "generated" / f"claims-{GO}.tex").read_text()
+    assert r"\[" not in claims and r"\twdisplay{\twBound" in claims
+    statements = [ln for ln in gong.splitlines() if not ln.startswith(("%", "\\", r"\emph{How"))]
+    assert statements and not [ln for ln in statements if "textasciicircum" in ln]  # gong math is math
+
+
+LONG = sp.And(*[sp.Eq(sp.Symbol(f"W_{i}") ** 2 + sum(sp.Symbol(f"V_{i}{j}") ** 2 for j in range(14)), 0)
+                for i in range(3)])
+
+
+@pytest.mark.skipif(not HAS_TEX, reason=NO_TEX)
+def test_long_displays_are_broken_per_relation_and_scaled_to_the_page(paper_dir, tmp_path):
+    """A conjunction of three relations, each wider than the text block: one line each, each scaled to the
+    width; printed with a plain ``\\[...\\]`` (the old display) the log reports overfull boxes."""
+    claim = Claim(f"{CL}/demo/long", CL, "eq. (99)", Provenance.PAPER, Kind.IDENTITY, "Three sums vanish.",
+                  LONG)
+    paper.build(paper_dir, tmp_path / "results", claims=[*DEMO, claim], checkers=CHECKERS)
+    macros = (paper_dir / "generated" / "macros.tex").read_text()
+    assert macros.count(r"\twand") >= 2 + 2  # the default and display definitions, and two joins
+    paper.compile_pdf(paper_dir)
+    assert paper.overfull_boxes(paper_dir / "build" / "companion.log") == []
+    claims = paper_dir / "generated" / f"claims-{CL}.tex"
+    claims.write_text(claims.read_text().replace(r"\twdisplay{\twBoundCLDemoLong}",
+                                                 r"{\def\twand{,\qquad}\[\twBoundCLDemoLong\]}"))
+    paper.compile_pdf(paper_dir)
+    assert paper.overfull_boxes(paper_dir / "build" / "companion.log")

@@ -55,10 +55,10 @@ class BuildReport:
 def _code_hash() -> str:
     """Hash of the code that shapes the output (changes regenerate everything)."""
     from twostage.publish import plots as report_plots
-    from twostage.theory import latex, latex_printer
+    from twostage.theory import latex, latex_printer, latex_statements
 
     h = hashlib.sha256()
-    for mod in (tx, latex, latex_printer, report_plots):
+    for mod in (tx, latex, latex_printer, latex_statements, report_plots):
         h.update(Path(mod.__file__).read_bytes())
     h.update(Path(__file__).read_bytes())
     return h.hexdigest()
@@ -253,6 +253,13 @@ def compile_pdf(paper_dir: Path, main: str = "companion.tex", timeout: float = 3
         first = errors[0] if errors else f"latexmk exited with {proc.returncode}"
         raise CompileError(f"LaTeX failed: {first.strip()} (log: {log})")
     return pdf
+
+
+def overfull_boxes(log: Path) -> list[str]:
+    """The ``Overfull \\hbox`` warnings of a LaTeX log: text or displays running into the margin
+    (``tests/app/test_paper.py`` holds the companion to none)."""
+    text = Path(log).read_bytes().decode("utf-8", errors="replace")
+    return [ln.strip() for ln in text.splitlines() if ln.startswith("Overfull \\hbox")]
 
 
 def pdf_pages(pdf: Path) -> int:

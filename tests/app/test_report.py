@@ -262,6 +262,23 @@ def test_never_run_sensitivity_and_legend(results, tmp_path):
     assert all(f"<dt>{k}</dt>" in legend for k in ("status", "margin", "examples", "sensitivity"))
 
 
+def test_sensitivity_from_the_latest_audit(results, tmp_path):
+    """``twostage audit`` keeps its latest result per claim in ``results/audit/latest.json``; the report
+    shows it (and a flag that is not ``ok``) where the verdict has none, and "not measured" elsewhere."""
+    (results / "audit").mkdir()
+    (results / "audit" / "latest.json").write_text(json.dumps({"claims": {
+        f"{P}/demo/riccati": {"sensitivity": 0.01, "flag": "ok", "mutations": 9},
+        f"{P}/demo/identity": {"sensitivity": None, "flag": "formula-blind"}}}))
+    reg = demo_registry()
+    page = build_report(results, tmp_path / "out", registry=reg, checkers=checkers(reg)).read_text()
+    assert "<dt>sensitivity</dt><dd>0.01</dd>" in _section(page, f"{P}/demo/riccati")
+    assert "<dt>sensitivity</dt><dd>formula-blind</dd>" in _section(page, f"{P}/demo/identity")
+    assert "<dt>sensitivity</dt><dd>not measured</dd>" in _section(page, f"{P}/demo/blowup")
+    (results / "audit" / "latest.json").write_text("{not json")  # unreadable: nothing made up
+    page = build_report(results, tmp_path / "out", registry=reg, checkers=checkers(reg)).read_text()
+    assert "<dt>sensitivity</dt><dd>not measured</dd>" in _section(page, f"{P}/demo/riccati")
+
+
 def test_gong_reads_as_a_reconstruction_never_as_a_finding(results, tmp_path):
     reg = demo_registry()
     page = build_report(results, tmp_path / "out", registry=reg, checkers=checkers(reg)).read_text()

@@ -162,8 +162,11 @@ HOWTO = [
     ("examples", "how many configurations (Hypothesis-drawn draws &times; initialisations, or seeds for "
      "almost-sure and w.h.p. claims) entered the verdict."),
     ("sensitivity", "how much the claim's own formula can be perturbed before its checker notices: the "
-     "smallest relative mutation caught by <code>twostage audit</code> (smaller = stronger evidence). "
-     "<em>not measured</em> until the audit has been run for the claim."),
+     "smallest relative change of a constant or exponent that <code>twostage audit</code> saw turn the "
+     "verdict to <em>violated</em> (0.01 = a 1 % change is caught; smaller = stronger evidence). "
+     "<em>formula-blind</em>: no change of the formula changed the verdict (the check does not read it); "
+     "<em>weak evidence</em>: something changed but no mutation was caught; <em>not measured</em>: the "
+     "audit has not been run for the claim."),
     ("provenance", "<em>paper</em> (stated in the paper), <em>erratum</em> (a misprint repaired; the note "
      "says what), <em>derived</em> (worked out by us), <em>reconstructed</em> (the paper's version is not "
      "available: our hypothesis, tested on our model), <em>earlier-version</em> (quoted from a "

@@ -20,6 +20,7 @@ is an error: :class:`~twostage.publish.graph.GraphError`, one line, CLI exit cod
 
 from __future__ import annotations
 
+import json
 import math
 import re
 import time
@@ -85,12 +86,27 @@ def _valid_verdicts(results: Path) -> dict[str, dict[str, Any]]:
     return verdicts
 
 
+def audit_sensitivity(results: Path) -> dict[str, dict[str, Any]]:
+    """``{claim id: {"sensitivity", "flag"}}`` of the latest formula audit (``<results>/audit/latest.json``,
+    written by ``twostage audit``); empty when there is none or it cannot be read (then the report says
+    "not measured", as for a claim the audit has not reached)."""
+    try:
+        claims = json.loads((Path(results) / "audit" / "latest.json").read_text()).get("claims", {})
+    except (OSError, ValueError, AttributeError):
+        return {}
+    if not isinstance(claims, dict):
+        return {}
+    return {k: {"sensitivity": v.get("sensitivity"), "flag": v.get("flag")} for k, v in claims.items()
+            if isinstance(v, dict)}
+
+
 def _reason(worst: Any) -> str:
     """Why a verdict could not be reached (a checker's exception), if its worst case says so."""
     return str(worst.get("reason", "")) if isinstance(worst, dict) else ""
 
 
-def _claim_view(c: Any, graph: DepGraph, statuses: dict[str, str], v: dict[str, Any] | None) -> ClaimView:
+def _claim_view(c: Any, graph: DepGraph, statuses: dict[str, str], v: dict[str, Any] | None,
+                audit: dict[str, Any] | None = None) -> ClaimView:
     from twostage.theory.latex import claim_latex
 
     status, weak = node_status(graph, c.id, statuses)
@@ -103,7 +119,7 @@ def _claim_view(c: Any, graph: DepGraph, statuses: dict[str, str], v: dict[str, 
         statement=statement_text(c), latex=claim_latex(c), status=status, weak=weak, margin=margin,
         examples=v.get("examples"), profile=v.get("profile"), seed=v.get("seed"), at=v.get("at"),
         git_sha=v.get("git_sha"), detail=_reason(v.get("worst")), note=note_text(c), tolerance=c.tolerance,
-        sensitivity=v.get("sensitivity"), device=v.get("device"),
+        sensitivity=v.get("sensitivity", audit), device=v.get("device"),
         worst=v.get("worst"), replay=replay_command(c.id, v) if v else "",
         failure_at=failure_location(v.get("worst")) if status == Status.NUMERICAL_FAILURE.value else "",
         premises=[(p, node_status(graph, p, statuses)[0]) for p in graph.premises(c.id)],
@@ -159,6 +175,7 @@ def build_report(results: Path, out: Path | None = None, registry: Any = None,
     graph = DepGraph(registry)
     statuses = {cid: v["status"] for cid, v in verdicts.items()}
     plots = index_plots(results)
+    audit = audit_sensitivity(results)
     figures = find_figures(results) if results.is_dir() else []
     copied = copy_figures(figures, out)
     papers = []
@@ -168,7 +185,7 @@ def build_report(results: Path, out: Path | None = None, registry: Any = None,
         claims = sorted(registry.claims(paper), key=lambda c: c.id)
         views = []
         for c in claims:
-            view = _claim_view(c, graph, statuses, verdicts.get(c.id))
+            view = _claim_view(c, graph, statuses, verdicts.get(c.id), audit.get(c.id))
             if c.kind in TRAJECTORY_KINDS:
                 _attach_plot(view, c, plots.get(c.id, []), out)
             views.append(view)

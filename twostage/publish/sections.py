@@ -73,15 +73,27 @@ def fmt_when(at: str | None) -> str:
 
 
 def fmt_sensitivity(s: Any) -> str:
-    """A verdict's ``sensitivity`` (from ``twostage audit``): a number, a record, a word, or absent."""
+    """A claim's ``sensitivity`` -- the smallest relative change of its formula that its check catches
+    (``twostage audit``) -- as the verdict record or the audit gives it: a number, a record
+    ``{"sensitivity", "flag"}`` (a flag other than ``ok``, e.g. ``formula-blind``, is shown), a word, or
+    absent (:data:`NOT_MEASURED`).
+
+    >>> fmt_sensitivity(0.0213), fmt_sensitivity(None), fmt_sensitivity({"sensitivity": 0.01, "flag": "ok"})
+    ('0.021', 'not measured', '0.01')
+    >>> fmt_sensitivity({"sensitivity": None, "flag": "formula-blind"})
+    'formula-blind'
+    """
     if s is None or s == "":
         return NOT_MEASURED
     if isinstance(s, dict):
-        for key in ("delta", "smallest_delta", "value"):
-            if isinstance(s.get(key), (int, float)):
-                return f"{s[key]:.2g}"
-        return e(s.get("flag") or s.get("status") or json.dumps(s, sort_keys=True))
-    if isinstance(s, float):
+        value = next((s[k] for k in ("sensitivity", "delta", "smallest_delta", "value")
+                      if isinstance(s.get(k), (int, float)) and not isinstance(s.get(k), bool)), None)
+        flag = s.get("flag") or s.get("status")
+        flag = None if flag in (None, "", "ok") else e(flag)
+        if value is None:
+            return flag or NOT_MEASURED
+        return f"{value:.2g}" + (f" ({flag})" if flag else "")
+    if isinstance(s, (int, float)) and not isinstance(s, bool):
         return f"{s:.2g}"
     return e(s)
 

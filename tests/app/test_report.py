@@ -343,6 +343,24 @@ def test_plot_axis_is_the_one_the_run_asks_for(results_dir, tmp_path, logy, log)
     assert ("non-positive points" in text) is log and info["dropped"] == (int((E <= 0).sum()) if log else 0)
 
 
+def test_time_unit_labels_only_a_time_axis(results_dir, tmp_path):
+    """A bound drawn against E (Edot >= 3|E|^{4/3}) has E on the x axis, not "E [tbar]"."""
+    from twostage.publish.plots import index_plots, plot_claim
+
+    tt = np.linspace(0.0, 0.5, 30)
+    E = 1 + tt
+    specs = [{"claim": f"{P}/demo/riccati", "x": x, "measured": "Edot", "bound": "Edot_lower", "sense": ">="}
+             for x in ("E", "t")]
+    write_run(results_dir, "unit", DemoCfg(1.0, 0.2), {"t": tt, "E": E, "Edot": 3 * E, "Edot_lower": E},
+              {"plots": specs, "time_unit": "tbar"})
+    labels = []
+    for spec in index_plots(results_dir)[f"{P}/demo/riccati"]:
+        info: dict = {}
+        assert plot_claim(f"{P}/demo/riccati", "t", [spec], tmp_path / "p.png", info=info) is not None
+        labels.append(info["xlabel"])
+    assert labels == ["E", "t [tbar]"]
+
+
 def test_claim_graph_fits_the_page_and_has_a_full_size_copy(results, tmp_path):
     reg = demo_registry()
     out = tmp_path / "out"

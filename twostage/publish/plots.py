@@ -110,8 +110,10 @@ def plot_claim(claim_id: str, title: str, specs: list[PlotSpec], out: Path,
             df = pd.read_parquet(spec.run / "trajectory.parquet")
         except (OSError, ValueError):
             continue
-        x_col = spec.x if spec.x in df.columns else time_column(list(df.columns), {})
-        xlabel = (x_col or "step") + (f" [{spec.time_unit}]" if spec.time_unit else "")
+        t_col = time_column(list(df.columns), {})
+        x_col = spec.x if spec.x in df.columns else t_col
+        unit = f" [{spec.time_unit}]" if spec.time_unit and x_col == t_col else ""  # only time has the unit
+        xlabel = (x_col or "step") + unit
         s_col = series_column(list(df.columns), {})
         groups = list(df.groupby(s_col, sort=True))[:MAX_SERIES] if s_col else [(None, df)]
         runs += 1
@@ -155,7 +157,7 @@ def plot_claim(claim_id: str, title: str, specs: list[PlotSpec], out: Path,
     fig.tight_layout()
     atomic_write_bytes(out, png_bytes(fig))
     if info is not None:
-        info.update(log=log, asked=asked, runs=runs, curves=sum(1 for *_, st in curves if st == "-"),
-                    dropped=dropped, sense=sense, measured=list(dict.fromkeys(measured_names)),
-                    bound=list(dict.fromkeys(bound_names)))
+        info.update(log=log, asked=asked, xlabel=xlabel, runs=runs,
+                    curves=sum(1 for *_, st in curves if st == "-"), dropped=dropped, sense=sense,
+                    measured=list(dict.fromkeys(measured_names)), bound=list(dict.fromkeys(bound_names)))
     return out

@@ -9,8 +9,9 @@ The registered statement is not changed (it is what ``claims --json`` and the ve
 formulas are untouched: this is printing only.
 
 A fragment that no longer occurs in the registered text is an error (``ValueError``), so that a
-statement edited in ``theory/`` cannot silently lose its math; ``tests/theory/test_latex.py`` checks every
-registered claim.
+statement edited in ``theory/`` cannot silently lose its math; ``tests/theory/test_latex_statements.py``
+checks every registered claim and assumption, and that no ASCII math (``^``, ``T_P``, ``<=``, ``||``,
+``->``) is left in the text of any of them.
 
 >>> mark_math("P before Q: T_P < T_Q, mostly.", (("T_P < T_Q", "$T_P<T_Q$"),))
 'P before Q: $T_P<T_Q$, mostly.'
@@ -148,6 +149,7 @@ MARKUP: dict[str, tuple[tuple[str, str], ...]] = {
         ("reaches eps1 (the end of stage 1, t1), then eta = eta2 = anneal * eta1",
          r"reaches $\epsilon_1$ (the end of stage 1, $t_1$), then $\eta=\eta_2=\mathrm{anneal}\cdot\eta_1$"),
     ),
+    f"{G}/ass/factset": (("-> 3", r"$\to$ 3"),),
     f"{G}/ass/gpt2-architecture": (("d = 768", "$d=768$"),),
     f"{G}/ass/rank-reduction": (
         ("k = floor(min(m, n)(10 - r)/10), r in 0..9",

@@ -120,15 +120,28 @@ def cmd_claims(args) -> int:
             r["topic"], r["files"] = c.topic, claim_files(c, checkers.get(c.id))
         print(json.dumps(rows, indent=2))
         return EXIT_OK
+    from rich.markup import escape
     from rich.table import Table
 
     t = Table(title=f"claims ({len(rows)})")
     for col in ("id", "ref", "provenance", "kind", "status"):
         t.add_column(col, overflow="fold")
-    for r in rows:
-        t.add_row(r["id"], r["ref"], r["provenance"], r["kind"], r["status"])
-    _console().print(t)
+    for r in rows:  # refs such as "§5 [ICLR25, Summary-v2]" are text, not Rich markup
+        t.add_row(*(escape(r[k]) for k in ("id", "ref", "provenance", "kind", "status")))
+    console = _console()
+    _print_paper_notes(console, reg.claims(args.paper))
+    console.print(t)
     return EXIT_OK
+
+
+def _print_paper_notes(console, claims) -> None:
+    """The opening line of each listed paper whose body is not available (what RECONSTRUCTED means)."""
+    from rich.markup import escape
+
+    from twostage.publish.reading import paper_notes
+
+    for note in paper_notes(claims):
+        console.print(escape(note))
 
 
 def _check_graph(reg) -> int:
@@ -199,6 +212,10 @@ def cmd_verify(args) -> int:
             failed = [(c, o) for c, v, o in zip(claims, maybe, sweep_result.outcomes) if v is None]
             claims = [c for c, v in zip(claims, maybe) if v is not None]
             verdicts = [v for v in maybe if v is not None]
+    from rich.markup import escape
+
+    from twostage.publish.reading import reading
+
     table = Table(title=f"verdicts (profile {profile.name}, device {device})")
     for col in ("claim", "ref", "prov.", "kind", "status", "margin", "examples", "s"):
         table.add_column(col, overflow="fold")
@@ -210,15 +227,23 @@ def cmd_verify(args) -> int:
             from twostage.publish.report import failure_location
 
             where = f" ({failure_location(v.worst) or (v.worst or {}).get('reason', '')})"
-        table.add_row(c.id, c.ref, c.provenance.value, c.kind.value, f"[{_status_style(st)}]{st}[/]{where}",
-                      margin, str(v.examples), f"{v.seconds:.1f}")
+        table.add_row(escape(c.id), escape(c.ref), c.provenance.value, c.kind.value,
+                      f"[{_status_style(st)}]{st}[/]{escape(where)}", margin, str(v.examples),
+                      f"{v.seconds:.1f}")
+    _print_paper_notes(console, claims)
     console.print(table)
+    for c, v in zip(claims, verdicts):  # a failing reconstruction is not a finding about the paper
+        if c.provenance.value not in ("paper", "erratum") and v.status.value != "holds":
+            console.print(escape(f"  {c.id} ({c.provenance.value}, {v.status.value}): "
+                                 f"{reading(c.provenance, v.status)}"))
     save_verdicts(Path(args.results), verdicts, profile.name, seed=args.seed, device=str(device))
     if args.json_out:
+        from twostage.publish.reading import paper_notes
         from twostage.runs.records import verdict_record
         from twostage.runs.store import atomic_write_json
 
         payload = {"paper": args.paper, "profile": profile.name, "device": str(device), "seed": args.seed,
+                   "notes": paper_notes(claims),
                    "claims": [verdict_record(v, c) for c, v in zip(claims, verdicts)]}
         atomic_write_json(Path(args.json_out), payload)
     if failed:

@@ -54,6 +54,6 @@ def k1_bound(claim, case: tuple[float, float, float], data: None = None) -> Meas
     Lv = dim ** a
     named = {"K1": np.array([floor]), "d": dim, "L": Lv, "eps_W": Lv ** (2.0 / 3.0), "eps_W1": e1}
     vals = {S[k]: v for k, v in named.items() if k in S}
-    m = judge_bound(np.array([floor]), None, "<=", tol=1e-12, info=info, relational=rel, values=vals,
-                    exact=tuple(S[k] for k in ("d", "L", "eps_W", "eps_W1") if k in S))
+    m = judge_bound(rel, vals, tol=1e-12, exact=tuple(S[k] for k in ("d", "L", "eps_W",
+                                                      "eps_W1") if k in S), info=info)
     return Measurement(m.status, m.margin, {**m.worst, **region()}, m.examples)

@@ -96,8 +96,8 @@ def stage1_time(claim, cfg: GongConfig, data: dict) -> Measurement:
     S = {s.name: s for s in rel.free_symbols}
     named = {"T_P": T, "epsilon": eps, "eta1": cfg.eta1, "gamma0": cfg.gamma0, "sigma": cfg.sigma}
     vals = {S[k]: v for k, v in named.items() if k in S}
-    return judge_bound(T, None, ">=", tol=0.0, info=info, relational=rel, values=vals,
-                       abs_err={S["T_P"]: 1.0}, exact=tuple(S[k] for k in named if k != "T_P" and k in S))
+    return judge_bound(rel, vals, tol=0.0, exact=tuple(S[k] for k in named if k != "T_P" and k in S),
+                       abs_err={S["T_P"]: 1.0}, info=info)
 
 
 def stage1_sweep_sample(cfg: GongConfig, ctx) -> dict:

@@ -214,7 +214,7 @@ def cmd_verify(args) -> int:
             verdicts = [v for v in maybe if v is not None]
     from rich.markup import escape
 
-    from twostage.publish.reading import reading
+    from twostage.publish.reading import needs_reading, reading
 
     table = Table(title=f"verdicts (profile {profile.name}, device {device})")
     for col in ("claim", "ref", "prov.", "kind", "status", "margin", "examples", "s"):
@@ -233,7 +233,7 @@ def cmd_verify(args) -> int:
     _print_paper_notes(console, claims)
     console.print(table)
     for c, v in zip(claims, verdicts):  # a failing reconstruction is not a finding about the paper
-        if c.provenance.value not in ("paper", "erratum") and v.status.value != "holds":
+        if needs_reading(c.provenance, v.status):
             console.print(escape(f"  {c.id} ({c.provenance.value}, {v.status.value}): "
                                  f"{reading(c.provenance, v.status)}"))
     save_verdicts(Path(args.results), verdicts, profile.name, seed=args.seed, device=str(device))

@@ -1,19 +1,22 @@
 """Provenance in the terminal and in ``--json`` (issue 11, "Presentation"): refs print whole (Rich markup
 does not eat ``[arXiv-v2, Summary-v2]``), gong-2025 output opens with the line saying that the paper's body
 is not available and what RECONSTRUCTED means, and every verdict record says how to read it -- a failing
-reconstruction reads "our reconstruction does not reproduce ...", not as a finding about the paper.
+reconstruction reads "our reconstruction does not reproduce ...", not as a finding about the paper; the
+HTML report shows the same note and readings.
 
 A small demo registry (one claim per provenance, fixed verdicts) is patched in for each test, as in
 ``tests/app/test_robustness.py``.
 """
 
+import html
 import json
 
 import pytest
 import sympy as sp
 
 from twostage.cli import main
-from twostage.publish.reading import PAPER_NOTES, reading
+from twostage.publish.graph import slug
+from twostage.publish.reading import PAPER_NOTES, needs_reading, reading
 from twostage.theory.claims import Claim, Kind, Provenance, Registry
 from twostage.verify.check import Check
 from twostage.verify.verdict import Measurement, Status
@@ -96,3 +99,28 @@ def test_every_verdict_has_a_reading(prov, status):
         assert "paper's statement" not in text  # never reads as the paper's own statement
     if prov is Provenance.RECONSTRUCTED and status is Status.VIOLATED:
         assert text.startswith("our reconstruction does not reproduce")
+    shown = prov not in (Provenance.PAPER, Provenance.ERRATUM) and status is not Status.HOLDS
+    assert needs_reading(prov, status) is shown and needs_reading(prov.value, status.value) is shown
+
+
+def test_report_opens_gong_with_the_note_and_reads_each_verdict(demo, tmp_path, capsys):
+    from twostage.publish.report import build_report
+
+    res = tmp_path / "res"
+    main(["--results", str(res), "verify"])
+    capsys.readouterr()
+    page = build_report(res, tmp_path / "report", registry=demo,
+                        checkers={c.id: object() for c in demo.claims()}, tables=False).read_text()
+    gong = page[page.index('<section class="paper" id="paper-gong-2025">'):]
+    gong = gong[:gong.index("</section>")]
+    heading = '<h2>gong-2025</h2>\n<p class="paper-note">'
+    assert heading + html.escape(PAPER_NOTES["gong-2025"]) in gong  # the section opens with the note
+    chen = page[page.index('<section class="paper" id="paper-chen-luo-2025">'):]
+    assert "paper-note" not in chen[:chen.index("</section>")]
+    rec_fails = gong[gong.index(f'<article class="claim" id="{slug("gong-2025/demo/rec-fails")}"'):]
+    assert '<p class="reading">our reconstruction does not reproduce what the paper reports' in rec_fails
+    row = gong[gong.index(f'<tr data-status="violated"><td><a href="#{slug("gong-2025/demo/rec-fails")}">'):]
+    assert row[:row.index("</tr>")].count('<div class="reading">our reconstruction does not reproduce') == 1
+    holds_row = gong[gong.index(f'<a href="#{slug("gong-2025/demo/rec-holds")}">'):]
+    assert '<div class="reading">' not in holds_row[:holds_row.index("</tr>")]  # holds: only in its section
+    assert REF in html.unescape(page)

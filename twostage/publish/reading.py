@@ -2,13 +2,17 @@
 
 A verdict on a RECONSTRUCTED or EARLIER-VERSION claim is a verdict on the companion's reconstruction or on a
 quoted predecessor, not a finding about the paper; the terminal tables (``twostage claims``/``verify``) and
-the ``--json`` records say so (issue 11, "Presentation"):
+the ``--json`` records and the HTML report say so (issue 11, "Presentation"):
 
 * :func:`paper_note`: the line that opens a paper's output where the paper's own text is not available
   (gong-2025: only the abstract and the opening of the introduction, ``shared/papers/gong_2025.md`` "What is
   known and what is not"), with what the provenance tags mean;
 * :func:`reading`: one sentence per verdict saying how to read it, e.g. "our reconstruction does not
-  reproduce the paper's reported behaviour" for a reconstructed claim that fails.
+  reproduce what the paper reports" for a reconstructed claim that fails; :func:`needs_reading`: where it
+  is shown beside the verdict (any verdict but ``holds`` on a claim that is not the paper's own statement).
+
+The HTML report (:mod:`twostage.publish.report`) opens each such paper's section with the same line and
+shows the reading in every claim's section.
 
 >>> from twostage.theory.claims import Provenance
 >>> reading(Provenance.RECONSTRUCTED, "violated")[:68]
@@ -86,6 +90,12 @@ def reading(provenance: Any, status: Any) -> str:
     if st == "not-applicable":
         return f"no verdict on {subject}: no checked case lay inside its assumptions"
     return f"no verdict on {subject} ({st})"
+
+
+def needs_reading(provenance: Any, status: Any) -> bool:
+    """Whether the reading is shown beside the verdict (terminal note lines, the report's claims table): a
+    verdict other than ``holds`` on a claim that is not the paper's own statement (or its correction)."""
+    return _value(provenance) not in ("paper", "erratum") and _value(status) != "holds"
 
 
 def paper_note(paper: str) -> str | None:

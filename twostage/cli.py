@@ -270,7 +270,7 @@ def cmd_run(args) -> int:
 
     with use_executor(spec_from_options(args.executor, args.workers, args.address)):
         summary = exp(profile=profile, device=device, seed=args.seed, out=out)
-    _console().print(summary)
+    _console().print(summary, markup=False)  # summaries print lists and refs: text, not Rich markup
     return EXIT_OK
 
 
@@ -299,7 +299,7 @@ def cmd_report(args) -> int:
     from twostage.publish.report import build_report
 
     index = build_report(Path(args.results), Path(args.out) if args.out else None)
-    _console().print(f"report written to {index}")
+    _console().print(f"report written to {index}", markup=False)
     return EXIT_OK
 
 

@@ -124,3 +124,12 @@ def test_report_opens_gong_with_the_note_and_reads_each_verdict(demo, tmp_path, 
     holds_row = gong[gong.index(f'<a href="#{slug("gong-2025/demo/rec-holds")}">'):]
     assert '<div class="reading">' not in holds_row[:holds_row.index("</tr>")]  # holds: only in its section
     assert REF in html.unescape(page)
+
+
+def test_run_summary_and_report_path_print_as_text(monkeypatch, tmp_path, capsys):
+    import twostage.experiments as ex
+
+    summary = "demo: T_type = [3.0, 4.0]; refs §5 [arXiv-v2, Summary-v2] and [bold]not markup[/bold]"
+    monkeypatch.setitem(ex.EXPERIMENTS, "demo-brackets", lambda profile, device, seed, out: summary)
+    assert main(["--results", str(tmp_path), "run", "demo-brackets"]) == 0
+    assert summary in capsys.readouterr().out

@@ -3,8 +3,9 @@
 The paper's real-data evidence for two stages is qualitative: the authors read GPT-2's CounterFact
 predictions by eye -- early answers of the wrong kind ("the"), then of the right kind (some language),
 finally right ("French"); Rev-3 places the transition at T = 5 epochs, where "all predictions meet syntactic
-requirements", while the official correct count at epoch 5 is about 36.5k of 65.8k pairs (55 %)
-(``shared/papers/gong_2025.md`` §7.2 "How the stages are identified", §8 item 7). How "syntactically
+requirements", while the epoch-5 checkpoint gets about 36.5k of 65.8k pairs right (55 %, its full-rank
+count in the official rank-reduction notebook) (``shared/papers/gong_2025.md`` §7.2 "How the stages are
+identified", §7.4 plotted values, §8 item 7). How "syntactically
 correct" was judged is not retrievable (Appendix B item 12). The companion makes it measurable
 (RECONSTRUCTED, §8 item 7): every relation has a typed answer vocabulary, *type accuracy* is the share of
 top-1 predictions inside the pair's vocabulary and *exact accuracy* the share equal to the answer.
@@ -74,9 +75,11 @@ TYPE_GAP = register(Claim(
     note="Replaces gong-2025/realdata/syntax-before-semantics (T_type < T_exact), which held by "
          "construction (a right answer is of the right type) and is removed; the new id keeps its stored "
          "verdicts apart. The paper fine-tunes pretrained GPT-2 small on CounterFact and judges "
-         "'syntactically right' by eye (at T = 5 its online correct count is about 55 %); the typed "
-         "vocabularies, the thresholds and the from-scratch setting are the companion's. Runs stop once "
-         "every seed has exact accuracy >= 0.9 (at most 60 epochs), so the facts are learned after the gap.",
+         "'syntactically right' by eye (its epoch-5 checkpoint gets about 55 % of the pairs right, §7.4); "
+         "the typed vocabularies, the thresholds and the from-scratch setting are the companion's. Runs stop "
+         "once every seed has exact accuracy >= 0.9 (at most 60 epochs), so the facts are learned after the "
+         "gap. The accuracies come from an evaluation pass after each epoch, not from the official online "
+         "count (numerics.gong.realdata.TrainConfig.accuracy).",
     tolerance="judge_binomial (Clopper-Pearson, alpha 0.01) of the seeds with a gap epoch against p_gap, "
               "pooled over the drawn fact sets and widths; thresholds read from the formula",
 ))

@@ -11,8 +11,9 @@ one) and the claim, reads the thresholds and the claimed probability from ``clai
 check's ``pool``: a case is not shrunk, a shrink would retrain it).
 
 Each case is a training run, so the check costs three ordinary draws (``cost=3``: a third of the profile's
-examples, plus the pinned case); ``SEEDS`` seeds per case make ``ci`` (two cases) 12 trials, enough for
-the binomial test to decide at probability 1/2 with one failing seed.
+examples, plus the pinned case); ``SEEDS`` seeds per case make ``ci`` (two drawn cases and the pinned
+one) 18 trials, enough for the binomial test to decide at probability 1/2 with a few failing seeds (ci,
+seed 0: 17 of 18 seeds have a gap epoch, Clopper-Pearson lower bound 0.65; about 4 s of one core per case).
 """
 
 from __future__ import annotations

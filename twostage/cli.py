@@ -21,6 +21,7 @@ from twostage.errors import (
     UsageError,
     exit_code,
 )
+from twostage.publish.reading import needs_reading, paper_notes, reading
 
 
 class _Parser(argparse.ArgumentParser):
@@ -131,17 +132,23 @@ def cmd_claims(args) -> int:
     console = _console()
     _print_paper_notes(console, reg.claims(args.paper))
     console.print(t)
+    _print_readings(console, [(r["id"], r["provenance"], r["status"]) for r in rows
+                              if r["status"] != "never run"])
     return EXIT_OK
 
 
 def _print_paper_notes(console, claims) -> None:
     """The opening line of each listed paper whose body is not available (what RECONSTRUCTED means)."""
-    from rich.markup import escape
-
-    from twostage.publish.reading import paper_notes
-
     for note in paper_notes(claims):
-        console.print(escape(note))
+        console.print(note, markup=False)
+
+
+def _print_readings(console, verdicts) -> None:
+    """After a table: how to read each ``(id, provenance, status)`` that is not a verdict on the paper's own
+    statement and not ``holds`` (a failing reconstruction is not a finding about the paper)."""
+    for cid, prov, status in verdicts:
+        if needs_reading(prov, status):
+            console.print(f"  {cid} ({prov}, {status}): {reading(prov, status)}", markup=False)
 
 
 def _check_graph(reg) -> int:
@@ -214,8 +221,6 @@ def cmd_verify(args) -> int:
             verdicts = [v for v in maybe if v is not None]
     from rich.markup import escape
 
-    from twostage.publish.reading import needs_reading, reading
-
     table = Table(title=f"verdicts (profile {profile.name}, device {device})")
     for col in ("claim", "ref", "prov.", "kind", "status", "margin", "examples", "s"):
         table.add_column(col, overflow="fold")
@@ -232,13 +237,9 @@ def cmd_verify(args) -> int:
                       f"{v.seconds:.1f}")
     _print_paper_notes(console, claims)
     console.print(table)
-    for c, v in zip(claims, verdicts):  # a failing reconstruction is not a finding about the paper
-        if needs_reading(c.provenance, v.status):
-            console.print(escape(f"  {c.id} ({c.provenance.value}, {v.status.value}): "
-                                 f"{reading(c.provenance, v.status)}"))
+    _print_readings(console, [(c.id, c.provenance.value, v.status.value) for c, v in zip(claims, verdicts)])
     save_verdicts(Path(args.results), verdicts, profile.name, seed=args.seed, device=str(device))
     if args.json_out:
-        from twostage.publish.reading import paper_notes
         from twostage.runs.records import verdict_record
         from twostage.runs.store import atomic_write_json
 

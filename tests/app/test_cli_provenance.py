@@ -81,6 +81,10 @@ def test_failing_reconstruction_reads_as_such_in_table_and_json(demo, tmp_path, 
     assert "gong-2025/demo/old-fails (earlier-version, violated): the statement quoted from the ICLR 2025 " \
            "predecessor fails" in out
     assert "demo/rec-holds (" not in out and "demo/thm-holds (" not in out  # holding claims: no note line
+    main(["--results", str(tmp_path / "res"), "claims"])  # the stored verdicts read the same way
+    listed = flat(capsys.readouterr().out)
+    assert ("gong-2025/demo/rec-fails (reconstructed, violated): our reconstruction does not reproduce"
+            in listed) and "demo/rec-holds (" not in listed
     payload = json.loads(out_json.read_text())
     assert payload["notes"] == [PAPER_NOTES["gong-2025"]]
     by_id = {r["id"]: r for r in payload["claims"]}

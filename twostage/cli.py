@@ -140,7 +140,7 @@ def cmd_claims(args) -> int:
 def _print_paper_notes(console, claims) -> None:
     """The opening line of each listed paper whose body is not available (what RECONSTRUCTED means)."""
     for note in paper_notes(claims):
-        console.print(note, markup=False)
+        console.print(note, markup=False, soft_wrap=True)  # one line, however wide
 
 
 def _print_readings(console, verdicts) -> None:
@@ -148,7 +148,8 @@ def _print_readings(console, verdicts) -> None:
     statement and not ``holds`` (a failing reconstruction is not a finding about the paper)."""
     for cid, prov, status in verdicts:
         if needs_reading(prov, status):
-            console.print(f"  {cid} ({prov}, {status}): {reading(prov, status)}", markup=False)
+            console.print(f"  {cid} ({prov}, {status}): {reading(prov, status)}", markup=False,
+                          soft_wrap=True)
 
 
 def _check_graph(reg) -> int:

@@ -29,11 +29,11 @@ from typing import Any
 
 # papers whose body is not available to the companion: the line that opens their output
 PAPER_NOTES = {
-    "gong-2025": "gong-2025: the paper's body is not available (only its abstract and the first sentences of "
-                 "its introduction; the rest comes from reviews, the ICLR 2025 predecessor and the official "
-                 "code). RECONSTRUCTED = our best reconstruction of a statement the available text does "
-                 "not give; EARLIER-VERSION = quoted from the ICLR 2025 predecessor. Their verdicts are "
-                 "about our reconstruction or that version, not findings about the paper.",
+    "gong-2025": "gong-2025: the paper's body is not available (only its abstract, keywords and the first "
+                 "sentences of its introduction; the rest comes from reviews, the ICLR 2025 predecessor and "
+                 "the official code). RECONSTRUCTED = our best reconstruction of a statement the available "
+                 "text does not give; EARLIER-VERSION = quoted from the ICLR 2025 predecessor. Their "
+                 "verdicts are about our reconstruction or that version, not findings about the paper.",
 }
 
 _PAPER = {

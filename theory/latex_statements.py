@@ -158,6 +158,10 @@ MARKUP: dict[str, tuple[tuple[str, str], ...]] = {
 }
 
 NOTE_MARKUP: dict[str, tuple[tuple[str, str], ...]] = {
+    f"{G}/realdata/type-exact-gap": (
+        ("(T_type < T_exact)", r"($T_{type}<T_{exact}$)"),
+        ("exact accuracy >= 0.9", r"exact accuracy $\ge0.9$"),
+    ),
     f"{G}/earlier/K1-bound": (("L = d^a, eps_W = L^(2/3)", r"$L=d^a$, $\epsilon_W=L^{2/3}$"),),
     f"{C}/thm1/edot-lower": (
         ("(must be 1/3)", r"(must be $1/3$)"),

@@ -21,6 +21,7 @@ from twostage.errors import (
     UsageError,
     exit_code,
 )
+from twostage.publish.reading import needs_reading, paper_notes, reading
 
 
 class _Parser(argparse.ArgumentParser):
@@ -120,15 +121,35 @@ def cmd_claims(args) -> int:
             r["topic"], r["files"] = c.topic, claim_files(c, checkers.get(c.id))
         print(json.dumps(rows, indent=2))
         return EXIT_OK
+    from rich.markup import escape
     from rich.table import Table
 
     t = Table(title=f"claims ({len(rows)})")
     for col in ("id", "ref", "provenance", "kind", "status"):
         t.add_column(col, overflow="fold")
-    for r in rows:
-        t.add_row(r["id"], r["ref"], r["provenance"], r["kind"], r["status"])
-    _console().print(t)
+    for r in rows:  # refs such as "§5 [ICLR25, Summary-v2]" are text, not Rich markup
+        t.add_row(*(escape(r[k]) for k in ("id", "ref", "provenance", "kind", "status")))
+    console = _console()
+    _print_paper_notes(console, reg.claims(args.paper))
+    console.print(t)
+    _print_readings(console, [(r["id"], r["provenance"], r["status"]) for r in rows
+                              if r["status"] != "never run"])
     return EXIT_OK
+
+
+def _print_paper_notes(console, claims) -> None:
+    """The opening line of each listed paper whose body is not available (what RECONSTRUCTED means)."""
+    for note in paper_notes(claims):
+        console.print(note, markup=False, soft_wrap=True)  # one line, however wide
+
+
+def _print_readings(console, verdicts) -> None:
+    """After a table: how to read each ``(id, provenance, status)`` that is not a verdict on the paper's own
+    statement and not ``holds`` (a failing reconstruction is not a finding about the paper)."""
+    for cid, prov, status in verdicts:
+        if needs_reading(prov, status):
+            console.print(f"  {cid} ({prov}, {status}): {reading(prov, status)}", markup=False,
+                          soft_wrap=True)
 
 
 def _check_graph(reg) -> int:
@@ -199,6 +220,8 @@ def cmd_verify(args) -> int:
             failed = [(c, o) for c, v, o in zip(claims, maybe, sweep_result.outcomes) if v is None]
             claims = [c for c, v in zip(claims, maybe) if v is not None]
             verdicts = [v for v in maybe if v is not None]
+    from rich.markup import escape
+
     table = Table(title=f"verdicts (profile {profile.name}, device {device})")
     for col in ("claim", "ref", "prov.", "kind", "status", "margin", "examples", "s"):
         table.add_column(col, overflow="fold")
@@ -210,15 +233,19 @@ def cmd_verify(args) -> int:
             from twostage.publish.report import failure_location
 
             where = f" ({failure_location(v.worst) or (v.worst or {}).get('reason', '')})"
-        table.add_row(c.id, c.ref, c.provenance.value, c.kind.value, f"[{_status_style(st)}]{st}[/]{where}",
-                      margin, str(v.examples), f"{v.seconds:.1f}")
+        table.add_row(escape(c.id), escape(c.ref), c.provenance.value, c.kind.value,
+                      f"[{_status_style(st)}]{st}[/]{escape(where)}", margin, str(v.examples),
+                      f"{v.seconds:.1f}")
+    _print_paper_notes(console, claims)
     console.print(table)
+    _print_readings(console, [(c.id, c.provenance.value, v.status.value) for c, v in zip(claims, verdicts)])
     save_verdicts(Path(args.results), verdicts, profile.name, seed=args.seed, device=str(device))
     if args.json_out:
         from twostage.runs.records import verdict_record
         from twostage.runs.store import atomic_write_json
 
         payload = {"paper": args.paper, "profile": profile.name, "device": str(device), "seed": args.seed,
+                   "notes": paper_notes(claims),
                    "claims": [verdict_record(v, c) for c, v in zip(claims, verdicts)]}
         atomic_write_json(Path(args.json_out), payload)
     if failed:
@@ -245,7 +272,7 @@ def cmd_run(args) -> int:
 
     with use_executor(spec_from_options(args.executor, args.workers, args.address)):
         summary = exp(profile=profile, device=device, seed=args.seed, out=out)
-    _console().print(summary)
+    _console().print(summary, markup=False)  # summaries print lists and refs: text, not Rich markup
     return EXIT_OK
 
 
@@ -274,7 +301,7 @@ def cmd_report(args) -> int:
     from twostage.publish.report import build_report
 
     index = build_report(Path(args.results), Path(args.out) if args.out else None)
-    _console().print(f"report written to {index}")
+    _console().print(f"report written to {index}", markup=False)
     return EXIT_OK
 
 

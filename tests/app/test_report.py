@@ -283,14 +283,16 @@ def test_gong_reads_as_a_reconstruction_never_as_a_finding(results, tmp_path):
     reg = demo_registry()
     page = build_report(results, tmp_path / "out", registry=reg, checkers=checkers(reg)).read_text()
     gong = page[page.index('id="paper-gong-2025"'):]
-    first = re.search(r'<p class="caveat">(.*?)</p>', gong).group(1)
-    assert gong.index('class="caveat"') < gong.index("<h3>Claims</h3>")
-    assert "body of this paper is not available" in first and "RECONSTRUCTED" in first
+    first = re.search(r'<p class="paper-note">(.*?)</p>', gong).group(1)
+    assert gong.index('class="paper-note"') < gong.index("<h3>Claims</h3>")
+    assert "paper&#x27;s body is not available" in first and "RECONSTRUCTED" in first
+    assert gong.index('class="paper-note"') < gong.index('class="paper-title"')  # the note first
     recon = _section(page, f"{G}/demo/recon")
-    assert "Our reconstruction does not reproduce this prediction" in recon
-    assert "not a finding about the paper" in recon
-    assert "of our reconstruction, not of the paper" in gong.split("<h3>Dependency graph</h3>")[0]
-    assert 'class="caveat"' not in page[:page.index('id="paper-gong-2025"')]  # chen-luo has none
+    assert '<p class="reading">our reconstruction does not reproduce what the paper reports' in recon
+    assert "not about the paper" in recon
+    table = gong.split("<h3>Dependency graph</h3>")[0]
+    assert '<div class="reading">our reconstruction does not reproduce' in table
+    assert 'class="paper-note"' not in page[:page.index('id="paper-gong-2025"')]  # chen-luo has none
 
 
 def test_experiment_figures_are_shown_with_captions(results, tmp_path):

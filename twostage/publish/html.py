@@ -40,13 +40,6 @@ PAPER_TITLE = {
     "gong-2025": "Gong, Li, Liu & Teng (2025), Disentangling Feature Structure: A Mathematically Provable "
                  "Two-Stage Training Dynamics in Transformers (arXiv 2502.20681)",
 }
-PAPER_CAVEAT = {
-    "gong-2025": "The body of this paper is not available to us: every gong-2025 claim below is "
-                 "RECONSTRUCTED (our best guess at what the paper specifies, a hypothesis we test on our own "
-                 "model), QUOTED FROM AN EARLIER VERSION (a withdrawn predecessor, via its reviews) or "
-                 "DERIVED by us, so no verdict here is a finding about the paper. What is known and where "
-                 "each reconstruction comes from: docs/papers/gong_2025.md.",
-}
 
 CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0 auto;max-width:1200px;
@@ -69,8 +62,11 @@ pre{background:#f6f6f6;padding:.5rem;overflow-x:auto;max-height:22rem}
 .replay{background:#eef4ff;border:1px solid #bcd0f5;padding:.3rem .5rem;display:inline-block;
 overflow-wrap:anywhere}
 .weak{color:#b00020;font-weight:600} .muted{color:#666}
-.reading,.caveat{background:#fff8e1;border-left:4px solid #e6b800;padding:.35rem .6rem;margin:.4rem 0}
-.reading.ok{background:#f1f6fb;border-left-color:#8aa9c8}
+.paper-note{background:#fff8e1;border-left:4px solid #f0b400;padding:.4rem .7rem}
+.reading{background:#f7f7f2;border-left:4px solid #c9c29a;padding:.3rem .6rem;margin:.4rem 0;
+font-style:italic;color:#444}
+td .reading{font-size:.78rem;margin-top:.15rem;padding:0;border:0;background:none}
+.paper-title{color:#444;margin-top:-.3rem}
 .small{font-size:.78rem}
 .zoom{font-size:.85rem;color:#444;margin:.2rem 0}
 .zoom-toggle:checked ~ .graph-wrap{max-height:85vh}
@@ -107,6 +103,7 @@ class PaperView:
     assumptions: list[tuple[str, str, str]]  # (id, ref, statement with inline $...$)
     figures: list[tuple[Figure, str]] = field(default_factory=list)  # (figure, relative path)
     graph_file: str = ""  # the full-size graph, a standalone SVG beside the page
+    note: str | None = None  # opening line where the paper's body is not available (publish.reading)
 
 
 def _summary_table(papers: list[PaperView]) -> str:
@@ -128,8 +125,8 @@ def _claims_table(p: PaperView) -> str:
     for c in p.claims:
         status = status_badge(c.status) + (' <span class="weak" title="rests on a claim not established">'
                                            '&#9888;</span>' if c.weak else "")
-        if c.provenance == "reconstructed" and c.status not in ("holds", "never run"):
-            status += '<br><span class="muted small">of our reconstruction, not of the paper</span>'
+        if c.show_reading:  # a verdict that is not on the paper's own statement (publish.reading)
+            status += f'<div class="reading">{e(c.reading)}</div>'
         rows.append(
             f'<tr data-status="{e(c.status)}"><td><a href="#{slug(c.id)}">'
             f"<code>{breakable_id(c.id)}</code></a></td>"
@@ -206,10 +203,11 @@ def _figures(p: PaperView) -> str:
 
 
 def _paper_section(p: PaperView) -> list[str]:
-    body = [f'<section class="paper" id="paper-{e(p.paper)}">',
-            f"<h2>{e(p.paper)} &mdash; {e(PAPER_TITLE.get(p.paper, ''))}</h2>"]
-    if p.paper in PAPER_CAVEAT:
-        body.append(f'<p class="caveat">{e(PAPER_CAVEAT[p.paper])}</p>')
+    body = [f'<section class="paper" id="paper-{e(p.paper)}">', f"<h2>{e(p.paper)}</h2>"]
+    if p.note:
+        body.append(f'<p class="paper-note">{e(p.note)}</p>')
+    if p.paper in PAPER_TITLE:
+        body.append(f'<p class="paper-title">{e(PAPER_TITLE[p.paper])}</p>')
     body += ["<h3>Claims</h3>",
              _claims_table(p) if p.claims else '<p class="muted">no claims registered</p>',
              "<h3>Dependency graph</h3>", _legend()]

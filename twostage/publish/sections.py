@@ -1,14 +1,11 @@
-"""The parts of the report page about one claim: what its verdict means, its section, its plot.
+"""The parts of the report page about one claim: its section, its plot, the cells that format its numbers.
 
-:func:`reading` says in one sentence what a verdict means *for this claim's provenance*: a
-reconstructed or earlier-version claim of gong-2025 is about the companion's reconstruction (or a
-fragment of a withdrawn predecessor), never a finding about the paper, and a failing one says "our
-reconstruction does not reproduce this". :func:`claim_section` is the ``<article>`` of one claim.
+:func:`claim_section` is the ``<article>`` of one claim: its reading (how to read its verdict given its
+provenance, :mod:`twostage.publish.reading`), statement and formula as MathML, the verdict's numbers and
+provenance, premises, worst case, replay command, focused graph and plot.
 
->>> reading("reconstructed", "violated").startswith("Our reconstruction does not reproduce")
-True
->>> reading("paper", "holds")
-''
+>>> fmt_when("2026-12-07T05:48:10"), fmt_when(None)
+('2026-12-07 05:48', 'never run')
 """
 
 from __future__ import annotations
@@ -22,35 +19,6 @@ from twostage.publish.graph import slug
 from twostage.publish.mathml import display_math, rich_text
 
 NOT_MEASURED = "not measured"
-_RECON = {
-    "holds": "Our reconstruction reproduces this prediction.",
-    "violated": "Our reconstruction does not reproduce this prediction.",
-    "undecided": "Our reconstruction neither reproduces nor contradicts this prediction at the checked "
-                 "precision.",
-    "numerical-failure": "Our reconstruction's run failed numerically on this prediction.",
-    "not-applicable": "No checked configuration of our reconstruction met this prediction's assumptions.",
-    "never run": "Not checked yet.",
-}
-_RECON_TAIL = (" This is a check of the companion's reconstructed model (the paper's version is not "
-               "available; see docs/papers/), not a finding about the paper.")
-_EARLIER = {
-    "holds": "The fragment quoted from the withdrawn earlier version holds in this check.",
-    "violated": "The fragment quoted from the withdrawn earlier version fails in this check, as its "
-                "reviewer argued.",
-}
-_EARLIER_TAIL = (" It was quoted by a reviewer of the predecessor; this says nothing about the published "
-                 "paper.")
-
-
-def reading(provenance: str, status: str) -> str:
-    """One sentence on what ``status`` means for a claim of this provenance ('' when it needs none)."""
-    if provenance == "reconstructed":
-        return _RECON.get(status, "") + _RECON_TAIL
-    if provenance == "earlier-version":
-        return _EARLIER.get(status, f"The quoted earlier-version fragment is {status}.") + _EARLIER_TAIL
-    if provenance == "derived" and status in ("violated", "undecided"):
-        return "A consequence the companion derived (not stated in the paper): its failure is ours."
-    return ""
 
 
 def status_badge(status: str) -> str:
@@ -135,6 +103,8 @@ class ClaimView:
     plot_caption: str = ""
     sensitivity: Any = None
     device: str | None = None
+    reading: str = ""  # how to read the verdict given the provenance (publish.reading); "" if never run
+    show_reading: bool = False  # also beside the status in the claims table (publish.reading.needs_reading)
 
 
 def _last_run(c: ClaimView) -> str:
@@ -161,11 +131,10 @@ def claim_section(c: ClaimView) -> str:
         worst = ("<details><summary>worst case (the tightest configuration, as recorded)</summary>"
                  f"<pre>{dump}</pre></details>")
     what = "Corrected" if c.provenance == "erratum" else "Note"
-    meaning = reading(c.provenance, c.status)
     parts = [
         f'<article class="claim" id="{slug(c.id)}" data-status="{e(c.status)}">',
         f"<h4>{breakable_id(c.id)} {status_badge(c.status)}</h4>",
-        (f'<p class="reading{" ok" if c.status == "holds" else ""}">{e(meaning)}</p>' if meaning else ""),
+        f'<p class="reading">{e(c.reading)}</p>' if c.reading else "",
         f'<p class="statement">{rich_text(c.statement)}</p>',
         display_math(c.latex) if c.latex else "",
         "<dl>",

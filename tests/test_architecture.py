@@ -138,3 +138,15 @@ def test_every_check_is_written_the_one_way():
     legacy = [cid for cid, chk in load_checkers().items()
               if chk.draws is None or list(inspect.signature(chk.judge).parameters)[:1] == ["ctx"]]
     assert not legacy, "\n".join(sorted(legacy))
+
+
+@pytest.mark.parametrize("package", ["twostage.theory", "twostage.numerics", "twostage.numerics.integrate",
+                                     "twostage.verify", "twostage.runs", "twostage.publish", "twostage.bench"])
+def test_each_layer_names_its_public_surface(package):
+    """Each layer's ``__init__`` says what it exports (``__all__``), and every exported name resolves."""
+    import importlib
+
+    mod = importlib.import_module(package)
+    assert getattr(mod, "__all__", None), f"{package} has no __all__"
+    for name in mod.__all__:
+        assert hasattr(mod, name) or importlib.util.find_spec(f"{package}.{name}") is not None, (package, name)

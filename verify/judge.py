@@ -5,12 +5,12 @@ error the measurement can carry: integrator tolerance, dtype rounding). A value 
 the bound is ``undecided``.
 
 >>> import numpy as np
->>> from twostage.verify.judge import judge_bound, judge_scaling
->>> judge_bound(np.array([1.0, 2.0]), np.array([1.5, 2.5]), "<=", tol=1e-9).status.value
+>>> from twostage.verify.judge import judge_bound_float, judge_scaling
+>>> judge_bound_float(np.array([1.0, 2.0]), np.array([1.5, 2.5]), "<=", tol=1e-9).status.value
 'holds'
->>> judge_bound(np.array([1.0, 2.6]), np.array([1.5, 2.5]), "<=", tol=1e-9).status.value
+>>> judge_bound_float(np.array([1.0, 2.6]), np.array([1.5, 2.5]), "<=", tol=1e-9).status.value
 'violated'
->>> judge_bound(np.array([2.5]), np.array([2.5]), "<=", tol=1e-9).status.value
+>>> judge_bound_float(np.array([2.5]), np.array([2.5]), "<=", tol=1e-9).status.value
 'undecided'
 >>> x = np.array([1e-3, 1e-2, 1e-1]); judge_scaling(x, 3 * x**2, expected=2.0, tol=0.1).status.value
 'holds'
@@ -24,29 +24,43 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from twostage.verify.verdict import Measurement, Status, classify
-
-_TINY = 1e-300
-
-
-def relative_slack(measured: np.ndarray, bound: np.ndarray, sense: str, floor: float = 0.0) -> np.ndarray:
-    """Relative slack of ``measured (sense) bound``: positive when satisfied.
-
-    Scale is ``max(|bound|, |measured|, floor)`` so that slacks are comparable across magnitudes.
-    """
-    m = np.asarray(measured, dtype=float)
-    b = np.asarray(bound, dtype=float)
-    if sense == "<=":
-        gap = b - m
-    elif sense == ">=":
-        gap = m - b
-    else:
-        raise ValueError(f"sense must be '<=' or '>=', got {sense!r}")
-    scale = np.maximum(np.maximum(np.abs(b), np.abs(m)), max(floor, _TINY))
-    return gap / scale
+from twostage.verify.rigorous_judge import dtype_eps, judge_bound_rigorous
+from twostage.verify.verdict import Measurement, Status, classify, relative_slack
 
 
 def judge_bound(
+    relational: Any,
+    values: dict[Any, Any],
+    *,
+    tol: float,
+    exact: tuple[Any, ...] = (),
+    abs_err: Any = 0.0,
+    info: dict[str, Any] | None = None,
+    times: np.ndarray | None = None,
+    floor: float = 0.0,
+) -> Measurement:
+    """The claim's relational (its ``formula``: ``lhs (>=|>|<=|<) rhs``) at every point of ``values``, decided
+    in ball arithmetic by :func:`twostage.verify.rigorous_judge.judge_bound_rigorous` (CONTRIBUTING.md,
+    *Rigorous bound verdicts*).
+
+    ``values`` maps each free symbol to a scalar or one entry per point. Every measured float is a ball of
+    relative radius ``tol + 4 eps(float64)`` plus ``abs_err``; symbols in ``exact`` (time grids, drawn
+    configuration values) stay exact. The sense comes from the relational itself, so a formula with its
+    relation flipped is judged as written.
+
+    >>> import sympy as sp
+    >>> E, t = sp.symbols("E t")
+    >>> ts = np.linspace(0.0, 0.5, 6)
+    >>> judge_bound(sp.Ge(E, 1 + t), {E: 2 + ts, t: ts}, tol=1e-9, exact=(t,)).status.value
+    'holds'
+    >>> judge_bound(sp.Le(E, 1 + t), {E: 2 + ts, t: ts}, tol=1e-9, exact=(t,)).status.value
+    'violated'
+    """
+    return judge_bound_rigorous(relational, values or {}, rel_err=tol + 4 * dtype_eps("float64"),
+                                abs_err=abs_err, exact=exact, times=times, info=info, floor=floor)
+
+
+def judge_bound_float(
     measured: np.ndarray,
     bound: np.ndarray,
     sense: str,
@@ -54,27 +68,13 @@ def judge_bound(
     info: dict[str, Any] | None = None,
     times: np.ndarray | None = None,
     floor: float = 0.0,
-    *,
-    relational: Any = None,
-    values: dict[Any, Any] | None = None,
-    abs_err: Any = 0.0,
-    exact: tuple[Any, ...] = (),
 ) -> Measurement:
-    """``measured (sense) bound`` at every point; margin is the smallest relative slack.
+    """``measured (sense) bound`` on float arrays (no formula): for bounds that are numbers, not expressions.
 
-    Any NaN/inf in ``measured`` is a ``numerical-failure`` (with the index where it appeared).
-
-    Rigorous path (CONTRIBUTING.md, *Rigorous bound verdicts*): pass the claim's SymPy relational
-    ``relational`` (its ``formula``: ``measured (sense) bound``) and ``values`` ``{symbol: array |
-    scalar}``; the bound side is then evaluated in ball arithmetic by
-    :func:`twostage.verify.rigorous_judge.judge_bound_rigorous`, with every measured float a ball of
-    relative radius ``tol + 4 eps`` plus ``abs_err``; symbols in ``exact`` (float time grids, drawn
-    configuration values) stay exact. ``bound`` may then be ``None``; when given, it must agree with
-    the relational's right-hand side (a guard against a checker judging another formula).
+    Margin is the smallest relative slack; within ``tol`` of the bound is ``undecided``. Any NaN/inf in
+    ``measured`` is a ``numerical-failure`` (with the index where it appeared). A claim's formula is judged by
+    :func:`judge_bound`, not this.
     """
-    if relational is not None:
-        return _judge_bound_rigorous(measured, bound, sense, tol, info, times, floor, relational, values,
-                                     abs_err, exact)
     measured = np.asarray(measured, dtype=float).ravel()
     bound = np.asarray(bound, dtype=float).ravel()
     info = dict(info or {})
@@ -101,15 +101,6 @@ def judge_bound(
     if times is not None:
         worst["time"] = float(np.ravel(times)[idx])
     return Measurement(classify(float(slack.min()), tol), float(slack.min()), worst)
-
-
-def _judge_bound_rigorous(measured, bound, sense, tol, info, times, floor, relational, values, abs_err,
-                          exact) -> Measurement:  # noqa: ANN001
-    from twostage.verify.rigorous_judge import dtype_eps, judge_bound_rigorous
-
-    return judge_bound_rigorous(relational, values or {}, rel_err=tol + 4 * dtype_eps("float64"),
-                                abs_err=abs_err, exact=exact, times=times, info=info, floor=floor,
-                                sense=sense, measured=measured, bound=bound)
 
 
 def judge_residual(residual: float, tol: float, info: dict[str, Any] | None = None) -> Measurement:

@@ -17,7 +17,7 @@ Contract (see CONTRIBUTING.md, *Rigorous bound verdicts*):
 * ``rel_err`` defaults to ``k * eps(dtype)`` (``k = 4``); ``abs_err`` is a scalar, or a dict
   ``{symbol: scalar | array}`` of absolute radii added per measured symbol;
 * the margin is the smallest relative slack of the midpoints (as in
-  :func:`twostage.verify.judge.relative_slack`); ``worst`` records the point, the precision at
+  :func:`twostage.verify.verdict.relative_slack`); ``worst`` records the point, the precision at
   which it was decided, and how many points were undecided/violated/outside the bound's domain.
 
 >>> import numpy as np, sympy as sp
@@ -45,8 +45,7 @@ import sympy as sp
 
 from twostage.theory.rigorous import PRECISIONS, Truth, ball, compile_expr, decide, relation_sides, to_float
 from twostage.theory.rigorous import exact as exact_value
-from twostage.verify.judge import relative_slack
-from twostage.verify.verdict import Measurement, Status
+from twostage.verify.verdict import Measurement, Status, relative_slack
 
 _EPS = {"float64": 2.0 ** -52, "float32": 2.0 ** -23, "float16": 2.0 ** -10, "bfloat16": 2.0 ** -7}
 _SENSE = {">=": ">=", ">": ">=", "<=": "<=", "<": "<="}
@@ -93,23 +92,15 @@ def judge_bound_rigorous(
     info: dict[str, Any] | None = None,
     precisions: Sequence[int] = PRECISIONS,
     floor: float = 0.0,
-    sense: str | None = None,
-    measured: Any = None,
-    bound: Any = None,
 ) -> Measurement:
     """Judge ``relational`` at every point of ``values`` in ball arithmetic (see module docstring).
 
     ``exact``/``exact_symbols`` (synonyms) list float-valued symbols that are exact inputs.
     ``times`` (default: the values of ``t`` if that symbol is present) labels the worst point.
-    Guards for callers that also hold float arrays (``judge_bound``'s rigorous path): ``sense`` must
-    match the relational, and ``measured``/``bound`` arrays must agree (rtol 1e-6) with the
-    midpoints of its left/right-hand sides; a mismatch is a programming error (``ValueError``).
     """
     lhs, rhs, op = relation_sides(relational)
     if op not in _SENSE:
         raise ValueError(f"a bound needs Ge/Gt/Le/Lt, got {op!r} in {relational}")
-    if sense is not None and _SENSE[op] != sense:
-        raise ValueError(f"sense {sense!r} does not match the relational {relational}")
     compile_expr(lhs), compile_expr(rhs)  # fail early on unsupported nodes
     vals = {_key(kk): v for kk, v in values.items()}
     missing = {s for s in relational.free_symbols if isinstance(s, sp.Symbol)} - set(vals)
@@ -137,7 +128,7 @@ def judge_bound_rigorous(
             i = int(np.argmax(bad))
             return Measurement(Status.NUMERICAL_FAILURE, None, {
                 **base_info, "index": i, "time": None if tarr is None else float(tarr[i]),
-                "symbol": str(kk), "reason": "non-finite measured value"}, examples=1)
+                "symbol": str(kk), "reason": "non-finite value"}, examples=1)
 
     scalar_env = {kk: _enter(v, kk in meas_keys, rel, _abs_at(abs_map, kk, None))
                   for kk, v in scalars.items()}
@@ -147,22 +138,7 @@ def judge_bound_rigorous(
         for kk, col in cols.items():
             env[kk] = _enter(col[i], kk in meas_keys, rel, _abs_at(abs_map, kk, i))
         decisions.append(decide(relational, env, precisions))
-    _guard(decisions, measured, bound, relational)
     return _aggregate(decisions, op, tarr, base_info, rel, floor)
-
-
-def _guard(decisions: list, measured: Any, bound: Any, relational: sp.Basic) -> None:
-    for name, given, side in (("measured", measured, "lhs"), ("bound", bound, "rhs")):
-        if given is None:
-            continue
-        ref = np.array([to_float(getattr(d, side)) for d in decisions])
-        arr = np.ravel(np.asarray(given, dtype=float))
-        arr = np.broadcast_to(arr, ref.shape) if arr.size == 1 else arr
-        if arr.shape != ref.shape:
-            raise ValueError(f"{name} has {arr.size} points, the relational was judged at {ref.size}")
-        ok = np.isfinite(arr) & np.isfinite(ref)
-        if not np.allclose(arr[ok], ref[ok], rtol=1e-6, atol=0.0):
-            raise ValueError(f"{name} array does not match the {side} of {relational}")
 
 
 def _columns(vals: dict, indexed: set) -> tuple[int, dict, dict]:

@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
+import numpy as np
+
 
 class Status(str, Enum):
     HOLDS = "holds"
@@ -85,6 +87,23 @@ class Verdict:
         return cls(str(d["id"] if "id" in d else d["claim_id"]), Status(d["status"]),
                    None if margin is None else float(margin), int(d.get("examples") or 0), d.get("worst"),
                    str(d.get("tolerance", d.get("detail", "")) or ""), float(d.get("seconds") or 0.0))
+
+
+def relative_slack(measured: np.ndarray, bound: np.ndarray, sense: str, floor: float = 0.0) -> np.ndarray:
+    """Relative slack of ``measured (sense) bound``: positive when satisfied.
+
+    Scale is ``max(|bound|, |measured|, floor)`` so that slacks are comparable across magnitudes.
+    """
+    m = np.asarray(measured, dtype=float)
+    b = np.asarray(bound, dtype=float)
+    if sense == "<=":
+        gap = b - m
+    elif sense == ">=":
+        gap = m - b
+    else:
+        raise ValueError(f"sense must be '<=' or '>=', got {sense!r}")
+    scale = np.maximum(np.maximum(np.abs(b), np.abs(m)), max(floor, 1e-300))
+    return gap / scale
 
 
 def classify(slack: float, tol: float) -> Status:

@@ -12,7 +12,7 @@ onto these names; nothing is ever downloaded.
 
 Padding: :meth:`GPT2Lite.forward` takes an ``attention_mask``; padded keys are masked out and position ids
 are counted over real tokens only (``cumsum(mask) - 1``), so a left-padded prompt gets exactly the logits of
-the unpadded prompt at its last position (tested in ``tests/test_gong_realdata.py``).
+the unpadded prompt at its last position (tested in ``tests/gong/test_realdata.py``).
 
 >>> import torch
 >>> cfg = GPT2Config(vocab_size=11, n_positions=8, n_embd=16, n_layer=2, n_head=2)

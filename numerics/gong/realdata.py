@@ -7,7 +7,7 @@ parameters (lr 5e-6, weight decay 0.01, no scheduler), batch 32, reshuffled ever
 its longest prompt. What it changes: the official tokenizer pads on the **right** (pad = eos), so for every
 prompt shorter than the longest of its batch the "last position" is a pad token; here prompts are padded on
 the **left** (``padding="left"``, default) and positions count real tokens only, so the last position is the
-prompt's last token (``padding="right"`` reproduces the quirk; ``tests/test_gong_realdata.py`` shows both).
+prompt's last token (``padding="right"`` reproduces the quirk; ``tests/gong/test_realdata.py`` shows both).
 
 Seeds (initialisation, batch order, dropout) run as one program: the parameters are stacked on a leading
 seed axis (``torch.func.stack_module_state`` layout) and the model is applied with ``torch.func.vmap`` over
@@ -208,7 +208,7 @@ def first_epoch(epochs: np.ndarray, acc: np.ndarray, threshold: float) -> np.nda
 class AdamW:
     """PyTorch's AdamW update (decoupled weight decay, bias-corrected moments; defaults betas (0.9, 0.999),
     eps 1e-8), written out with ``torch._foreach`` ops. Numerically the same as ``torch.optim.AdamW``
-    (``tests/test_gong_realdata.py``); it avoids importing ``torch._dynamo`` (seconds) in every process.
+    (``tests/gong/test_realdata.py``); it avoids importing ``torch._dynamo`` (seconds) in every process.
     """
 
     def __init__(self, params: list[torch.Tensor], lr: float, weight_decay: float = 0.01,

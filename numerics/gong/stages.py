@@ -161,3 +161,16 @@ def truncate_smallest(params, keep: float = 0.5):
     sPk = torch.where(sPv >= thr, sPv, torch.zeros_like(sPv))
     sQk = torch.where(sQv >= thr, sQv, torch.zeros_like(sQv))
     return (UP @ torch.diag_embed(sPk) @ VPh, UQ @ torch.diag_embed(sQk) @ VQh, b)
+
+
+def truncation_damage(cfg: GongConfig, tr: dict, seed: int,
+                      keep: float = 0.5) -> tuple[np.ndarray, np.ndarray]:
+    """Increase of the P-only and Q-only test losses when the smallest singular directions of the final
+    ``W`` of a :func:`train` run are removed (:func:`truncate_smallest`; gong-2025 §8 item 5, spectral
+    prediction). Fresh test prompts (``cfg.n_test // 4`` per seed) from the generator seed ``10_000 + seed``.
+    """
+    g = torch.Generator().manual_seed(10_000 + seed)
+    data = sample(cfg, tr["params"][0].shape[0], n=cfg.n_test // 4, generator=g)
+    before = losses(tr["params"], *data)
+    after = losses(truncate_smallest(tr["params"], keep), *data)
+    return (after["K_P"] - before["K_P"]).numpy(), (after["K_Q"] - before["K_Q"]).numpy()

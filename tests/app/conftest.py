@@ -40,7 +40,7 @@ def judged(name, nan_at=None):
     m = 2.0 + tt
     if nan_at is not None:
         m[nan_at] = np.nan
-    return judge_bound(m, 1.0 + tt, ">=", tol=1e-9, times=tt)
+    return judge_bound(sp.Ge(E, 1 + t), {E: m, t: tt}, tol=1e-9, exact=(t,), times=tt)
 
 
 def slow(ctx):

@@ -22,7 +22,7 @@ from twostage.runs.store import write_run
 from twostage.theory.claims import Claim, Kind, Provenance
 from twostage.verify.check import Check
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 CL, GO = "chen-luo-2025", "gong-2025"
 E, E0, t = sp.symbols("E E0 t")
 HAS_TEX = paper.toolchain() is not None

@@ -307,7 +307,8 @@ def _golden(name: str, text: str) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
         return
-    assert path.is_file(), f"missing {path}: TWOSTAGE_UPDATE_GOLDEN=1 python -m pytest tests/theory/test_latex.py"
+    hint = "TWOSTAGE_UPDATE_GOLDEN=1 python -m pytest tests/theory/test_latex.py"
+    assert path.is_file(), f"missing {path}: {hint}"
     want = path.read_text()
     if text != want:
         diff = "".join(difflib.unified_diff(want.splitlines(True), text.splitlines(True), str(path), "now"))

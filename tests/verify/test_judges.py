@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from twostage.verify.judge import (
     judge_binomial,
-    judge_bound,
+    judge_bound_float,
     judge_limit,
     judge_ordering,
     judge_residual,
@@ -23,22 +23,22 @@ E = (1.0 - T) ** -3  # balanced case: E(t) = (T* - t)^-3 with T* = 1
 
 def test_bound_holds_and_tightened_bound_is_violated():
     lower = (1.2 - T) ** -3  # a valid lower bound with room
-    m = judge_bound(E, lower, ">=", tol=1e-9, times=T)
+    m = judge_bound_float(E, lower, ">=", tol=1e-9, times=T)
     assert m.status is Status.HOLDS and m.margin > 0
     # mutation: tighten beyond the reported margin
     tightened = lower * (1 + 2 * m.margin)
-    assert judge_bound(E, tightened, ">=", tol=1e-9, times=T).status is Status.VIOLATED
+    assert judge_bound_float(E, tightened, ">=", tol=1e-9, times=T).status is Status.VIOLATED
 
 
 def test_bound_attained_with_equality_is_undecided_never_holds():
-    m = judge_bound(E, (1.0 - T) ** -3, ">=", tol=1e-12)
+    m = judge_bound_float(E, (1.0 - T) ** -3, ">=", tol=1e-12)
     assert m.status is Status.UNDECIDED
 
 
 def test_nan_is_numerical_failure_with_time():
     bad = E.copy()
     bad[17] = np.nan
-    m = judge_bound(bad, E, "<=", tol=1e-9, times=T)
+    m = judge_bound_float(bad, E, "<=", tol=1e-9, times=T)
     assert m.status is Status.NUMERICAL_FAILURE and m.worst["index"] == 17
     assert math.isclose(m.worst["time"], T[17])
 

@@ -25,7 +25,7 @@ from twostage.theory.rigorous import (
     evaluate,
     to_float,
 )
-from twostage.verify.judge import judge_bound
+from twostage.verify.judge import judge_bound, judge_bound_float
 from twostage.verify.rigorous_judge import judge_bound_rigorous
 from twostage.verify.verdict import Status
 
@@ -222,7 +222,7 @@ def test_bound_at_the_bound_within_rounding_is_undecided_never_holds():
     assert m.status is Status.UNDECIDED and m.worst["undecided"] == len(ts)
     # the float judge with a zero tolerance would have said "holds" one ulp above the bound
     above = np.nextafter(e, np.inf)
-    assert judge_bound(above, e, ">=", tol=0.0).status is Status.HOLDS
+    assert judge_bound_float(above, e, ">=", tol=0.0).status is Status.HOLDS
     assert judge_bound_rigorous(RICCATI, {E: above, E0: 1, t: ts}, exact=[t]).status is Status.UNDECIDED
 
 
@@ -286,22 +286,20 @@ def test_indexed_values_per_point():
     assert m.status is Status.VIOLATED and m.worst["index"] == 1
 
 
-def test_judge_bound_rigorous_path_keeps_the_old_signature():
+def test_judge_bound_is_the_formula_judged_in_balls_and_agrees_with_the_float_judge():
     ts, e = _balanced_riccati(40)
     bound = (1.0 - ts) ** -3
-    old = judge_bound(e * 1.01, bound, ">=", 1e-9)  # positional, as other checkers call it
-    new = judge_bound(e * 1.01, bound, ">=", 1e-9, relational=RICCATI, values={E: e * 1.01, E0: 1, t: ts},
-                      exact=(t,))
+    old = judge_bound_float(e * 1.01, bound, ">=", 1e-9)  # the same numbers without the formula
+    new = judge_bound(RICCATI, {E: e * 1.01, E0: 1, t: ts}, tol=1e-9, exact=(t,))
     assert old.status is new.status is Status.HOLDS and new.worst["rigorous"]
     assert new.margin == pytest.approx(old.margin, rel=1e-9)
-    at = judge_bound(e, None, ">=", 1e-9, relational=RICCATI, values={E: e, E0: 1, t: ts}, exact=(t,))
+    at = judge_bound(RICCATI, {E: e, E0: 1, t: ts}, tol=1e-9, exact=(t,))
     assert at.status is Status.UNDECIDED
-    with pytest.raises(ValueError, match="does not match"):  # checker evaluated another formula
-        judge_bound(e, bound * 0.5, ">=", 1e-9, relational=RICCATI, values={E: e, E0: 1, t: ts}, exact=(t,))
-    with pytest.raises(ValueError, match="sense"):
-        judge_bound(e, None, "<=", 1e-9, relational=RICCATI, values={E: e, E0: 1, t: ts}, exact=(t,))
+    # the relation flipped in the formula is judged as written (no sense passed beside it to disagree)
+    flipped = sp.Le(RICCATI.lhs, RICCATI.rhs)
+    assert judge_bound(flipped, {E: e * 1.01, E0: 1, t: ts}, tol=1e-9, exact=(t,)).status is Status.VIOLATED
     with pytest.raises(KeyError, match="E0"):
-        judge_bound(e, None, ">=", 1e-9, relational=RICCATI, values={E: e, t: ts})
+        judge_bound(RICCATI, {E: e, t: ts}, tol=1e-9)
 
 
 def test_a_few_hundred_points_are_fast():

@@ -26,7 +26,7 @@ is large exactly for queries in the outer clusters: the Q part is learnable *onl
 nonlinearity* (its first moment ``E[y q]`` vanishes), as the issue asks. ``b`` is a scalar readout bias.
 
 The per-step updates are derived here by SymPy (chain rule on the loss, matrix calculus for the scores)
-and lambdified; ``numerics.gong.setting`` applies them and ``tests/test_gong_setting.py`` checks them
+and lambdified; ``numerics.gong.setting`` applies them and ``tests/gong/test_setting.py`` checks them
 against ``torch.autograd``.
 
 >>> coeff = pair_coefficients()

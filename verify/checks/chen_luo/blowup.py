@@ -113,8 +113,7 @@ def edot_lower(claim, cfg: Stage1Draw, tr: dict) -> Measurement:
     def one(b):
         m = tr["mask"][b] & (tr["E"][b] <= E_JUDGE)
         vals = {sym["Edot"]: tr["Edot"][b][m], sym["E"]: tr["E"][b][m]}
-        return judge_bound(tr["Edot"][b][m], None, ">=", INTEGRATOR_TOL, {"element": b},
-                           times=tr["t"][b][m], relational=claim.formula, values=vals)
+        return judge_bound(claim.formula, vals, tol=INTEGRATOR_TOL, info={"element": b}, times=tr["t"][b][m])
 
     return combine([one(b) for b in range(cfg.B)])
 
@@ -135,8 +134,8 @@ def riccati_positive(claim, cfg: Stage1Draw, tr: dict) -> Measurement:
         if not keep.any():
             return None
         vals = {sym["E"]: E[keep], sym["t"]: t[keep], sym["E_t0"]: E0, sym["t0"]: t0}
-        return judge_bound(E[keep], None, ">=", INTEGRATOR_TOL, {"element": b, "t0": float(t0)},
-                           times=t[keep], relational=claim.formula, values=vals, exact=(sym["t"],))
+        return judge_bound(claim.formula, vals, tol=INTEGRATOR_TOL, exact=(sym["t"],),
+                           info={"element": b, "t0": float(t0)}, times=t[keep])
 
     return per_element(tr, cfg.B, one)
 
@@ -153,8 +152,8 @@ def riccati_nonpositive(claim, cfg: Stage1Draw, tr: dict) -> Measurement:
         if not keep.any():
             return None
         vals = {sym["E"]: E[keep], sym["t"]: t[keep], sym["E_t0"]: E[0], sym["t0"]: 0.0}
-        return judge_bound(E[keep], None, ">=", INTEGRATOR_TOL, {"element": b, "E0": float(E[0])},
-                           times=t[keep], relational=claim.formula, values=vals, exact=(sym["t"], sym["t0"]))
+        return judge_bound(claim.formula, vals, tol=INTEGRATOR_TOL, exact=(sym["t"], sym["t0"]),
+                           info={"element": b, "E0": float(E[0])}, times=t[keep])
 
     return per_element(tr, cfg.B, one, needs_blowup=False)
 
@@ -170,9 +169,8 @@ def tstar_upper(claim, cfg: Stage1Draw, tr: dict) -> Measurement:
         i0 = start_index(E, cfg.start)
         T_hi = np.array([tr["T_hi"][b]])
         vals = {sym["T_star"]: T_hi, sym["E_t0"]: E[i0], sym["t0"]: t[i0]}
-        return judge_bound(T_hi, None, "<=", INTEGRATOR_TOL,
-                           {"element": b, "t0": float(t[i0]), "T_lo": float(tr["T_lo"][b])},
-                           relational=claim.formula, values=vals, exact=(sym["t0"],))
+        return judge_bound(claim.formula, vals, tol=INTEGRATOR_TOL, exact=(sym["t0"],),
+                           info={"element": b, "t0": float(t[i0]), "T_lo": float(tr["T_lo"][b])})
 
     return per_element(tr, cfg.B, one)
 
@@ -195,8 +193,8 @@ def upper_general(claim, cfg: Stage1Draw, tr: dict) -> Measurement:
         if not keep.any():
             return None
         vals = {sym["E"]: E[keep], sym["t"]: t[keep], sym["T_star"]: hi}
-        return judge_bound(E[keep], None, "<=", INTEGRATOR_TOL, {"element": b, "T_hi": float(hi)},
-                           times=t[keep], relational=claim.formula, values=vals, exact=(sym["t"],))
+        return judge_bound(claim.formula, vals, tol=INTEGRATOR_TOL, exact=(sym["t"],),
+                           info={"element": b, "T_hi": float(hi)}, times=t[keep])
 
     return per_element(tr, cfg.B, one)
 

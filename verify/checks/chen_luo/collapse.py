@@ -6,11 +6,18 @@ multiplicity statement) or from :class:`DataDraw` (eq. (15) on random data and o
 relative gap ``(sigma_1 - sigma_2)/sigma_1`` is below ``MIN_REL_GAP`` are left out as not applicable). Time is
 measured in units of the gap, ``tau = (sigma_1 - sigma_{k+1}) t``. Trajectories come from the adaptive solver
 (independent of the SVD) where the horizon is moderate, and from the overflow-free scaled closed form (itself
-checked against the solver by the closed-form claim) for long horizons. Every ``evaluate_*`` takes the knob
-its mutation test turns.
+checked against the solver by the closed-form claim) for long horizons; ``simulate`` computes them (the
+rank-collapse, rank and limit claims share one cached run per draw) and the judge measures them. A symbolic
+part is judged on one more pinned draw, the :class:`Proof` instance (see ``checks/chen_luo/stage2.py``).
+Mutation tests hand a judge sabotaged data (a noisy or drifting trajectory, a wrong ``F``) or turn its knob
+(a wrong rank, slope, rate or closed form).
 """
 
 from __future__ import annotations
+
+import dataclasses
+import functools
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -20,11 +27,17 @@ from twostage.numerics.chen_luo import collapse as O
 from twostage.numerics.chen_luo import stage2 as S2
 from twostage.numerics.chen_luo import stage2_loss as SL
 from twostage.theory.chen_luo import collapse as TC
-from twostage.verify.checks import Context, checker
-from twostage.verify.checks.chen_luo.draws import DataDraw, SpectrumDraw, data_draws, spectra
-from twostage.verify.checks.chen_luo.stage2 import symbolic_measurement
+from twostage.verify.check import checker
+from twostage.verify.checks.chen_luo.draws import (
+    DataDraw,
+    Proof,
+    SpectrumDraw,
+    data_draws,
+    per_scale,
+    spectra,
+)
+from twostage.verify.checks.chen_luo.stage2 import proven, symbolic_measurement
 from twostage.verify.judge import judge_limit, judge_residual, judge_scaling
-from twostage.verify.prop import run_property
 from twostage.verify.verdict import Measurement, Status, combine
 
 P = "chen-luo-2025"
@@ -68,137 +81,157 @@ def _limits(values: torch.Tensor, mask: torch.Tensor, tol: float, info: dict,
 
 # ------------------------------------------------------------------ closed form
 CF_TAUS = np.linspace(0.0, 4.0, 9)  # here tau = sigma_1 t: the solution grows by ~e^4
+CF_EXPECT = {"rotated_ode": True, "rotated_initial": True, "orthogonal_U_V": True, "original_ode": True,
+             "original_initial": True, "block_eigenvalues_pm_sigma": True}
+CF_PROOF = Proof("d=3 rotated, 2x2 Cayley")
 
 
-def evaluate_closed_form(cfg, formula=S2.closed_form, device: str = "cpu") -> Measurement:
-    """Closed form vs the adaptive solver (rtol 1e-12): max relative error over time, judged at 1e-9."""
+def solver_run(cfg, device: str = "cpu") -> dict:
+    """(14) by the adaptive solver (rtol 1e-12) at ``tau = sigma_1 t`` in ``CF_TAUS``, with its problem."""
     F, Q0, K0, _, _, _ = problem(cfg, device)
     t = _gap_times(torch.linalg.svdvals(F)[:, 0], CF_TAUS)
-    cQ, cK = formula(F, Q0, K0, t)
     nQ, nK = S2.integrate_linear(F, Q0, K0, t)
-    c, n = torch.cat([cQ, cK], -1), torch.cat([nQ, nK], -1)
+    return {"F": F, "Q0": Q0, "K0": K0, "t": t, "WQ": nQ, "WK": nK}
+
+
+@checker(f"{P}/stage2/closed-form", draws=lambda ctx: st.one_of(spectra(None, B=4 * ctx.profile.scale),
+                                                                 data_draws(B=4 * ctx.profile.scale)),
+         simulate=proven(TC.prove_closed_form, lambda cfg, ctx: solver_run(cfg, ctx.device)),
+         examples=[PINNED_SPECTRUM, PINNED_DATA, CF_PROOF], seed_draws=True)
+def closed_form(claim, cfg, run: dict, formula=S2.closed_form) -> Measurement:
+    """The closed form ``formula`` (eqs. (54)-(57)) vs the solver: max relative error over time, judged at
+    1e-9."""
+    if isinstance(cfg, Proof):
+        return symbolic_measurement(run, CF_EXPECT, cfg.instance)
+    cQ, cK = formula(run["F"], run["Q0"], run["K0"], run["t"])
+    c, n = torch.cat([cQ, cK], -1), torch.cat([run["WQ"], run["WK"]], -1)
     err = float(((c - n).flatten(2).norm(dim=-1) / n.flatten(2).norm(dim=-1)).max())
     return judge_residual(err, 1e-9, {"max_relative_error": err})
 
 
-CF_EXPECT = {"rotated_ode": True, "rotated_initial": True, "orthogonal_U_V": True, "original_ode": True,
-             "original_initial": True, "block_eigenvalues_pm_sigma": True}
-
-
-@checker(f"{P}/stage2/closed-form")
-def check_closed_form(ctx: Context) -> Measurement:
-    sym = symbolic_measurement(TC.prove_closed_form(), CF_EXPECT, "d=3 rotated, 2x2 Cayley")
-    num = run_property(st.one_of(spectra(None, B=4 * ctx.profile.scale), data_draws(B=4 * ctx.profile.scale)),
-                       lambda c: evaluate_closed_form(c, device=ctx.device), ctx.profile,
-                       examples=[PINNED_SPECTRUM, PINNED_DATA], seed=ctx.seed)
-    return combine([sym, num])
-
-
 # ------------------------------------------------------------------ conservation
+CONS_EXPECT = {"linear_law": True, "gradient_flow_any_loss_of_WQ_WKt": True}
+CONS_PROOF = Proof("d=3; 2x2")
+
+
 def _drift(WQ: torch.Tensor, WK: torch.Tensor) -> float:
     C = WQ.transpose(-1, -2) @ WQ - WK.transpose(-1, -2) @ WK
     scale = (WQ.flatten(2).norm(dim=-1) ** 2 + WK.flatten(2).norm(dim=-1) ** 2)
     return float(((C - C[:, :1]).flatten(2).norm(dim=-1) / scale).max())
 
 
-def evaluate_conservation(cfg: DataDraw, sabotage: float = 0.0, device: str = "cpu") -> Measurement:
-    """Drift of ``W_Q^T W_Q - W_K^T W_K`` relative to ``||W_Q||^2 + ||W_K||^2`` along (14) (solver) and along
-    Q/K gradient flow on the full activation-free loss; ``sabotage`` perturbs ``W_K(t)`` by ``(1 + sabotage *
-    t)``."""
-    F, Q0, K0, _, _, _ = problem(cfg, device, delta=0.3)  # O(1) weights: far outside the linear regime
+def conserved_flows(cfg: DataDraw, device: str = "cpu") -> dict:
+    """``(W_Q, W_K)`` at O(1) weights (far outside the linear regime) along (14) (solver) and along Q/K
+    gradient flow on the full activation-free loss, at ``sigma_1 t`` in [0, 3], with the times ``t``."""
+    F, Q0, K0, _, _, _ = problem(cfg, device, delta=0.3)
     T = cfg.tensors(device)
     t = _gap_times(torch.linalg.svdvals(F)[:, 0], np.linspace(0.0, 3.0, 7))
-    out = []
-    for name, (WQ, WK) in (("linear law (14)", S2.integrate_linear(F, Q0, K0, t, rtol=1e-11)),
-                           ("full loss", SL.train_qk(T["X"], T["y"], T["u"], Q0, K0, t, kind="full"))):
-        WK = WK * (1 + sabotage * t.view(*t.shape, 1, 1))
-        out.append(judge_residual(_drift(WQ, WK), 1e-8, {"flow": name}))
-    return combine(out)
+    return {"t": t, "flows": {"linear law (14)": S2.integrate_linear(F, Q0, K0, t, rtol=1e-11),
+                              "full loss": SL.train_qk(T["X"], T["y"], T["u"], Q0, K0, t, kind="full")}}
 
 
-@checker(f"{P}/stage2/kq-conservation")
-def check_conservation(ctx: Context) -> Measurement:
-    expect = {"linear_law": True, "gradient_flow_any_loss_of_WQ_WKt": True}
-    sym = symbolic_measurement(TC.prove_conservation(), expect, "d=3; 2x2")
-    num = run_property(data_draws(n_max=4, d_max=4, B=2 * ctx.profile.scale),
-                       lambda c: evaluate_conservation(c, device=ctx.device), ctx.profile,
-                       examples=[DataDraw(n=6, s=3, d=3, seed=0, B=2)], seed=ctx.seed)
-    return combine([sym, num])
+@checker(f"{P}/stage2/kq-conservation", draws=per_scale(data_draws, B=2, n_max=4, d_max=4),
+         simulate=proven(TC.prove_conservation, lambda cfg, ctx: conserved_flows(cfg, ctx.device)),
+         examples=[DataDraw(n=6, s=3, d=3, seed=0, B=2), CONS_PROOF], seed_draws=True)
+def kq_conservation(claim, cfg: DataDraw | Proof, run: dict) -> Measurement:
+    """Drift of ``W_Q^T W_Q - W_K^T W_K`` relative to ``||W_Q||^2 + ||W_K||^2`` along each flow below 1e-8."""
+    if isinstance(cfg, Proof):
+        return symbolic_measurement(run, CONS_EXPECT, cfg.instance)
+    return combine(judge_residual(_drift(WQ, WK), 1e-8, {"flow": name})
+                   for name, (WQ, WK) in run["flows"].items())
 
 
 # ------------------------------------------------------------------ Thm 3: rank collapse and its limits
 LIM_TAUS = np.linspace(0.0, 14.0, 29)  # tau = gap * t
 
 
-def scaled_trajectory(cfg, device: str = "cpu", taus: np.ndarray = LIM_TAUS):
+@dataclass(frozen=True)
+class Trajectory:
+    """The problem of a draw (``F``, ``W_Q(0)``, ``W_K(0)``, multiplicity ``k``, applicable ``mask``) and
+    ``e^{-sigma_1 t} (W_Q, W_K)(t)`` (B, T, d, d) by the scaled closed form."""
+
+    F: torch.Tensor
+    Q0: torch.Tensor
+    K0: torch.Tensor
+    WQ: torch.Tensor
+    WK: torch.Tensor
+    k: int
+    mask: torch.Tensor
+
+
+def scaled_trajectory(cfg, device: str = "cpu", taus: np.ndarray = LIM_TAUS) -> Trajectory:
     F, Q0, K0, gap, k, mask = problem(cfg, device)
     t = _gap_times(gap, taus)
     WQ, WK = S2.closed_form_scaled(F, Q0, K0, t)
-    return F, Q0, K0, WQ, WK, k, mask
+    return Trajectory(F, Q0, K0, WQ, WK, k, mask)
 
 
-def noisy(WQ: torch.Tensor, WK: torch.Tensor, level: float = 0.1):
+@functools.lru_cache(maxsize=64)
+def limit_trajectory(cfg, device: str = "cpu") -> Trajectory:
+    """:func:`scaled_trajectory` on ``tau`` in ``LIM_TAUS``, shared by the rank and limit claims."""
+    return scaled_trajectory(cfg, device)
+
+
+def noisy(tr: Trajectory, level: float = 0.1) -> Trajectory:
     """Sabotage for the mutation tests: a fixed full-rank component of relative size ``level``."""
     g = torch.Generator().manual_seed(123)
-    N = torch.randn(WQ.shape[-2:], generator=g, dtype=WQ.dtype).to(WQ.device)
-    scale = WQ[:, -1:].flatten(2).norm(dim=-1).unsqueeze(-1).unsqueeze(-1)
-    return WQ + level * scale * N, WK + level * scale * N
+    N = torch.randn(tr.WQ.shape[-2:], generator=g, dtype=tr.WQ.dtype).to(tr.WQ.device)
+    scale = tr.WQ[:, -1:].flatten(2).norm(dim=-1).unsqueeze(-1).unsqueeze(-1)
+    return dataclasses.replace(tr, WQ=tr.WQ + level * scale * N, WK=tr.WK + level * scale * N)
 
 
-def evaluate_rank_collapse(cfg, claimed_rank: int = 1, sabotage=None, device: str = "cpu") -> Measurement:
+def swap_top_pairs(tr: Trajectory) -> Trajectory:
+    """Sabotage for the mutation tests: ``F`` with its first two singular pairs swapped, so that the limits
+    predicted from it use ``u_2, v_2`` (the trajectory itself is unchanged)."""
+    U, S, V = S2.svd(tr.F)
+    perm = torch.arange(tr.F.shape[-1], device=tr.F.device)
+    perm[0], perm[1] = 1, 0
+    return dataclasses.replace(tr, F=U[..., perm] @ torch.diag_embed(S) @ V[..., perm].transpose(-1, -2))
+
+
+def _rank_collapse(tr: Trajectory, claimed_rank: int) -> Measurement:
     """``sigma_{r+1}/sigma_1`` of ``W_Q`` and ``W_K`` -> 0 for the claimed rank ``r`` (Thm 3: ``r = k``)."""
-    _, _, _, WQ, WK, _, mask = scaled_trajectory(cfg, device)
-    if sabotage is not None:
-        WQ, WK = sabotage(WQ, WK)
-    ms = [_limits(O.sv_ratio(W, claimed_rank), mask, 1e-3, {"matrix": name, "claimed_rank": claimed_rank},
-                  LIM_TAUS) for name, W in (("W_Q", WQ), ("W_K", WK))]
+    ms = [_limits(O.sv_ratio(W, claimed_rank), tr.mask, 1e-3, {"matrix": name, "claimed_rank": claimed_rank},
+                  LIM_TAUS) for name, W in (("W_Q", tr.WQ), ("W_K", tr.WK))]
     if claimed_rank == 1:
-        s = O.singular_values(WQ)
+        s = O.singular_values(tr.WQ)
         excess = ((s[..., 1:] ** 2).sum(-1) / s[..., 0] ** 2)  # stable rank - 1, without cancellation
-        ms.append(_limits(excess, mask, 1e-3, {"matrix": "W_Q", "quantity": "stable rank - 1"}, LIM_TAUS))
+        ms.append(_limits(excess, tr.mask, 1e-3, {"matrix": "W_Q", "quantity": "stable rank - 1"}, LIM_TAUS))
     return combine(ms)
 
 
-@checker(f"{P}/thm3/rank-collapse")
-def check_rank_collapse(ctx: Context) -> Measurement:
-    return run_property(sources(1, B=4 * ctx.profile.scale),
-                        lambda c: evaluate_rank_collapse(c, device=ctx.device), ctx.profile,
-                        examples=[PINNED_SPECTRUM, PINNED_DATA], seed=ctx.seed)
+@checker(f"{P}/thm3/rank-collapse", draws=per_scale(sources, 1), examples=[PINNED_SPECTRUM, PINNED_DATA],
+         simulate=lambda cfg, ctx: limit_trajectory(cfg, ctx.device), seed_draws=True)
+def rank_collapse(claim, cfg, tr: Trajectory, claimed_rank: int = 1) -> Measurement:
+    """Rank 1 in the limit (simple ``sigma_1``), and the stable rank of ``W_Q`` tends to 1."""
+    return _rank_collapse(tr, claimed_rank)
 
 
-def evaluate_limits(cfg, wrong_vector: bool = False, device: str = "cpu") -> Measurement:
+@checker(f"{P}/stage2/collapse-limits", draws=per_scale(sources, 1), seed_draws=True,
+         simulate=proven(TC.prove_rank_le_multiplicity, lambda cfg, ctx: limit_trajectory(cfg, ctx.device)),
+         examples=[PINNED_SPECTRUM, PINNED_DATA, Proof("d=3")])
+def collapse_limits(claim, cfg, tr: Trajectory) -> Measurement:
     """Distances of ``W_Q/||W_Q||``, ``W_K/||W_K||``, ``W_Q W_K^T/||.||`` to ``u_1 c_hat``, ``v_1 c_hat``,
-    ``u_1 v_1^T`` -> 0. ``wrong_vector`` predicts with ``u_2, v_2`` instead (mutation)."""
-    F, Q0, K0, WQ, WK, _, mask = scaled_trajectory(cfg, device)
-    Fp = F
-    if wrong_vector:  # swap the first two singular pairs of F in the prediction only
-        U, S, V = S2.svd(F)
-        perm = torch.arange(F.shape[-1], device=F.device)
-        perm[0], perm[1] = 1, 0
-        Fp = U[..., perm] @ torch.diag_embed(S) @ V[..., perm].transpose(-1, -2)
-    pred = S2.predicted_limits(Fp, Q0, K0)
-    ms = [_limits(O.distance_to(W, pred[key].unsqueeze(1)), mask, 1e-3, {"limit": key}, LIM_TAUS)
-          for key, W in (("WQ", WQ), ("WK", WK), ("WQWK", WQ @ WK.transpose(-1, -2)))]
+    ``u_1 v_1^T`` (predicted from the trajectory's ``F``, ``W_Q(0)``, ``W_K(0)``) -> 0."""
+    if isinstance(cfg, Proof):
+        return symbolic_measurement(tr, {"limits_rows_of_(A0+B0)/2": True}, cfg.instance)
+    pred = S2.predicted_limits(tr.F, tr.Q0, tr.K0)
+    ms = [_limits(O.distance_to(W, pred[key].unsqueeze(1)), tr.mask, 1e-3, {"limit": key}, LIM_TAUS)
+          for key, W in (("WQ", tr.WQ), ("WK", tr.WK), ("WQWK", tr.WQ @ tr.WK.transpose(-1, -2)))]
     return combine(ms)
 
 
-@checker(f"{P}/stage2/collapse-limits")
-def check_collapse_limits(ctx: Context) -> Measurement:
-    sym = symbolic_measurement(TC.prove_rank_le_multiplicity(), {"limits_rows_of_(A0+B0)/2": True}, "d=3")
-    num = run_property(sources(1, B=4 * ctx.profile.scale), lambda c: evaluate_limits(c, device=ctx.device),
-                       ctx.profile, examples=[PINNED_SPECTRUM, PINNED_DATA], seed=ctx.seed)
-    return combine([sym, num])
+MULT_EXPECT = {"nonzero_rows": {1: 1, 2: 2, 3: 3}, "limits_rows_of_(A0+B0)/2": True}
 
 
-@checker(f"{P}/thm3/rank-le-multiplicity")
-def check_rank_le_multiplicity(ctx: Context) -> Measurement:
-    sym = symbolic_measurement(TC.prove_rank_le_multiplicity(),
-                               {"nonzero_rows": {1: 1, 2: 2, 3: 3}, "limits_rows_of_(A0+B0)/2": True}, "d=3")
-    num = run_property(spectra(None, B=4 * ctx.profile.scale),
-                       lambda c: evaluate_rank_collapse(c, claimed_rank=c.multiplicity, device=ctx.device),
-                       ctx.profile, examples=[SpectrumDraw(sigma=(1.0, 1.0, 0.5, 0.2), seed=0)],
-                       seed=ctx.seed)
-    return combine([sym, num])
+@checker(f"{P}/thm3/rank-le-multiplicity", draws=per_scale(spectra, None), seed_draws=True,
+         simulate=proven(TC.prove_rank_le_multiplicity, lambda cfg, ctx: limit_trajectory(cfg, ctx.device)),
+         examples=[SpectrumDraw(sigma=(1.0, 1.0, 0.5, 0.2), seed=0), Proof("d=3")])
+def rank_le_multiplicity(claim, cfg: SpectrumDraw | Proof, tr: Trajectory) -> Measurement:
+    """``sigma_{k+1}/sigma_1 -> 0`` for the multiplicity ``k`` of ``sigma_1`` (ties built in)."""
+    if isinstance(cfg, Proof):
+        return symbolic_measurement(tr, MULT_EXPECT, cfg.instance)
+    return _rank_collapse(tr, cfg.multiplicity)
 
 
 # ------------------------------------------------------------------ rates
@@ -207,55 +240,51 @@ RATE_EXPECT = {"deviation_limit_is_row2": True, "deviation_orthogonal_to_limit":
                "norm_correction_finite": True, "ratio_constant_det_C_over_c1_sq": True}
 
 
-def evaluate_collapse_rate(cfg: SpectrumDraw, slopes: dict | None = None, device: str = "cpu") -> Measurement:
+@checker(f"{P}/stage2/collapse-rate", draws=per_scale(spectra, 1),
+         simulate=proven(TC.prove_collapse_rate,
+                         lambda cfg, ctx: scaled_trajectory(cfg, ctx.device, RATE_TAUS)),
+         examples=[PINNED_SPECTRUM, Proof("d=3; 2x2")], seed_draws=True)
+def collapse_rate(claim, cfg: SpectrumDraw | Proof, tr: Trajectory,
+                  slopes: dict | None = None) -> Measurement:
     """Log-slopes (per unit ``tau = gap t``) of ``sigma_2/sigma_1(W_Q)`` (-1), the distance to ``u_1 c_hat``
-    (-1)
-    and the stable rank minus 1 (-2), fitted on ``tau`` in [8, 20] by ``judge_scaling`` with ``x = e^tau``."""
+    (-1) and the stable rank minus 1 (-2), fitted on ``tau`` in [8, 20] by ``judge_scaling`` with
+    ``x = e^tau``."""
+    if isinstance(cfg, Proof):
+        return symbolic_measurement(tr, RATE_EXPECT, cfg.instance)
     slopes = slopes or {"ratio": -1.0, "distance": -1.0, "stable_rank_minus_1": -2.0}
-    F, Q0, K0, WQ, _, _, _ = scaled_trajectory(cfg, device, RATE_TAUS)
-    s = O.singular_values(WQ)
+    s = O.singular_values(tr.WQ)
     series = {"ratio": s[..., 1] / s[..., 0],
               "stable_rank_minus_1": (s[..., 1:] ** 2).sum(-1) / s[..., 0] ** 2,
-              "distance": O.distance_to(WQ, S2.predicted_limits(F, Q0, K0)["WQ"].unsqueeze(1))}
+              "distance": O.distance_to(tr.WQ, S2.predicted_limits(tr.F, tr.Q0, tr.K0)["WQ"].unsqueeze(1))}
     x = np.exp(RATE_TAUS)
     return combine(judge_scaling(x, series[k][b].cpu().numpy(), v, 0.08, {"quantity": k, "element": b})
                    for k, v in slopes.items() for b in range(cfg.B))
 
 
-@checker(f"{P}/stage2/collapse-rate")
-def check_collapse_rate(ctx: Context) -> Measurement:
-    sym = symbolic_measurement(TC.prove_collapse_rate(), RATE_EXPECT, "d=3; 2x2")
-    num = run_property(spectra(1, B=4 * ctx.profile.scale),
-                       lambda c: evaluate_collapse_rate(c, device=ctx.device),
-                       ctx.profile, examples=[PINNED_SPECTRUM], seed=ctx.seed)
-    return combine([sym, num])
-
-
 GROWTH_TAUS = np.linspace(0.0, 8.0, 81)
+GROWTH_EXPECT = {"limit_is_sigma1": True, "deviation_O_exp_-2gap_t": True}
 
 
-def evaluate_growth_rate(cfg, claimed=None, sabotage: float = 0.0, device: str = "cpu") -> Measurement:
-    """``|d/dt log||W_Q|| - sigma_1| / sigma_1 -> 0`` on solver trajectories of (14) (finite differences).
-
-    ``claimed(F) -> (B,)`` is the rate under test (default ``sigma_1``); ``sabotage`` multiplies ``W_Q(t)`` by
-    ``e^{sabotage sigma_1 t}``."""
+def growth_run(cfg, device: str = "cpu") -> dict:
+    """``W_Q(t)`` (B, T, d, d) of (14) by the solver (rtol 1e-10) at ``tau = gap t`` in ``GROWTH_TAUS``."""
     F, Q0, K0, gap, _, mask = problem(cfg, device)
     t = _gap_times(gap, GROWTH_TAUS)
     WQ, _ = S2.integrate_linear(F, Q0, K0, t, rtol=1e-10)
+    return {"F": F, "gap": gap, "mask": mask, "t": t, "WQ": WQ}
+
+
+@checker(f"{P}/stage2/growth-rate-sigma1", draws=per_scale(spectra, 1),
+         simulate=proven(TC.prove_growth_rate, lambda cfg, ctx: growth_run(cfg, ctx.device)),
+         examples=[PINNED_SPECTRUM, Proof("2x2")], seed_draws=True)
+def growth_rate(claim, cfg: SpectrumDraw | Proof, run: dict, claimed=None) -> Measurement:
+    """``|d/dt log||W_Q|| - sigma_1| / sigma_1 -> 0`` (finite differences); ``claimed(F) -> (B,)`` is the
+    rate under test (default ``sigma_1``)."""
+    if isinstance(cfg, Proof):
+        return symbolic_measurement(run, GROWTH_EXPECT, cfg.instance)
+    F, WQ, gap = run["F"], run["WQ"], run["gap"]
     s1 = torch.linalg.svdvals(F)[:, 0]
-    WQ = WQ * torch.exp(sabotage * s1.view(-1, 1) * t).unsqueeze(-1).unsqueeze(-1)
     tau = torch.as_tensor(GROWTH_TAUS, dtype=WQ.dtype, device=WQ.device)
     rate = O.log_norm_rate(WQ, tau) * gap.view(-1, 1)  # d/dt = gap d/dtau
     target = (s1 if claimed is None else claimed(F)).view(-1, 1)
-    return _limits((rate - target).abs() / s1.view(-1, 1), mask, 1e-3,
+    return _limits((rate - target).abs() / s1.view(-1, 1), run["mask"], 1e-3,
                    {"quantity": "dlog||W_Q||/dt vs sigma_1"}, GROWTH_TAUS)
-
-
-@checker(f"{P}/stage2/growth-rate-sigma1")
-def check_growth_rate(ctx: Context) -> Measurement:
-    expect = {"limit_is_sigma1": True, "deviation_O_exp_-2gap_t": True}
-    sym = symbolic_measurement(TC.prove_growth_rate(), expect, "2x2")
-    num = run_property(spectra(1, B=4 * ctx.profile.scale),
-                       lambda c: evaluate_growth_rate(c, device=ctx.device),
-                       ctx.profile, examples=[PINNED_SPECTRUM], seed=ctx.seed)
-    return combine([sym, num])

@@ -13,6 +13,8 @@ that
 * :class:`DataDraw` -- data ``X, y`` and outer weights ``W_V, W^{[1]}, W^{[2]}`` (Gaussian), ``F`` by eq.
 (15).
 
+A claim with a symbolic part also has a :class:`Proof` draw, the instance its theory proves it on.
+
 Both are frozen dataclasses validated on construction (``numerics.config.require``).
 """
 
@@ -137,6 +139,20 @@ def data_draws(n_max: int = 6, s_min: int = 2, d_max: int = 5, fewer_samples: bo
                         outer=draw(st.floats(0.5, 2.0)))
 
     return build()
+
+
+@dataclass(frozen=True)
+class Proof:
+    """The exact symbolic instance a Stage-2 claim is proven on by ``theory/chen_luo/{stage2,collapse}.py``
+    (e.g. ``n=1, s=3, d=2``; chen-luo-2025 App. A.3-A.5), pinned as one more example of the claim: its
+    ``simulate`` runs the theory's proof, its judge compares the proven facts with the expected ones."""
+
+    instance: str
+
+
+def per_scale(strategy, *args, B: int = 4, **kw):
+    """``draws`` of a check: ``strategy(*args, B=B * profile.scale, **kw)`` for the context's profile."""
+    return lambda ctx: strategy(*args, B=B * ctx.profile.scale, **kw)
 
 
 # ------------------------------------------------------------------ Prop 1 and the escape-time law

@@ -2,11 +2,13 @@
 
 A drawn case is a generated CounterFact-format fact set (relations, subjects per relation, fact seed) and a
 small GPT-2-architecture model (width, learning rate) trained from scratch, seeds batched in one program
-(``numerics.gong.counterfact.train``, stopped once every seed has reached the exact-accuracy threshold).
-Each seed is judged by ``judge_ordering(T_type, T_exact)``; the verdicts are combined (any violating seed
-makes the case violated). :func:`evaluate_ordering` takes the trajectory dict, so tests can sabotage it.
+(:func:`run`: ``numerics.gong.realdata.train``, stopped once every seed has reached the exact-accuracy
+threshold). The judge :func:`syntax_before_semantics` takes the per-epoch accuracy trajectories (so tests
+hand it a sabotaged one) and judges each seed by ``judge_ordering(T_type, T_exact)``; the verdicts are
+combined (any violating seed makes the case violated).
 
-Each case is a training run, so the checker draws a third of the profile's examples (plus the pinned case).
+Each case is a training run, so the check costs three ordinary draws (``cost=3``: a third of the profile's
+examples, plus the pinned case).
 """
 
 from __future__ import annotations
@@ -22,9 +24,8 @@ from twostage.numerics.config import require
 from twostage.numerics.gong import factset as fs
 from twostage.numerics.gong import realdata as cf
 from twostage.numerics.gong.gpt2lite import GPT2Config
-from twostage.verify.checks import Context, checker
+from twostage.verify.check import checker
 from twostage.verify.judge import judge_ordering
-from twostage.verify.prop import run_property
 from twostage.verify.verdict import Measurement, combine
 
 THRESHOLD = 0.9
@@ -32,6 +33,10 @@ THRESHOLD = 0.9
 
 @dataclass(frozen=True)
 class Case:
+    """One drawn case (gong-2025 §7.2, RECONSTRUCTED): a generated fact set of ``relations`` x ``subjects``
+    facts (``fact_seed``) and a 2-layer GPT-2-architecture model of width ``n_embd`` trained with AdamW at
+    ``lr``, ``seeds`` seeds batched, for at most ``max_epochs`` epochs."""
+
     relations: int = 5
     subjects: int = 8
     n_embd: int = 32
@@ -64,7 +69,13 @@ def run(case: Case, seed: int = 0, device: str = "cpu") -> dict:
     return {k: res[k] for k in ("epoch", "type", "exact", "loss")}
 
 
-def evaluate_ordering(tr: dict, threshold: float = THRESHOLD) -> Measurement:
+def trajectories(case: Case, ctx) -> dict:
+    return run(case, ctx.seed, ctx.device)
+
+
+@checker("gong-2025/realdata/syntax-before-semantics", draws=CASES, simulate=trajectories, examples=[PINNED],
+         cost=3)
+def syntax_before_semantics(claim, case: Case, tr: dict, threshold: float = THRESHOLD) -> Measurement:
     """``T_type < T_exact`` per seed, from the per-epoch accuracy trajectories ``(epochs + 1, S)``."""
     T_type = cf.first_epoch(tr["epoch"], tr["type"], threshold)
     T_exact = cf.first_epoch(tr["epoch"], tr["exact"], threshold)
@@ -73,10 +84,3 @@ def evaluate_ordering(tr: dict, threshold: float = THRESHOLD) -> Measurement:
           for s, (a, b) in enumerate(zip(T_type, T_exact))]
     m = combine(ms)
     return dataclasses.replace(m, examples=len(ms))
-
-
-@checker("gong-2025/realdata/syntax-before-semantics")
-def check_syntax_first(ctx: Context) -> Measurement:
-    profile = dataclasses.replace(ctx.profile, examples=max(1, ctx.profile.examples // 3))
-    return run_property(CASES, lambda c: evaluate_ordering(run(c, ctx.seed, ctx.device)), profile,
-                        examples=[PINNED])

@@ -1,6 +1,6 @@
-"""Checkers for Assumption 1 of chen-luo-2025: it is reached before blow-up (almost surely, counted) and,
-once it holds, it keeps holding (Prop 4, forward invariance), judged along the shared trajectories of
-:mod:`chen_luo_condensation`.
+"""Checks of Assumption 1 of chen-luo-2025: it is reached before blow-up (almost surely, counted) and, once it
+holds, it keeps holding (Prop 4, forward invariance), judged along the shared trajectories of
+:mod:`.trajectory`.
 
 The satisfaction fractions ``|A1|/d`` and ``|A2|/d^2`` are evaluated by the theory layer's numpy evaluator
 (:func:`twostage.theory.chen_luo.condensation_symbolic.assumption1_fractions_numpy`), whose definition is the
@@ -9,19 +9,21 @@ SymPy predicate of the registered assumption ``chen-luo-2025/ass1/condition``.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import torch
 
 from twostage.numerics.chen_luo.blowup import integrate_to_blowup
+from twostage.numerics.config import require
 from twostage.theory.chen_luo.condensation_symbolic import assumption1_fractions_numpy
-from twostage.theory.claims import load_all
-from twostage.verify.checks import Context, checker
-from twostage.verify.checks.chen_luo.condensation.limits import (
+from twostage.verify.check import Context, checker
+from twostage.verify.checks.chen_luo.blowup import pool_binomial
+from twostage.verify.checks.chen_luo.condensation.trajectory import (
+    ALONG,
     INTEGRATOR_TOL,
     CondensationDraw,
     not_applicable,
-    run_draws,
-    trajectories,
     valid,
 )
 from twostage.verify.checks.chen_luo.elements import each_element
@@ -34,9 +36,8 @@ REACH_DIMS = (2, 4, 8, 16)
 
 
 # --------------------------------------------------------------------------------- Prop 4 (invariance)
-def forward_invariance_measure(cfg: CondensationDraw, relational, device: str = "cpu") -> Measurement:
+def forward_invariance_measure(cfg: CondensationDraw, tr: dict, relational) -> Measurement:
     """``frac_ass1 >= 1`` at every recorded point from the first one at which both fractions are 1."""
-    tr = trajectories(cfg, device)
     sym = {s.name: s for s in relational.free_symbols}["frac_ass1"]
 
     def one(b: int) -> Measurement:
@@ -46,40 +47,58 @@ def forward_invariance_measure(cfg: CondensationDraw, relational, device: str = 
             return not_applicable(b)
         k = k[first[0]:]
         info = {"element": b, "t0": float(tr["t"][b][k[0]]), "E_t0": float(tr["E"][b][k[0]])}
-        return judge_bound(None, None, ">=", INTEGRATOR_TOL, info, times=tr["t"][b][k],
-                           relational=relational, values={sym: tr["frac_ass1"][b][k]}, exact=(sym,))
+        return judge_bound(relational, {sym: tr["frac_ass1"][b][k]}, tol=INTEGRATOR_TOL, exact=(sym,),
+                           info=info, times=tr["t"][b][k])
 
     return each_element(tr, cfg.B, one)
 
 
-@checker(f"{P}/prop4/forward-invariance")
-def check_forward_invariance(ctx: Context) -> Measurement:
-    rel = load_all().get(f"{P}/prop4/forward-invariance").formula
-    return run_draws(ctx, lambda c: forward_invariance_measure(c, rel, ctx.device))
+@checker(f"{P}/prop4/forward-invariance", **ALONG)
+def forward_invariance(claim, cfg: CondensationDraw, tr: dict) -> Measurement:
+    """chen-luo-2025 Prop 4: once Assumption 1 holds it holds up to ``T*``."""
+    return forward_invariance_measure(cfg, tr, claim.formula)
 
 
 # --------------------------------------------------------------------------------- reached a.s. (counted)
-def reached_count(d: int, n: int, seed: int, device="cpu", max_steps: int = 20_000) -> tuple[int, int, dict]:
-    """How many of ``n`` Gaussian draws satisfy Assumption 1 when ``E`` first reaches ``REACH_E`` (one batched
-    integration of the reduced system (7), no recording)."""
-    g = torch.Generator().manual_seed(seed)
+@dataclass(frozen=True)
+class ReachDraw:
+    """``n`` Gaussian draws of width ``d`` from ``seed``; ``max_steps`` bounds the integration."""
+
+    d: int
+    n: int
+    seed: int
+    max_steps: int = 20_000
+
+    def __post_init__(self) -> None:
+        require(self.d >= 1 and self.n >= 1 and self.seed >= 0, "chen-luo-2025/ass/gaussian-init",
+                f"d >= 1, n >= 1 and seed >= 0, got d={self.d}, n={self.n}, seed={self.seed}")
+
+
+def reach_draws(ctx: Context) -> list[ReachDraw]:
+    """One batch of ``profile.seeds`` draws per width of ``REACH_DIMS``."""
+    return [ReachDraw(d, ctx.profile.seeds, ctx.seed + 7919 * d) for d in REACH_DIMS]
+
+
+def reached_count(cfg: ReachDraw, ctx: Context | None = None) -> tuple[int, int, dict]:
+    """How many of the ``n`` Gaussian draws satisfy Assumption 1 when ``E`` first reaches ``REACH_E`` (one
+    batched integration of the reduced system (7), no recording)."""
+    device = "cpu" if ctx is None else ctx.device
+    d, n = cfg.d, cfg.n
+    g = torch.Generator().manual_seed(cfg.seed)
     Wv = torch.randn(n, d, generator=g, dtype=torch.float64)
     W1 = torch.randn(n, d, d, generator=g, dtype=torch.float64)
     W2 = torch.randn(n, d, generator=g, dtype=torch.float64)
     res = integrate_to_blowup(*(x.to(device) for x in (Wv, W1, W2)), E_max=REACH_E, rtol=1e-9, atol=1e-12,
-                              max_steps=max_steps, record_every=10**9, on_failure="mark")
+                              max_steps=cfg.max_steps, record_every=10**9, on_failure="mark")
     a1, a2 = assumption1_fractions_numpy(*(x.detach().cpu().numpy() for x in res.state_end))
     ok = res.reached.cpu().numpy() & (a1 == 1.0) & (a2 == 1.0)
     return int(ok.sum()), n, {"d": d, "min_frac_A1": float(a1.min()), "min_frac_A2": float(a2.min()),
                               "not_reached": int((~res.reached).sum())}
 
 
-@checker(f"{P}/ass1/reached-as")
-def check_reached(ctx: Context) -> Measurement:
-    ms = []
-    for d in REACH_DIMS:  # one batched integration of `seeds` draws per dimension
-        k, n, info = reached_count(d, ctx.profile.seeds, ctx.seed + 7919 * d, ctx.device)
-        ms.append(judge_binomial(k, n, 1.0, info=info))
-    k = sum(m.worst["successes"] for m in ms)
-    n = sum(m.worst["n"] for m in ms)
-    return judge_binomial(k, n, 1.0, info={"per_dimension": [m.worst for m in ms]})
+@checker(f"{P}/ass1/reached-as", draws=reach_draws, simulate=reached_count, pool=pool_binomial)
+def reached_as(claim, cfg: ReachDraw, count: tuple[int, int, dict]) -> Measurement:
+    """chen-luo-2025 Assumption 1 ("verified experimentally", Fig. 2a): every Gaussian draw satisfies it by
+    the time ``E`` reaches ``REACH_E`` (exact binomial test of probability 1, pooled over the widths)."""
+    k, n, info = count
+    return judge_binomial(k, n, 1.0, info=info)

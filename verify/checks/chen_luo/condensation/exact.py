@@ -9,7 +9,7 @@ Each identity is judged twice:
 2. **numerical**: at a random Gaussian point (derivative obligations by a 4th-order finite difference of the
    differentiated quantity along the flow, not by the chain rule the proof used), relative residual below
    ``NUM_TOL``; for the two cosine formulas also along the integrated trajectories of the shared draws
-   (:func:`chen_luo_condensation.trajectories`), ``max |definition - formula|`` below the claim's tolerance.
+   (:mod:`.trajectory`), ``max |definition - formula|`` below the claim's tolerance.
 
 A symbolic failure is ``violated``. A numerical residual above tolerance at a random point (a symbolic proof
 contradicted by arithmetic) is ``undecided``; along trajectories it is ``violated`` (the formula does not
@@ -44,16 +44,9 @@ from twostage.theory.chen_luo.condensation_symbolic import (
     prop5_obligations,
 )
 from twostage.theory.chen_luo.model import Obligation, residual_is_zero
-from twostage.theory.claims import load_all
-from twostage.verify.checks import Context, checker
-from twostage.verify.checks.chen_luo.condensation.limits import (
-    CondensationDraw,
-    run_draws,
-    trajectories,
-    valid,
-)
+from twostage.verify.check import Context, checker
+from twostage.verify.checks.chen_luo.condensation.trajectory import ALONG, CondensationDraw, valid
 from twostage.verify.judge import judge_residual
-from twostage.verify.prop import run_property
 from twostage.verify.verdict import Measurement, Status, combine
 
 P = "chen-luo-2025"
@@ -152,18 +145,23 @@ def prop4_measure(cfg: SymbolicDraw, pairs: bool = True) -> Measurement:
                           {"d_symbolic": cfg.d})
 
 
-@checker(f"{P}/prop4/derivative-identities")
-def check_prop4_identities(ctx: Context) -> Measurement:
-    dims = (2, 3) + ((4,) if ctx.profile.name == "full" else ())
-    strategy = st.builds(SymbolicDraw, d=st.sampled_from(dims), seed=st.integers(0, 2**31 - 1))
-    return run_property(strategy, prop4_measure, ctx.profile,
-                        examples=[SymbolicDraw(d, ctx.seed) for d in dims])
+def _prop4_dims(ctx: Context) -> tuple[int, ...]:
+    return (2, 3) + ((4,) if ctx.profile.name == "full" else ())
+
+
+@checker(f"{P}/prop4/derivative-identities",
+         draws=lambda ctx: st.builds(SymbolicDraw, d=st.sampled_from(_prop4_dims(ctx)),
+                                     seed=st.integers(0, 2**31 - 1)),
+         examples=lambda ctx: [SymbolicDraw(d, ctx.seed) for d in _prop4_dims(ctx)])
+def prop4_identities(claim, cfg: SymbolicDraw, _=None) -> Measurement:
+    """chen-luo-2025 Prop 4 (proof), App. A.2, corrected in §4.4: the derivative identities on the symbolic
+    instance of width ``cfg.d`` (obligations built by the theory layer, see the module docstring)."""
+    return prop4_measure(cfg)
 
 
 # ------------------------------------------------------------------------------- along trajectories
-def column_cosine_residual(cfg: CondensationDraw, formula=COLUMN_COSINE_FORMULA, device="cpu") -> float:
+def column_cosine_residual(cfg: CondensationDraw, tr: dict, formula=COLUMN_COSINE_FORMULA) -> float:
     """max over elements, points and columns of |cos(W_V^k, v) - formula(W_vk(t), ||P^k||^2)|."""
-    tr = trajectories(cfg, device)
     f = formula_numpy(formula, (Wvk, Pk_sq))
     worst = 0.0
     for b in range(cfg.B):
@@ -173,9 +171,8 @@ def column_cosine_residual(cfg: CondensationDraw, formula=COLUMN_COSINE_FORMULA,
     return worst
 
 
-def cos_xi_residual(cfg: CondensationDraw, formula=COS_XI_FORMULA, device: str = "cpu") -> float:
+def cos_xi_residual(cfg: CondensationDraw, tr: dict, formula=COS_XI_FORMULA) -> float:
     """max over elements, points and pairs of |cos xi_ij (definition) - formula(W_v(t), K(0))|."""
-    tr = trajectories(cfg, device)
     f = formula_numpy(formula, (Wvi, Wvj, K_ij, K_ii, K_jj))
     worst = 0.0
     for b in range(cfg.B):
@@ -188,29 +185,31 @@ def cos_xi_residual(cfg: CondensationDraw, formula=COS_XI_FORMULA, device: str =
 
 
 # ------------------------------------------------------------------------------------------- Thm 2
-def column_cosine_measure(cfg: CondensationDraw, formula=COLUMN_COSINE_FORMULA, device="cpu") -> Measurement:
+def column_cosine_measure(cfg: CondensationDraw, tr: dict, formula=COLUMN_COSINE_FORMULA) -> Measurement:
     sym = [judge_symbolic(("column", d, str(formula)), lambda d=d: column_cosine_obligations(d, formula),
                           cfg.seed, {"d_symbolic": d}) for d in SYMBOLIC_DIMS]
-    num = judge_residual(column_cosine_residual(cfg, formula, device), COLUMN_TOL, {"d": cfg.d, "B": cfg.B})
+    num = judge_residual(column_cosine_residual(cfg, tr, formula), COLUMN_TOL, {"d": cfg.d, "B": cfg.B})
     return combine([*sym, num])
 
 
-@checker(f"{P}/thm2/column-cosine-formula")
-def check_column_cosine(ctx: Context) -> Measurement:
-    formula = load_all().get(f"{P}/thm2/column-cosine-formula").formula
-    return run_draws(ctx, lambda c: column_cosine_measure(c, formula, ctx.device))
+@checker(f"{P}/thm2/column-cosine-formula", **ALONG)
+def column_cosine_formula(claim, cfg: CondensationDraw, tr: dict) -> Measurement:
+    """chen-luo-2025 Thm 2 (concrete reading, §4.4): the claim's column-cosine formula, proven symbolically
+    and compared with the integrated trajectories."""
+    return column_cosine_measure(cfg, tr, claim.formula)
 
 
 # ------------------------------------------------------------------------------------------- Prop 5
-def cos_xi_measure(cfg: CondensationDraw, formula=COS_XI_FORMULA, device: str = "cpu") -> Measurement:
+def cos_xi_measure(cfg: CondensationDraw, tr: dict, formula=COS_XI_FORMULA) -> Measurement:
     build = lambda d: (lambda: prop5_obligations(d) + cos_xi_obligations(formula))
     sym = [judge_symbolic(("xi", d, str(formula)), build(d), cfg.seed, {"d_symbolic": d})
            for d in SYMBOLIC_DIMS]
-    num = judge_residual(cos_xi_residual(cfg, formula, device), XI_TOL, {"d": cfg.d, "B": cfg.B})
+    num = judge_residual(cos_xi_residual(cfg, tr, formula), XI_TOL, {"d": cfg.d, "B": cfg.B})
     return combine([*sym, num])
 
 
-@checker(f"{P}/prop5/cos-xi-formula")
-def check_cos_xi(ctx: Context) -> Measurement:
-    formula = load_all().get(f"{P}/prop5/cos-xi-formula").formula
-    return run_draws(ctx, lambda c: cos_xi_measure(c, formula, ctx.device))
+@checker(f"{P}/prop5/cos-xi-formula", **ALONG)
+def cos_xi_formula(claim, cfg: CondensationDraw, tr: dict) -> Measurement:
+    """chen-luo-2025 Prop 5 proof, eqs. (23)-(28) (remark): the claim's ``cos xi_ij`` formula, proven
+    symbolically (with (23)-(24)) and compared with the integrated trajectories."""
+    return cos_xi_measure(cfg, tr, claim.formula)

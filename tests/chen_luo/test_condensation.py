@@ -1,9 +1,13 @@
-"""chen-luo-2025 §4.4 condensation: theory, numerics and checkers hold on the real dynamics and fail on
-mutations.
+"""chen-luo-2025 §4.4 condensation (topic ``condensation``): theory, numerics and checkers hold on the real
+dynamics and fail on mutations.
 
 Each mutation is one a reviewer could make by mistake (a limit value, a tightened bound, a garbled formula)
-or a sabotaged trajectory (a column that does not condense, Assumption 1 lost after it held).
+or a sabotaged trajectory (a column that does not condense, Assumption 1 lost after it held). The judges
+receive the claim (with its formula replaced for a mutation) and the trajectory (sabotaged where the test
+says so): nothing is monkeypatched.
 """
+
+import dataclasses
 
 import numpy as np
 import pytest
@@ -11,8 +15,10 @@ import sympy as sp
 import torch
 
 import twostage.verify.checks.chen_luo.condensation.ass1 as ca
+import twostage.verify.checks.chen_luo.condensation.bounds as cb
 import twostage.verify.checks.chen_luo.condensation.exact as ce
-import twostage.verify.checks.chen_luo.condensation.limits as cc
+import twostage.verify.checks.chen_luo.condensation.limits as cl
+import twostage.verify.checks.chen_luo.condensation.trajectory as ct
 from twostage.numerics.chen_luo import condensation as cn
 from twostage.numerics.chen_luo.observables import assumption1_fractions
 from twostage.numerics.config import ConfigError
@@ -21,15 +27,28 @@ from twostage.theory.chen_luo.condensation import lim
 from twostage.theory.chen_luo.effective import closed_state
 from twostage.theory.chen_luo.model import Obligation
 from twostage.theory.claims import load_all
+from twostage.verify.checks import load_checkers
 from twostage.verify.judge import judge_binomial
 from twostage.verify.verdict import Status
 
 P = "chen-luo-2025"
-CFG = cc.CondensationDraw(d=3, B=4, seed=5)
+CFG = ct.CondensationDraw(d=3, B=4, seed=5)
+TOPIC_IDS = sorted(c.id for c in load_all().claims() if c.topic == "condensation")
 
 
 def formula(cid):
     return load_all().get(f"{P}/{cid}").formula
+
+
+def claim(cid, rel=None):
+    """The registered claim, or the same claim with its formula replaced by ``rel`` (a mutation)."""
+    c = load_all().get(f"{P}/{cid}")
+    return c if rel is None else dataclasses.replace(c, formula=rel)
+
+
+def judge(fn, cid, cfg=CFG, rel=None, tr=None):
+    """Run the judge ``fn`` of ``cid`` on ``cfg``'s trajectories (or the given, sabotaged, ones)."""
+    return fn(claim(cid, rel), cfg, ct.trajectories(cfg) if tr is None else tr)
 
 
 def syms(cid):
@@ -38,13 +57,26 @@ def syms(cid):
 
 def sabotaged(cfg, edit):
     """A copy of the cached trajectories with ``edit(tr)`` applied."""
-    tr = {k: np.array(v, copy=True) for k, v in cc.trajectories(cfg).items()}
+    tr = {k: np.array(v, copy=True) for k, v in ct.trajectories(cfg).items()}
     edit(tr)
     return tr
 
 
 def window_of(tr, b=0):
-    return cc.window(tr, b, True)
+    return ct.window(tr, b, True)
+
+
+# ------------------------------------------------------------------------------------------- registration
+def test_every_condensation_claim_has_a_check_written_the_one_way():
+    checks = load_checkers()
+    assert len(TOPIC_IDS) == 17
+    for cid in TOPIC_IDS:
+        chk = checks[cid]
+        assert chk.draws is not None and chk.judge.__module__.startswith(
+            "twostage.verify.checks.chen_luo.condensation."), cid
+    along = [cid for cid in TOPIC_IDS if checks[cid].simulate is ct.simulate]
+    assert len(along) == 15 and all(checks[c].seed_draws and checks[c].examples == [ct.PAPER_DRAW]
+                                    for c in along)
 
 
 # ------------------------------------------------------------------------------------------- Assumption 1
@@ -70,30 +102,37 @@ def test_assumption1_evaluators_agree_with_the_sympy_predicate():
     assert 0 < np.mean(a1 == 1) < 1  # both outcomes occur at Gaussian points
 
 
-def test_forward_invariance_holds_and_a_lost_assumption_fails(monkeypatch):
-    rel = formula("prop4/forward-invariance")
-    m = ca.forward_invariance_measure(CFG, rel)
+def test_forward_invariance_holds_and_a_lost_assumption_fails():
+    m = judge(ca.forward_invariance, "prop4/forward-invariance")
     assert m.status is Status.HOLDS
 
     def drop(tr):
-        k = cc.valid(tr, 0)
+        k = ct.valid(tr, 0)
         first = k[np.flatnonzero(tr["frac_ass1"][0][k] == 1.0)[0]]
         tr["frac_ass1"][0][first + 5] = 0.5  # fractions fall back below 1 after Ass. 1 held
     bad = sabotaged(CFG, drop)
-    monkeypatch.setattr(ca, "trajectories", lambda cfg, device="cpu": bad)
-    assert ca.forward_invariance_measure(CFG, rel).status is Status.VIOLATED
+    assert judge(ca.forward_invariance, "prop4/forward-invariance", tr=bad).status is Status.VIOLATED
 
 
 def test_reached_counts_and_a_run_cut_short_is_a_counterexample():
-    k, n, info = ca.reached_count(3, 64, seed=1)
+    good = ca.ReachDraw(3, 64, seed=1)
+    k, n, info = ca.reached_count(good)
     assert (k, n) == (64, 64) and info["not_reached"] == 0
-    k, n, _ = ca.reached_count(3, 64, seed=1, max_steps=5)  # sabotaged: blow-up (and Ass. 1) never reached
+    assert ca.reached_as(claim("ass1/reached-as"), good, (k, n, info)).status is Status.HOLDS
+    cut = ca.ReachDraw(3, 64, seed=1, max_steps=5)  # sabotaged: blow-up (and Ass. 1) never reached
+    k, n, info = ca.reached_count(cut)
     assert judge_binomial(k, n, 1.0).status is Status.VIOLATED
+    m = ca.reached_as(claim("ass1/reached-as"), cut, (k, n, info))
+    assert m.status is Status.VIOLATED
+    pooled = ca.pool_binomial([(ca.reached_as(claim("ass1/reached-as"), good, ca.reached_count(good)), good),
+                               (m, cut)])
+    assert pooled.status is Status.VIOLATED  # one dimension cut short breaks the pooled count
 
 
 # ------------------------------------------------------------------------------------------- exact identities
 def test_prop4_identities_hold_and_the_printed_form_fails():
-    assert ce.prop4_measure(ce.SymbolicDraw(2, 0)).status is Status.HOLDS
+    assert ce.prop4_identities(claim("prop4/derivative-identities"), ce.SymbolicDraw(2, 0)).status \
+        is Status.HOLDS
     Wv, W1, W2 = closed_state(2)
     obs = cs.prop4_obligations(2, pairs=False)
     ob = obs[0]  # d/dt(W2_0 dW2_0); mutation: dW_{v,0}^2 in place of dW2_0^2 (App. A item 6)
@@ -105,111 +144,123 @@ def test_prop4_identities_hold_and_the_printed_form_fails():
 
 
 def test_column_cosine_formula_holds_and_a_wrong_formula_fails():
-    m = ce.column_cosine_measure(CFG)
-    assert m.status is Status.HOLDS and ce.column_cosine_residual(CFG) < 1e-12
+    cid, tr = "thm2/column-cosine-formula", ct.trajectories(CFG)
+    assert formula(cid) == cs.COLUMN_COSINE_FORMULA
+    m = judge(ce.column_cosine_formula, cid)
+    assert m.status is Status.HOLDS and ce.column_cosine_residual(CFG, tr) < 1e-12
     wrong = sp.Eq(cs.cos_col, cs.Wvk / sp.sqrt(cs.Wvk**2 + 2 * cs.Pk_sq))
-    assert ce.column_cosine_measure(CFG, wrong).status is Status.VIOLATED
-    assert ce.column_cosine_residual(CFG, wrong) > 1e-3  # the numerical half fails on its own as well
+    assert judge(ce.column_cosine_formula, cid, rel=wrong).status is Status.VIOLATED
+    assert ce.column_cosine_residual(CFG, tr, wrong) > 1e-3  # the numerical half fails on its own as well
 
 
 def test_cos_xi_formula_holds_and_the_wrong_sign_fails():
-    assert ce.cos_xi_measure(CFG).status is Status.HOLDS
+    cid = "prop5/cos-xi-formula"
+    assert formula(cid) == cs.COS_XI_FORMULA
+    assert judge(ce.cos_xi_formula, cid).status is Status.HOLDS
     a = sp.Abs(cs.Wvi * cs.Wvj)
     den = sp.sqrt((cs.Wvi**2 + cs.K_ii) * (cs.Wvj**2 + cs.K_jj))
     wrong = sp.Eq(cs.cos_xi, (a - cs.Wvi * cs.Wvj * cs.K_ij / a) / den)  # sign(W_vi W_vj) K_ij flipped
-    assert ce.cos_xi_measure(CFG, wrong).status is Status.VIOLATED
-    assert ce.cos_xi_residual(CFG, wrong) > 1e-3
+    assert judge(ce.cos_xi_formula, cid, rel=wrong).status is Status.VIOLATED
+    assert ce.cos_xi_residual(CFG, ct.trajectories(CFG), wrong) > 1e-3
 
 
 # ------------------------------------------------------------------------------------------- limits
 def test_condensation_holds_and_limit_half_fails():
-    rel = formula("thm2/condensation")
-    assert cc.limit_measure(CFG, rel, True).status is Status.HOLDS
-    S = syms("thm2/condensation")
-    assert cc.limit_measure(CFG, sp.Eq(lim(sp.Abs(S["cos_col"])), sp.Rational(1, 2)), True).status \
-        is Status.VIOLATED
+    cid = "thm2/condensation"
+    assert judge(cl.condensation, cid).status is Status.HOLDS
+    S = syms(cid)
+    half = sp.Eq(lim(sp.Abs(S["cos_col"])), sp.Rational(1, 2))
+    assert judge(cl.condensation, cid, rel=half).status is Status.VIOLATED
 
 
-def test_condensation_fails_when_a_column_does_not_condense(monkeypatch):
+def test_condensation_fails_when_a_column_does_not_condense():
     def stuck(tr):
         tr["cos_col"][1, :, 2] = 0.1  # column 2 of element 1 keeps a small cosine with v
     bad = sabotaged(CFG, stuck)
-    monkeypatch.setattr(cc, "trajectories", lambda cfg, device="cpu": bad)
-    m = cc.limit_measure(CFG, formula("thm2/condensation"), True)
+    m = judge(cl.condensation, "thm2/condensation", tr=bad)
     assert m.status is Status.VIOLATED and m.worst["element"] == 1
 
 
-@pytest.mark.parametrize("cid, field", [("prop5/cos-xi-limit", "cos_xi"), ("cor1/cos-psi", "cos_psi"),
-                                        ("prop7/cos-zeta-limit", "cos_zeta")])
-def test_alignment_limits_hold_and_fail_on_sabotage(monkeypatch, cid, field):
-    rel = formula(cid)
-    assert cc.limit_measure(CFG, rel, True).status is Status.HOLDS
+@pytest.mark.parametrize("cid, field, fn", [("prop5/cos-xi-limit", "cos_xi", cl.cos_xi_limit),
+                                            ("cor1/cos-psi", "cos_psi", cl.cos_psi),
+                                            ("prop7/cos-zeta-limit", "cos_zeta", cl.cos_zeta_limit)])
+def test_alignment_limits_hold_and_fail_on_sabotage(cid, field, fn):
+    assert judge(fn, cid).status is Status.HOLDS
 
     def tilt(tr):
         tr[field][0] = np.minimum(tr[field][0], 0.8)  # the angle stays at ~37 degrees
     bad = sabotaged(CFG, tilt)
-    monkeypatch.setattr(cc, "trajectories", lambda cfg, device="cpu": bad)
-    assert cc.limit_measure(CFG, rel, True).status is Status.VIOLATED
+    assert judge(fn, cid, tr=bad).status is Status.VIOLATED
 
 
 def test_ratio_limits_hold_and_a_wrong_limit_fails():
-    assert cc.limit_measure(CFG, formula("prop5/ratio-limits"), True).status is Status.HOLDS
-    S = syms("prop5/ratio-limits")
+    cid = "prop5/ratio-limits"
+    assert judge(cl.ratio_limits, cid).status is Status.HOLDS
+    S = syms(cid)
     wrong = sp.Eq(lim(S["dW2_norm"] / S["Wv_sq"]), 2)
-    assert cc.limit_measure(CFG, wrong, True).status is Status.VIOLATED
+    assert judge(cl.ratio_limits, cid, rel=wrong).status is Status.VIOLATED
 
 
 def test_sharp_limit_holds_and_target_two_fails():
-    rel = formula("thm1/sharp-limit")
-    assert cc.limit_measure(CFG, rel, False).status is Status.HOLDS
-    S = syms("thm1/sharp-limit")
+    cid = "thm1/sharp-limit"
+    assert judge(cl.sharp_limit, cid).status is Status.HOLDS
+    S = syms(cid)
     E, T, t = S["E"], S["T_star"], sp.Symbol("t", real=True)
-    assert cc.limit_measure(CFG, sp.Eq(lim(E * (T - t) ** 3), 2), False).status is Status.VIOLATED
+    assert judge(cl.sharp_limit, cid, rel=sp.Eq(lim(E * (T - t) ** 3), 2)).status is Status.VIOLATED
     wrong_rate = sp.Eq(lim(S["Edot"] * E ** sp.Rational(-4, 3)), 4)
-    assert cc.limit_measure(CFG, wrong_rate, False).status is Status.VIOLATED
+    assert judge(cl.sharp_limit, cid, rel=wrong_rate).status is Status.VIOLATED
 
 
 def test_stable_rank_holds_and_a_rank_two_limit_fails():
-    assert cc.limit_measure(CFG, formula("lowrank/stable-rank"), False).status is Status.HOLDS
-    S = syms("lowrank/stable-rank")
-    assert cc.limit_measure(CFG, sp.Eq(lim(S["srank_W1"]), 2), False).status is Status.VIOLATED
+    cid = "lowrank/stable-rank"
+    assert judge(cl.stable_rank, cid).status is Status.HOLDS
+    S = syms(cid)
+    assert judge(cl.stable_rank, cid, rel=sp.Eq(lim(S["srank_W1"]), 2)).status is Status.VIOLATED
+
+
+def test_limits_are_judged_in_the_assumption_1_window_only_where_the_claim_assumes_it():
+    """The Ass.-1 claims see an element that never satisfies Ass. 1 as not-applicable; the sharp limit (no
+    Ass. 1) still judges it."""
+    def never(tr):
+        tr["ass1_from"][:] = -1
+    bad = sabotaged(CFG, never)
+    assert judge(cl.condensation, "thm2/condensation", tr=bad).status is Status.NOT_APPLICABLE
+    assert judge(cl.sharp_limit, "thm1/sharp-limit", tr=bad).status is Status.HOLDS
 
 
 # ------------------------------------------------------------------------------------------- bounds
 def test_weyl_bounds_hold_and_halved_bounds_fail():
-    for cid, which in (("lowrank/weyl-W1", "W1"), ("lowrank/weyl-WV", "WV")):
+    for cid, fn in (("lowrank/weyl-W1", cb.weyl_W1), ("lowrank/weyl-WV", cb.weyl_WV)):
         rel = formula(cid)
-        m = cc.weyl_measure(CFG, rel, which)
+        m = judge(fn, cid)
         assert m.status is Status.HOLDS and m.margin > 0
         halved = rel.func(rel.lhs, rel.rhs / 2)
-        assert cc.weyl_measure(CFG, halved, which).status is Status.VIOLATED
+        assert judge(fn, cid, rel=halved).status is Status.VIOLATED
 
 
-@pytest.mark.parametrize("cid, field", [("prop6/cos-phi-positive", "cos_phi"),
-                                        ("prop7/cos-zeta-positive", "cos_zeta")])
-def test_positive_angles_hold_and_fail_on_sabotage(monkeypatch, cid, field):
-    rel = formula(cid)
-    assert cc.positive_measure(CFG, rel, field).status is Status.HOLDS
+@pytest.mark.parametrize("cid, field, fn", [("prop6/cos-phi-positive", "cos_phi", cb.cos_phi_positive),
+                                            ("prop7/cos-zeta-positive", "cos_zeta", cb.cos_zeta_positive)])
+def test_positive_angles_hold_and_fail_on_sabotage(cid, field, fn):
+    assert judge(fn, cid).status is Status.HOLDS
 
     def flip(tr):
         idx = window_of(tr)
         tr[field][0][idx[len(idx) // 2]] *= -1  # one obtuse angle late in the window
     bad = sabotaged(CFG, flip)
-    monkeypatch.setattr(cc, "trajectories", lambda cfg, device="cpu": bad)
-    assert cc.positive_measure(CFG, rel, field).status is Status.VIOLATED
+    assert judge(fn, cid, tr=bad).status is Status.VIOLATED
 
 
 def test_prop8_two_sided_estimate_holds_and_tightened_sides_fail():
-    rel = formula("prop8/upper-after-T3")
-    m = cc.prop8_measure(CFG, rel)
+    cid = "prop8/upper-after-T3"
+    m = judge(cb.prop8_two_sided, cid)
     assert m.status is Status.HOLDS
-    S = syms("prop8/upper-after-T3")
+    S = syms(cid)
     E, C, T, t = S["E"], S["C"], S["T_star"], S["t"]
     lower_x3 = sp.And(sp.LessThan(3 * C**-3 * (T - t) ** -3, E), sp.LessThan(E, (T - t) ** -3))
     assert m.worst["C"] < 1.4  # this draw: cos Theta_2 ~ 1, so 3 C^-3 > 1 >= E (T*-t)^3
-    assert cc.prop8_measure(CFG, lower_x3).status is Status.VIOLATED
+    assert judge(cb.prop8_two_sided, cid, rel=lower_x3).status is Status.VIOLATED
     upper_09 = sp.And(sp.LessThan(C**-3 * (T - t) ** -3, E), sp.LessThan(E, 0.9 / (T - t) ** 3))
-    assert cc.prop8_measure(CFG, upper_09).status is Status.VIOLATED
+    assert judge(cb.prop8_two_sided, cid, rel=upper_09).status is Status.VIOLATED
 
 
 def test_prop8_constant_is_the_papers():
@@ -222,9 +273,11 @@ def test_prop8_constant_is_the_papers():
 # ------------------------------------------------------------------------------------------- configurations
 def test_configurations_outside_the_assumptions_are_rejected():
     with pytest.raises(ConfigError, match="gaussian-init"):
-        cc.CondensationDraw(d=1, B=4, seed=0)
+        ct.CondensationDraw(d=1, B=4, seed=0)
     with pytest.raises(ConfigError, match="sizes"):
         ce.SymbolicDraw(d=1, seed=0)
+    with pytest.raises(ConfigError, match="gaussian-init"):
+        ca.ReachDraw(d=0, n=4, seed=0)
 
 
 # ------------------------------------------------------------------------------------------- App. C.2
@@ -232,11 +285,11 @@ def test_reference_instance_behaves_like_appendix_c2():
     """d_m = 16, N(0, 1) (notes App. C.2: fractions 0.12/0.30 -> 1/1, min |cos| 0.0019 -> 0.998,
     sigma2/sigma1 0.86 -> 6.9e-4, ratios -> 1.0000, Weyl 48.05 <= 48.97). Another random instance: the same
     qualitative picture."""
-    tr = cc.trajectories(cc.PAPER_DRAW)
-    WV0, W10, W20, v = cc.initialisation(cc.PAPER_DRAW)
+    tr = ct.trajectories(ct.PAPER_DRAW)
+    WV0, W10, W20, v = ct.initialisation(ct.PAPER_DRAW)
     s_WV0 = torch.linalg.svdvals(WV0)
-    for b in range(cc.PAPER_DRAW.B):
-        k = cc.valid(tr, b)
+    for b in range(ct.PAPER_DRAW.B):
+        k = ct.valid(tr, b)
         first, last = k[0], k[-1]
         assert tr["frac_ass1"][b][first] < 1 and tr["frac_ass1"][b][last] == 1
         assert np.abs(tr["cos_col"][b][first]).min() < 0.5 < 0.99 < np.abs(tr["cos_col"][b][last]).min()
@@ -249,7 +302,7 @@ def test_reference_instance_behaves_like_appendix_c2():
 
 def test_integrated_frozen_part_stays_frozen():
     """W_V is integrated (not rebuilt), so (I - v^T v) W_V(t) = (I - v^T v) W_V(0) is a measurement."""
-    WV0, W10, W20, v = cc.initialisation(CFG)
+    WV0, W10, W20, v = ct.initialisation(CFG)
     run = cn.integrate_condensation(WV0, W10, W20, v, E_max=1e9)
     drift = (cn.frozen_part(run.WV, v) - cn.frozen_part(WV0, v)[:, None]).abs().max()
     assert float(drift) < 1e-9 and bool(run.reached.all())

@@ -1,4 +1,6 @@
-"""gong-2025 real-data pipeline (§7.2, §7.4): fact set, GPT-2 model, padding, training, rank reduction."""
+"""gong-2025 real-data pipeline (topic ``realdata``, §7.2, §7.4): fact set, GPT-2 model, padding, training,
+rank reduction, the experiments, and the check of ``realdata/syntax-before-semantics`` (with sabotaged
+trajectories)."""
 
 import json
 
@@ -12,6 +14,9 @@ from twostage.numerics.gong import factset as fs
 from twostage.numerics.gong import rank_reduction as rr
 from twostage.numerics.gong import realdata as cf
 from twostage.numerics.gong.gpt2lite import GPT2Config, GPT2Lite, from_hf_state, load_checkpoint
+from twostage.theory.claims import load_all
+from twostage.verify.check import Context
+from twostage.verify.checks import load_checkers
 from twostage.verify.checks.gong import realdata as gcr
 from twostage.verify.profiles import get_profile
 from twostage.verify.verdict import Status
@@ -298,24 +303,39 @@ def test_rank_reduction_experiment_writes_curves(tmp_path, monkeypatch):
         gr.setup("rank-reduction", "ci", 0)
 
 
-# ---- the claim ------------------------------------------------------------------------------------
+# ---- the claim (judged on the trajectories; mutations hand the judge a sabotaged one) ----------------
+
+CASE = gcr.Case(relations=3, subjects=6)
+SYNTAX_FIRST = load_all().get("gong-2025/realdata/syntax-before-semantics")
+
 
 @pytest.fixture(scope="module")
 def claim_run():
-    return gcr.run(gcr.Case(relations=3, subjects=6), 0)
+    return gcr.trajectories(CASE, Context(get_profile("ci")))
+
+
+def judge(tr):
+    return gcr.syntax_before_semantics(SYNTAX_FIRST, CASE, tr)
 
 
 def test_syntax_before_semantics_holds(claim_run):
-    assert gcr.evaluate_ordering(claim_run).status is Status.HOLDS
+    m = judge(claim_run)
+    assert m.status is Status.HOLDS and m.examples == CASE.seeds
 
 
 def test_syntax_before_semantics_mutations(claim_run):
     swapped = dict(claim_run, type=claim_run["exact"], exact=claim_run["type"])  # semantics first
-    assert gcr.evaluate_ordering(swapped).status is Status.VIOLATED
+    assert judge(swapped).status is Status.VIOLATED
     same = dict(claim_run, type=claim_run["exact"])  # type learned only together with the facts
-    assert gcr.evaluate_ordering(same).status is Status.UNDECIDED
+    assert judge(same).status is Status.UNDECIDED
     never = dict(claim_run, exact=np.zeros_like(claim_run["exact"]))  # facts never learned
-    assert gcr.evaluate_ordering(never).status is Status.UNDECIDED
+    assert judge(never).status is Status.UNDECIDED
+
+
+def test_a_case_costs_three_draws():
+    check = load_checkers()["gong-2025/realdata/syntax-before-semantics"]
+    assert check.profile(Context(get_profile("ci"))).examples == 2  # ci: 6 // 3
+    assert check.profile(Context(get_profile("quick"))).examples == 6
 
 
 def _byte_symbols():

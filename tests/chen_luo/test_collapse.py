@@ -1,0 +1,159 @@
+"""chen-luo-2025 Stage 2, part 2 (topic ``collapse``): the closed form of (14), its conservation law and Thm 3
+(rank collapse, rank <= multiplicity, limits, rates), each with the mutation that must make it fail.
+
+The judges receive the claim, the draw and the data: a mutation is sabotaged data (a noisy or drifting
+trajectory, an ``F`` whose top singular pairs are swapped, a proof's wrong fact) or a knob of the judge
+turned (a wrong rank, slope, rate or closed form); nothing is monkeypatched.
+"""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from twostage.numerics.chen_luo import collapse as O
+from twostage.numerics.chen_luo import stage2 as S2
+from twostage.theory.chen_luo import collapse as TC
+from twostage.theory.claims import load_all
+from twostage.verify.check import Context
+from twostage.verify.checks.chen_luo import collapse as C2
+from twostage.verify.checks.chen_luo.draws import DataDraw, Proof, SpectrumDraw
+from twostage.verify.profiles import get_profile
+from twostage.verify.verdict import Status
+
+HOLDS, VIOLATED = Status.HOLDS, Status.VIOLATED
+P = "chen-luo-2025"
+DATA = DataDraw(n=6, s=3, d=3, seed=0)
+SPEC = C2.PINNED_SPECTRUM
+TIED = SpectrumDraw(sigma=(1.0, 1.0, 0.5, 0.2), seed=3)
+CTX = Context(get_profile("ci"))
+COLLAPSE_IDS = [f"{P}/stage2/closed-form", f"{P}/stage2/kq-conservation", f"{P}/thm3/rank-collapse",
+                f"{P}/stage2/collapse-limits", f"{P}/thm3/rank-le-multiplicity", f"{P}/stage2/collapse-rate",
+                f"{P}/stage2/growth-rate-sigma1"]
+RANK, LIMITS = f"{P}/thm3/rank-collapse", f"{P}/stage2/collapse-limits"
+MULT = f"{P}/thm3/rank-le-multiplicity"
+
+
+def claim(cid):
+    return load_all().get(cid)
+
+
+# ------------------------------------------------------------------ symbolic
+@pytest.mark.slow
+def test_symbolic_collapse_facts():
+    assert all(TC.prove_closed_form().values())
+    assert all(TC.prove_conservation().values())
+    r = TC.prove_rank_le_multiplicity()
+    assert r["nonzero_rows"] == {1: 1, 2: 2, 3: 3} and r["limits_rows_of_(A0+B0)/2"]
+    assert all(TC.prove_collapse_rate().values())
+    assert all(TC.prove_growth_rate().values())
+
+
+@pytest.mark.slow
+def test_symbolic_instances_are_judged_and_wrong_facts_fail():
+    """Each judge on its pinned :class:`Proof` draw (facts from the registered ``simulate``): the proven
+    facts hold, one wrong fact is violated."""
+    from twostage.verify.checks import load_checkers
+
+    checkers = load_checkers()
+    for cid, key, wrong in ((f"{P}/stage2/closed-form", "original_ode", False),
+                            (f"{P}/stage2/kq-conservation", "linear_law", False),
+                            (LIMITS, "limits_rows_of_(A0+B0)/2", False),
+                            (MULT, "nonzero_rows", {1: 1, 2: 1, 3: 1}),  # "rank 1 whatever k"
+                            (f"{P}/stage2/collapse-rate", "ratio_constant_det_C_over_c1_sq", False),
+                            (f"{P}/stage2/growth-rate-sigma1", "limit_is_sigma1", False)):
+        chk = checkers[cid]
+        proof = next(d for d in chk.pinned(CTX) if isinstance(d, Proof))
+        f = chk.simulate(proof, CTX)
+        assert chk.judge(claim(cid), proof, f).status is HOLDS, cid
+        assert chk.judge(claim(cid), proof, {**f, key: wrong}).status is VIOLATED, cid
+
+
+# ------------------------------------------------------------------ numerics
+def test_closed_form_matches_numerical_integration_to_1e10():
+    F, Q0, K0 = SPEC.build()
+    s1 = torch.linalg.svdvals(F)[:, :1]
+    t = torch.linspace(0, 5, 11, dtype=F.dtype).view(1, -1) / s1
+    cQ, cK = S2.closed_form(F, Q0, K0, t)
+    nQ, nK = S2.integrate_linear(F, Q0, K0, t)
+    rel = ((cQ - nQ).flatten(2).norm(dim=-1) / nQ.flatten(2).norm(dim=-1)).max()
+    assert float(rel) < 1e-10
+    sQ, _ = S2.closed_form_scaled(F, Q0, K0, t)
+    assert torch.allclose(sQ * torch.exp(s1.unsqueeze(-1).unsqueeze(-1) * t.unsqueeze(-1).unsqueeze(-1)), cQ,
+                          rtol=1e-12, atol=0)
+
+
+def test_observables():
+    W = torch.diag(torch.tensor([2.0, 1.0, 1.0, 0.0], dtype=torch.float64))
+    assert abs(float(O.stable_rank(W)) - 1.5) < 1e-15
+    assert abs(float(O.effective_rank(torch.eye(5, dtype=torch.float64))) - 5) < 1e-12
+    assert abs(float(O.effective_rank(torch.diag(torch.tensor([1.0, 0, 0]))))) - 1 < 1e-6
+
+
+# ------------------------------------------------------------------ checkers hold; mutations fail
+def test_closed_form_and_conservation_hold_and_sabotage_fails():
+    c, run = claim(f"{P}/stage2/closed-form"), C2.solver_run(SPEC)
+    assert C2.closed_form(c, SPEC, run).status is HOLDS
+    swapped = lambda F, Q, K, t: S2.closed_form(F, Q, K, t)[::-1]  # noqa: E731
+    assert C2.closed_form(c, SPEC, run, formula=swapped).status is VIOLATED
+    c, small = claim(f"{P}/stage2/kq-conservation"), DataDraw(n=3, s=3, d=3, seed=1, B=2)
+    run = C2.conserved_flows(small)
+    assert C2.kq_conservation(c, small, run).status is HOLDS
+    t = run["t"].view(*run["t"].shape, 1, 1)
+    drifting = {**run, "flows": {k: (WQ, WK * (1 + 1e-3 * t)) for k, (WQ, WK) in run["flows"].items()}}
+    assert C2.kq_conservation(c, small, drifting).status is VIOLATED
+
+
+def test_rank_collapse_limits_and_multiplicity():
+    for cfg in (SPEC, DATA):
+        tr = C2.limit_trajectory(cfg)
+        assert C2.rank_collapse(claim(RANK), cfg, tr).status is HOLDS
+        assert C2.collapse_limits(claim(LIMITS), cfg, tr).status is HOLDS
+    tr = C2.limit_trajectory(SPEC)
+    assert C2.rank_collapse(claim(RANK), SPEC, C2.noisy(tr)).status is VIOLATED
+    # limits predicted with u_2, v_2
+    assert C2.collapse_limits(claim(LIMITS), SPEC, C2.swap_top_pairs(tr)).status is VIOLATED
+    # tied sigma_1 (k = 2): rank <= 2 holds, claiming rank 1 must fail
+    tied = C2.limit_trajectory(TIED)
+    assert C2.rank_le_multiplicity(claim(MULT), TIED, tied).status is HOLDS
+    assert C2.rank_collapse(claim(RANK), TIED, tied, claimed_rank=2).status is HOLDS
+    assert C2.rank_collapse(claim(RANK), TIED, tied, claimed_rank=1).status is VIOLATED
+    assert C2.rank_collapse(claim(RANK), TIED, tied).status is VIOLATED  # rank 1 needs a simple sigma_1
+
+
+def test_rates_hold_and_wrong_rates_fail():
+    c, tr = claim(f"{P}/stage2/collapse-rate"), C2.scaled_trajectory(SPEC, taus=C2.RATE_TAUS)
+    assert C2.collapse_rate(c, SPEC, tr).status is HOLDS
+    assert C2.collapse_rate(c, SPEC, tr, slopes={"stable_rank_minus_1": -1.0}).status is VIOLATED
+    assert C2.collapse_rate(c, SPEC, tr, slopes={"ratio": -2.0}).status is VIOLATED
+    c, run = claim(f"{P}/stage2/growth-rate-sigma1"), C2.growth_run(SPEC)
+    assert C2.growth_rate(c, SPEC, run).status is HOLDS
+    sigma2 = lambda F: torch.linalg.svdvals(F)[:, 1]  # noqa: E731
+    assert C2.growth_rate(c, SPEC, run, claimed=sigma2).status is VIOLATED
+    s1 = torch.linalg.svdvals(run["F"])[:, 0]  # W_Q(t) e^{0.05 sigma_1 t}: grows at 1.05 sigma_1
+    boost = torch.exp(0.05 * s1.view(-1, 1) * run["t"]).unsqueeze(-1).unsqueeze(-1)
+    faster = {**run, "WQ": run["WQ"] * boost}
+    assert C2.growth_rate(c, SPEC, faster).status is VIOLATED
+
+
+def test_every_collapse_claim_has_a_checker_written_the_one_way():
+    import inspect
+
+    from twostage.verify.checks import load_checkers
+
+    reg, checkers = load_all(), load_checkers()
+    for cid in COLLAPSE_IDS:
+        assert reg.get(cid).paper == P and reg.get(cid).topic == "collapse"
+        chk = checkers[cid]
+        assert chk.draws is not None and list(inspect.signature(chk.judge).parameters)[0] == "claim"
+        assert chk.seed_draws  # the draws follow ctx.seed, as before the conversion
+    assert not reg.check_graph()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("cid", [RANK, MULT, f"{P}/stage2/collapse-rate"])
+def test_registered_checkers_hold_under_ci(cid):
+    from twostage.runs.suite import run_claim
+
+    v = run_claim(claim(cid), CTX)
+    assert v.status is HOLDS, v.worst

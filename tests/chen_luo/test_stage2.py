@@ -1,0 +1,163 @@
+"""chen-luo-2025 Stage 2, part 1 (topic ``stage2``): symbolic proofs, numerics and checkers, each with the
+mutation that must make it fail.
+
+The judges receive the claim, the draw and the data: a mutation is sabotaged data (the errors of the
+misprinted loss, a proof's facts with a wrong order) or a knob of the judge turned (a wrong exponent, a
+wrong ``F``); nothing is monkeypatched.
+"""
+
+from __future__ import annotations
+
+import pytest
+import sympy as sp
+import torch
+
+from twostage.numerics.chen_luo import stage2 as S2
+from twostage.numerics.chen_luo import stage2_loss as SL
+from twostage.numerics.config import ConfigError
+from twostage.theory.chen_luo import stage2 as T2
+from twostage.theory.claims import load_all
+from twostage.verify.check import Context
+from twostage.verify.checks.chen_luo import stage2 as C1
+from twostage.verify.checks.chen_luo.draws import DataDraw, SpectrumDraw
+from twostage.verify.profiles import get_profile
+from twostage.verify.verdict import Status
+
+HOLDS, VIOLATED = Status.HOLDS, Status.VIOLATED
+P = "chen-luo-2025"
+DATA = DataDraw(n=6, s=3, d=3, seed=0)
+TIED = SpectrumDraw(sigma=(1.0, 1.0, 0.5, 0.2), seed=3)
+CTX = Context(get_profile("ci"))
+STAGE2_IDS = [f"{P}/stage2/loss-factorisation", f"{P}/prop3/dynamics-separation", f"{P}/prop3/kq-linear-law",
+              f"{P}/prop3/kq-full-vs-linear", f"{P}/stage2/F-structure"]
+
+
+def claim(cid):
+    return load_all().get(cid)
+
+
+def facts(cid, proof):
+    """What the registered check's ``simulate`` returns for the claim's symbolic instance (the proof)."""
+    from twostage.verify.checks import load_checkers
+
+    return load_checkers()[cid].simulate(proof, CTX)
+
+
+# ------------------------------------------------------------------ symbolic
+@pytest.mark.slow
+def test_symbolic_stage2_facts_and_the_erratum():
+    fact = T2.prove_loss_factorisation(s=3)
+    assert C1.symbolic_measurement(fact, C1.FACT_EXPECT, "s=3").status is HOLDS
+    assert T2.prove_loss_factorisation(s=2)["order_of_error"] == 6  # sigmoid: no quadratic term
+    # with the main-text (13) (no first 1/s) the error is O(delta^2): claiming O(delta^4) for it must fail
+    claim_misprint = {"order_of_error": fact["misprint_order_of_error"]}
+    assert C1.symbolic_measurement(fact, claim_misprint, "").status is VIOLATED
+    assert C1.symbolic_measurement(T2.prove_dynamics_separation(), C1.SEP_EXPECT, "").status is HOLDS
+    assert C1.symbolic_measurement(T2.prove_dynamics_separation(), {"outer": 1}, "").status is VIOLATED
+    assert C1.symbolic_measurement(T2.prove_linear_law(), C1.LAW_EXPECT, "").status is HOLDS
+    assert C1.symbolic_measurement(T2.prove_F_structure(), C1.F_EXPECT, "").status is HOLDS
+
+
+@pytest.mark.slow
+def test_symbolic_instances_are_judged_and_wrong_facts_fail():
+    """The judges on their :class:`Proof` draws: the proven facts hold; a proof of the misprinted loss (error
+    order 2), a wrong order or a failed identity is violated."""
+    cid = f"{P}/stage2/loss-factorisation"
+    f = facts(cid, C1.FACT_PROOF)
+    assert C1.loss_factorisation(claim(cid), C1.FACT_PROOF, f).status is HOLDS
+    misprint = {**f, "s=3": {**f["s=3"], "order_of_error": f["s=3"]["misprint_order_of_error"]}}
+    assert C1.loss_factorisation(claim(cid), C1.FACT_PROOF, misprint).status is VIOLATED
+    sigmoid_quadratic = {**f, "s=2": {**f["s=2"], "order_of_error": 4}}
+    assert C1.loss_factorisation(claim(cid), C1.FACT_PROOF, sigmoid_quadratic).status is VIOLATED
+    for cid, judge, proof, key, wrong in (
+            (f"{P}/prop3/dynamics-separation", C1.dynamics_separation, C1.SEP_PROOF, "outer", 1),
+            (f"{P}/prop3/kq-linear-law", C1.kq_linear_law, C1.LAW_PROOF, "query_remainder_order", 2),
+            (f"{P}/stage2/F-structure", C1.F_structure, C1.F_PROOF, "appendix_(50)_equals_(15)", False)):
+        f = facts(cid, proof)
+        assert judge(claim(cid), proof, f).status is HOLDS, cid
+        assert judge(claim(cid), proof, {**f, key: wrong}).status is VIOLATED, cid
+
+
+def test_exp_series_and_orders_detect_a_wrong_claim():
+    from twostage.theory.chen_luo.stage2_symbolic import DELTA, coefficients, exp_series, leading_order
+
+    x = 3 * DELTA**2 + DELTA**3
+    e = exp_series(x, DELTA, 4)
+    assert coefficients(e, upto=4) == [1, 0, 3, 1, sp.Rational(9, 2)]
+    assert leading_order(coefficients(e - 1, upto=4)) == 2
+    assert leading_order(coefficients(e - 1 - 3 * DELTA**2, upto=4)) == 3
+
+
+# ------------------------------------------------------------------ numerics
+def test_F_of_eq15_is_minus_dL_dM_and_prescribed_spectrum():
+    T = DATA.tensors()
+    eye = torch.eye(3, dtype=torch.float64).expand(DATA.B, -1, -1)
+    gQ, _ = SL.qk_gradients(SL.loss_full, T["X"], T["y"], T["u"], torch.zeros_like(eye), eye)
+    assert torch.allclose(-gQ, T["F"], rtol=1e-12, atol=1e-15)
+    F, _, _ = TIED.build()
+    assert torch.allclose(torch.linalg.svdvals(F), torch.tensor(TIED.sigma, dtype=F.dtype).expand(TIED.B, -1))
+    assert TIED.multiplicity == 2 and abs(TIED.gap - 0.5) < 1e-15
+
+
+def test_configs_outside_assumptions_are_rejected():
+    with pytest.raises(ConfigError, match="non-increasing"):
+        SpectrumDraw(sigma=(0.5, 1.0), seed=0)
+    with pytest.raises(ConfigError):
+        DataDraw(n=0, s=3, d=3, seed=0)
+
+
+def test_training_QK_on_the_factorised_loss_follows_the_linear_law():
+    T = DataDraw(n=4, s=3, d=3, seed=2, B=2).tensors()
+    s1 = torch.linalg.svdvals(T["F"])[:, :1]
+    t = torch.linspace(0, 2, 3, dtype=torch.float64).view(1, -1) / s1
+    errs = []
+    for dl in (1e-2, 1e-3):
+        Q0, K0 = dl * T["Qbar"], dl * T["Kbar"]
+        WQ, _ = SL.train_qk(T["X"], T["y"], T["u"], Q0, K0, t, kind="factorised")
+        cQ, _ = S2.closed_form(T["F"], Q0, K0, t)
+        errs.append(float(((WQ - cQ)[:, -1].flatten(1).norm(dim=1) / cQ[:, -1].flatten(1).norm(dim=1)).max()))
+    assert errs[1] < 3e-2 * errs[0]  # O(delta^2): a factor 100 for a factor 10 in delta
+
+
+# ------------------------------------------------------------------ checkers hold; mutations fail
+def test_factorisation_and_separation_hold_and_mutations_fail():
+    c = claim(f"{P}/stage2/loss-factorisation")
+    assert C1.loss_factorisation(c, DATA, C1.factorisation_errors(DATA)).status is HOLDS
+    misprinted = C1.factorisation_errors(DATA, misprint=True)  # errors of the main-text (13)
+    assert C1.loss_factorisation(c, DATA, misprinted).status is VIOLATED
+    assert C1.loss_factorisation(c, DATA, C1.factorisation_errors(DATA), expected=3.0).status is VIOLATED
+    c, norms = claim(f"{P}/prop3/dynamics-separation"), C1.separation_norms(DATA)
+    assert C1.dynamics_separation(c, DATA, norms).status is HOLDS
+    assert C1.dynamics_separation(c, DATA, norms, orders={"outer": 1.0}).status is VIOLATED
+    assert C1.dynamics_separation(c, DATA, norms, orders={"query": 2.0}).status is VIOLATED
+
+
+def test_linear_law_and_F_structure_hold_and_mutations_fail():
+    c, g = claim(f"{P}/prop3/kq-linear-law"), C1.law_gradients(DATA)
+    assert C1.kq_linear_law(c, DATA, g).status is HOLDS
+    assert C1.kq_linear_law(c, DATA, g, F_fn=C1.F_first_tokens).status is VIOLATED
+    c, few = claim(f"{P}/stage2/F-structure"), DataDraw(n=2, s=3, d=5, seed=0)
+    assert C1.F_structure(c, few, few.tensors()).status is HOLDS
+    assert C1.F_structure(c, few, few.tensors(), F_fn=C1.F_first_tokens).status is VIOLATED
+
+
+def test_full_loss_follows_linear_law_to_order_delta2():
+    c, small = claim(f"{P}/prop3/kq-full-vs-linear"), DataDraw(n=6, s=3, d=3, seed=0, B=2)
+    fl = C1.full_loss_flow(small)
+    assert C1.kq_full_vs_linear(c, small, fl).status is HOLDS
+    transposed = lambda F, Q, K, t: S2.closed_form(F.transpose(-1, -2), Q, K, t)  # noqa: E731
+    assert C1.kq_full_vs_linear(c, small, fl, predict=transposed).status is VIOLATED
+
+
+def test_every_stage2_claim_has_a_checker_written_the_one_way():
+    import inspect
+
+    from twostage.verify.checks import load_checkers
+
+    reg, checkers = load_all(), load_checkers()
+    for cid in STAGE2_IDS:
+        assert reg.get(cid).paper == P and reg.get(cid).topic == "stage2"
+        chk = checkers[cid]
+        assert chk.draws is not None and list(inspect.signature(chk.judge).parameters)[0] == "claim"
+        assert chk.seed_draws  # the draws follow ctx.seed, as before the conversion
+    assert not reg.check_graph()

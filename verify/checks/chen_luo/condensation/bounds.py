@@ -1,0 +1,165 @@
+"""Checks of the bound claims of chen-luo-2025 §4.4 (Props 6, 7, 8) and §9 P12 (Weyl / interlacing), judged
+along the shared trajectories (:mod:`.trajectory`).
+
+Each judge evaluates the claim's own relational (``claim.formula``) in ball arithmetic
+(``judge_bound(..., relational=...)``), each measured float with relative error ``INTEGRATOR_TOL``; the Weyl
+bounds carry the error ball of :func:`weyl_error` instead.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import sympy as sp
+
+from twostage.theory.chen_luo.condensation import prop8_constant
+from twostage.verify.check import checker
+from twostage.verify.checks.chen_luo.condensation.trajectory import (
+    ALONG,
+    INTEGRATOR_TOL,
+    CondensationDraw,
+    not_applicable,
+    stays_from,
+    valid,
+    window,
+)
+from twostage.verify.checks.chen_luo.elements import each_element
+from twostage.verify.judge import judge_bound
+from twostage.verify.verdict import Measurement, Status, combine
+
+P = "chen-luo-2025"
+E_BOUND = 1e12  # Weyl bounds: judged up to E = 1e12 (the drift of the conserved matrices grows with E)
+SVD_TOL = 1e-13  # relative rounding of the bound values (eigen/singular values of the initial state)
+
+
+def _syms(relational) -> dict[str, sp.Symbol]:
+    return {s.name: s for s in relational.free_symbols}
+
+
+# ------------------------------------------------------------------------------------------- Props 6, 7
+def positive_measure(cfg: CondensationDraw, tr: dict, relational, name: str) -> Measurement:
+    """Props 6, 7: ``relational`` (``cos > 0``) at every point (and index) of the Ass.-1 window."""
+    sym = _syms(relational)[name]
+
+    def one(b: int) -> Measurement:
+        idx = window(tr, b, True)
+        if idx is None or len(idx) == 0:
+            return not_applicable(b)
+        x = tr[name][b][idx]
+        times = np.broadcast_to(tr["t"][b][idx].reshape((-1,) + (1,) * (x.ndim - 1)), x.shape).ravel()
+        return judge_bound(relational, {sym: x.ravel()}, tol=INTEGRATOR_TOL, info={"element": b},
+                           times=times)
+
+    return each_element(tr, cfg.B, one)
+
+
+@checker(f"{P}/prop6/cos-phi-positive", **ALONG)
+def cos_phi_positive(claim, cfg: CondensationDraw, tr: dict) -> Measurement:
+    """chen-luo-2025 Prop 6: ``cos phi_i > 0`` for every ``i`` near ``T*`` (the Ass.-1 window)."""
+    return positive_measure(cfg, tr, claim.formula, "cos_phi")
+
+
+@checker(f"{P}/prop7/cos-zeta-positive", **ALONG)
+def cos_zeta_positive(claim, cfg: CondensationDraw, tr: dict) -> Measurement:
+    """chen-luo-2025 Prop 7, eqs. (36)-(37): ``cos zeta > 0`` near ``T*`` (the Ass.-1 window)."""
+    return positive_measure(cfg, tr, claim.formula, "cos_zeta")
+
+
+# ------------------------------------------------------------------------------------------- §9 P12 (Weyl)
+def weyl_error(tr: dict, b: int, k: np.ndarray, which: str) -> np.ndarray:
+    """Absolute error ball of the measured ``sigma_2``. Interlacing makes each bound a property of the
+    conserved matrix alone (``W1 W1^T = K + W_v^T W_v``, ``W_V^T W_V = P^T P + W_v^T W_v``: for *every*
+    ``W_v``), so what is decided is the bound along the computed ``W_v(t)`` with the exact ``K(0)`` (resp.
+    ``P(0)``). Such a state differs from the computed one only through the measured drift of the conserved
+    matrix (Weyl:
+    ``|d sigma_2^2| <= ||K(t) - K(0)||_2``, resp. ``|d sigma_2| <= ||P(t) - P(0)||_2``), plus the SVD's
+    backward error ``4 d eps sigma_1``; the integrator's error on the growing rank-one part cannot break
+    it."""
+    d = tr["Wv"].shape[-1]
+    svd = 4 * d * np.finfo(float).eps * tr[f"sigma1_{which}"][b][k]
+    if which == "WV":
+        return tr["drift_P"][b][k] + svd
+    dK, s2 = tr["drift_K"][b][k], tr["sigma2_W1"][b][k]
+    return np.minimum(np.sqrt(dK), dK / np.maximum(s2, 1e-300)) + svd
+
+
+def weyl_measure(cfg: CondensationDraw, tr: dict, relational, which: str) -> Measurement:
+    """``sigma_2(W)^(1|2) <= bound`` at every recorded point with ``E <= E_BOUND`` (``which``: W1 or WV),
+    ``sigma_2`` with the error ball of :func:`weyl_error`, everything else with relative error ``SVD_TOL``."""
+    s_name, b_name = (("sigma2_W1", "lam_max_K0") if which == "W1" else ("sigma2_WV", "P_norm2"))
+    sym = _syms(relational)
+    out = []
+    for b in range(cfg.B):
+        k = valid(tr, b)
+        k = k[tr["E"][b][k] <= E_BOUND]
+        vals = {sym[s_name]: tr[s_name][b][k], sym[b_name]: float(tr[b_name][b])}
+        err = {sym[s_name]: weyl_error(tr, b, k, which)}
+        info = {"element": b, "bound": float(tr[b_name][b]), "max_abs_err": float(err[sym[s_name]].max())}
+        out.append(judge_bound(relational, vals, tol=SVD_TOL, abs_err=err, info=info,
+                               times=tr["t"][b][k]))
+    return combine(out)
+
+
+@checker(f"{P}/lowrank/weyl-W1", **ALONG)
+def weyl_W1(claim, cfg: CondensationDraw, tr: dict) -> Measurement:
+    """chen-luo-2025 §9 P12: ``sigma_2(W1(t))^2 <= lambda_max(K(0))`` (interlacing)."""
+    return weyl_measure(cfg, tr, claim.formula, "W1")
+
+
+@checker(f"{P}/lowrank/weyl-WV", **ALONG)
+def weyl_WV(claim, cfg: CondensationDraw, tr: dict) -> Measurement:
+    """chen-luo-2025 §9 P12: ``sigma_2(W_V(t)) <= ||(I - v^T v) W_V(0)||_2`` (interlacing)."""
+    return weyl_measure(cfg, tr, claim.formula, "WV")
+
+
+# ------------------------------------------------------------------------------------------- Prop 8
+BRACKET = 1e-3  # judged where the T* bracket is below BRACKET (T_lo - t): the known T* end decides, and the
+# upper side is not the construction of T_hi = t_end + E_end^{-1/3} itself
+E_UPPER = 1e3  # upper side: its slack 1 - E (T*-t)^3 decays like E^{-4/3} (measured); error ball beyond
+
+
+def t3_index(tr: dict, b: int) -> int:
+    """First index after which Ass. 1 holds, ``cos zeta > 0`` and the Prop-8 bracket is ``<= 4`` (or -1)."""
+    ok = (tr["frac_ass1"][b:b + 1] == 1.0) & (tr["cos_zeta"][b:b + 1] > 0) & (tr["bracket"][b:b + 1] <= 4.0)
+    return int(stays_from(ok, tr["mask"][b:b + 1])[0])
+
+
+def prop8_measure(cfg: CondensationDraw, tr: dict, formula) -> Measurement:
+    """Both sides of the two-sided estimate on ``[T_3, T*)``, ``C`` from the measured ``cos Theta_2``."""
+    has_C = lambda rel: "C" in _syms(rel)
+    lower = next(a for a in formula.args if has_C(a))  # And() orders its arguments canonically
+    upper = next(a for a in formula.args if not has_C(a))
+
+    def one(b: int) -> Measurement | list[Measurement]:
+        i3 = t3_index(tr, b)
+        if i3 < 0:
+            return Measurement(Status.NOT_APPLICABLE, None, {"element": b, "reason": "T_3 not reached"})
+        k = valid(tr, b)
+        k = k[k >= i3]
+        t, E = tr["t"][b][k], tr["E"][b][k]
+        lo, hi = float(tr["T_lo"][b]), float(tr["T_hi"][b])
+        cos2 = float(tr["cos_zeta"][b][k].min())
+        C = prop8_constant(cos2)
+        info = {"element": b, "T3": float(t[0]), "cos_Theta2": cos2, "C": C}
+        keep = (t < lo) & ((hi - lo) < BRACKET * (lo - t))  # both sides: where the T* bracket is negligible
+        if not keep.any():
+            return Measurement(Status.UNDECIDED, None, {**info, "reason": "no point outside the T* bracket"})
+        sl = _syms(lower)
+        out = [judge_bound(lower, {sl["C"]: C, sl["T_star"]: lo, sl["t"]: t[keep], sl["E"]: E[keep]},
+                           tol=INTEGRATOR_TOL, exact=(sl["t"],), info={**info, "side": "lower"},
+                                                                                                         times=t[keep])]
+        su = _syms(upper)
+        keep &= E <= E_UPPER
+        if keep.any():
+            out.append(judge_bound(upper, {su["E"]: E[keep], su["T_star"]: hi, su["t"]: t[keep]},
+                                   tol=INTEGRATOR_TOL, exact=(su["t"],), info={**info, "side": "upper"},
+                                   times=t[keep]))
+        return out
+
+    return each_element(tr, cfg.B, one)
+
+
+@checker(f"{P}/prop8/upper-after-T3", **ALONG)
+def prop8_two_sided(claim, cfg: CondensationDraw, tr: dict) -> Measurement:
+    """chen-luo-2025 Prop 8, eqs. (38)-(39), with Thm 1 (11): ``C^-3 (T*-t)^-3 <= E <= (T*-t)^-3`` on
+    ``[T_3, T*)``."""
+    return prop8_measure(cfg, tr, claim.formula)

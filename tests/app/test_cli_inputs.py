@@ -200,3 +200,24 @@ def test_exit_codes_are_documented():
     para = readme[readme.index("Exit codes:"):].split("\n\n")[0]
     for code in ("`0`", "`1`", "`2`", "`3`", "`130`"):
         assert code in para
+
+
+@pytest.mark.slow
+def test_cached_verdicts_are_marked_and_force_judges_again(demo, tmp_path):
+    """Before: a verdict reused from the task store showed its old seconds, unmarked; no ``--force``."""
+    log = tmp_path / "log"
+    first = demo("verify", "--paper", "chen-luo-2025", "--workers", "1", DEMO_LOG=log)
+    assert first.returncode == 1 and sorted(log.read_text().split()) == ["base", "nan", "slow"]
+    assert "(cached)" not in first.stdout
+    log.unlink()
+    again = demo("verify", "--paper", "chen-luo-2025", "--workers", "1", DEMO_LOG=log)
+    assert again.returncode == 1 and not log.exists()  # nothing judged again
+    lines = [ln.split() for ln in again.stdout.splitlines() if ln.startswith("[")]
+    assert sorted(ln[1:4] for ln in lines) == [["holds", "(cached)", BASE],
+                                              ["holds", "(cached)", "chen-luo-2025/demo/slow"],
+                                              ["numerical-failure", "(cached)", "chen-luo-2025/demo/nan"]]
+    rows = [ln.split() for ln in again.stdout.splitlines() if ln.strip().startswith("chen-luo-2025/demo/")]
+    assert len(rows) == 3 and all(r[-1] == "cached" for r in rows)  # the table's seconds column
+    forced = demo("verify", "--paper", "chen-luo-2025", "--workers", "1", "--force", DEMO_LOG=log)
+    assert forced.returncode == 1 and sorted(log.read_text().split()) == ["base", "nan", "slow"]
+    assert "cached" not in forced.stdout

@@ -144,3 +144,44 @@ def test_bad_interval_is_a_user_error(monkeypatch, raw):
     monkeypatch.setenv(ck.ENV_EVERY, raw)
     with pytest.raises(UsageError, match=ck.ENV_EVERY):
         ck.interval(300)
+
+
+def _synthetic(folder, kill_at=None, sabotage=False):
+    """gong-2025 synthetic GD on 5 seeds in chunks of 2; a :class:`KeyboardInterrupt` after the checkpoint
+    at GD step ``kill_at`` (counted over the chunks); ``sabotage``: that checkpoint loses the stage flags."""
+    from twostage.numerics.gong.setting import GongConfig
+    from twostage.numerics.gong.stages import train
+
+    class Interrupted(ck.Checkpointer):
+        def save(self, at, state):
+            if at == kill_at and sabotage:
+                state = {**state, "inner": {**state["inner"], "in_stage1": ~state["inner"]["in_stage1"]}}
+            super().save(at, state)
+            if at == kill_at:
+                raise KeyboardInterrupt
+
+    return train(GongConfig(d_p=4, d_q=4, L=6, n=32, steps=40, eps1=0.1), seeds=5, seed=3, record_every=10,
+                 chunk=2, checkpoint=Interrupted(folder, 7, label="gong-synthetic"))
+
+
+@pytest.mark.parametrize("kill_at", [14, 49])  # inside the first chunk; inside the second
+def test_interrupted_gong_synthetic_resumes_with_identical_results(tmp_path, capsys, kill_at):
+    want = _synthetic(tmp_path / "clean")
+    with pytest.raises(KeyboardInterrupt):
+        _synthetic(tmp_path / "run", kill_at=kill_at)
+    got = _synthetic(tmp_path / "run")
+    assert f"gong-synthetic: resuming at step {kill_at}" in capsys.readouterr().out
+    assert set(got) == set(want)
+    for k in want:
+        if k in ("params", "params0"):
+            assert all(torch.equal(a, b) for a, b in zip(got[k], want[k]))
+        else:
+            assert np.array_equal(got[k], want[k], equal_nan=True), k
+
+
+def test_a_gong_synthetic_checkpoint_missing_its_stage_flags_changes_the_results(tmp_path):
+    """The equality above can fail: a resume from a checkpoint with the wrong stage flags differs."""
+    want = _synthetic(tmp_path / "clean")
+    with pytest.raises(KeyboardInterrupt):
+        _synthetic(tmp_path / "run", kill_at=14, sabotage=True)
+    assert not np.array_equal(_synthetic(tmp_path / "run")["K_P"], want["K_P"])

@@ -21,6 +21,7 @@ from twostage.numerics.device import describe
 from twostage.numerics.gong.setting import GongConfig
 from twostage.numerics.gong.stages import event_time, train
 from twostage.publish.figures import png_bytes
+from twostage.runs.checkpoint import Checkpointer, interval
 from twostage.runs.store import is_complete, run_dir, write_run
 
 
@@ -106,13 +107,15 @@ def gong_synthetic(profile, device, seed: int, out: Path) -> str:
     root = Path(out).parent if Path(out).name == "gong-synthetic" else Path(out)
     if is_complete(run_dir(root, "gong-synthetic", run)):
         return f"gong-synthetic ({profile.name}): already complete -> {run_dir(root, 'gong-synthetic', run)}"
+    ck = Checkpointer(run_dir(root, "gong-synthetic", run), interval(cfg.steps), label="gong-synthetic")
     t0 = time.perf_counter()
-    tr = train(cfg, seeds, seed=seed, device=device, record_every=run.record_every)
+    tr = train(cfg, seeds, seed=seed, device=device, record_every=run.record_every, checkpoint=ck)
     wall = time.perf_counter() - t0
     TP, TQ = event_time(tr["t"], tr["K_P"]), event_time(tr["t"], tr["K_Q"])
     meta = {"seed": seed, "seeds": seeds, "device": describe(device), "wall_s": wall, "profile": profile.name,
             "provenance": "reconstructed setting (gong-2025 body not retrievable)"}
     d = write_run(root, "gong-synthetic", run, long_table(tr), meta, extra_files=figures(cfg, tr))
+    ck.clear()
     return (f"gong-synthetic: {seeds} seeds, {cfg.steps} GD steps on {describe(device)} in {wall:.1f}s "
             f"-> {d}\n"
             f"  median T_P = {np.nanmedian(TP):.0f}, median T_Q = {np.nanmedian(TQ):.0f}, "

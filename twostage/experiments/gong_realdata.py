@@ -294,7 +294,7 @@ def rank_reduction(profile, device, seed: int, out: Path) -> str:
     if (done := _complete(run, out)) is not None:
         return f"rank-reduction ({profile.name}): already complete -> {done}"
     t0 = time.perf_counter()
-    ck = None
+    saver = None
     enc_d = enc.to(device)
     if run.rank_checkpoints:
         from twostage.numerics.gong.gpt2lite import GPT2Lite
@@ -302,7 +302,7 @@ def rank_reduction(profile, device, seed: int, out: Path) -> str:
         base, states, trained = GPT2Lite(run.model).to(device).eval(), _load_state_dicts(run.rank_checkpoints,
                                                                                            device), None
     else:
-        trained, ck = _train(run, enc, seed, device, state, out)
+        trained, saver = _train(run, enc, seed, device, state, out)
         base = trained["base"]
         states = {"T_type": trained["checkpoints"]["T_type"], "final": trained["params"]}
         last = int(trained["epoch"][-1])  # an epoch checkpoint at the last epoch is "final" already
@@ -339,8 +339,8 @@ def rank_reduction(profile, device, seed: int, out: Path) -> str:
             "layers": list(run.layers), "provenance": "§7.4 procedure with exact SVD; model "
             + ("from checkpoints" if run.rank_checkpoints else "trained here") + f" on {run.data} data"}
     d = write_run(_root(out, "rank-reduction"), "rank-reduction", run, table, meta, extra_files=files)
-    if ck is not None:
-        ck.clear()
+    if saver is not None:
+        saver.clear()
     lines = [f"rank-reduction: blocks {list(run.layers)} of a {run.model.n_layer}-layer d={run.model.n_embd} "
              f"model, {len(states)} checkpoints x {len(KEEPS)} variants x 10 rates on {describe(device)} in "
              f"{wall:.1f}s -> {d}",

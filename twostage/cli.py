@@ -22,7 +22,7 @@ from twostage.errors import (
     exit_code,
 )
 from twostage.options import build_parser, clip_message
-from twostage.progress import claim_table, human_console, stdout_gone
+from twostage.progress import claim_table, human_console, print_paper_notes, print_readings, stdout_gone
 
 __all__ = ["build_parser", "main"]
 
@@ -64,11 +64,17 @@ def cmd_claims(args) -> int:
             r["topic"], r["files"] = c.topic, claim_files(c, checkers.get(c.id))
         _write_output("-", json.dumps(rows, indent=2) + "\n")
         return EXIT_OK
+    from rich.markup import escape
+
     t = claim_table(f"claims ({len(rows)})", ["id", "ref", "provenance", "kind", "status"],
                     [r["id"] for r in rows])
-    for r in rows:
-        t.add_row(r["id"], r["ref"], r["provenance"], r["kind"], r["status"])
-    _console().print(t)
+    for r in rows:  # refs such as "§5 [ICLR25, Summary-v2]" are text, not Rich markup
+        t.add_row(*(escape(r[k]) for k in ("id", "ref", "provenance", "kind", "status")))
+    console = _console()
+    print_paper_notes(console, reg.claims(args.paper))
+    console.print(t)
+    print_readings(console, [(r["id"], r["provenance"], r["status"]) for r in rows
+                             if r["status"] != "never run"])
     return EXIT_OK
 
 
@@ -120,7 +126,7 @@ def cmd_run(args) -> int:
     out = Path(args.out) if args.out else Path(args.results) / args.experiment
     check_writable(out)  # fail before the work, not after it
     summary = exp(profile=profile, device=device, seed=args.seed, out=out)
-    _console().print(summary)
+    _console().print(summary, markup=False)  # summaries print lists and refs: text, not Rich markup
     return EXIT_OK
 
 
@@ -151,7 +157,7 @@ def cmd_report(args) -> int:
     if args.out:
         check_writable(Path(args.out))
     index = build_report(Path(args.results), Path(args.out) if args.out else None)
-    _console().print(f"report written to {index}")
+    _console().print(f"report written to {index}", markup=False)
     return EXIT_OK
 
 

@@ -108,6 +108,25 @@ def claim_table(title: str, columns: list[str], ids: list[str]):
     return t
 
 
+def print_paper_notes(console, claims) -> None:
+    """The opening line of each listed paper whose body is not available (what RECONSTRUCTED means)."""
+    from twostage.publish.reading import paper_notes
+
+    for note in paper_notes(claims):
+        console.print(note, markup=False, soft_wrap=True)  # one line, however wide
+
+
+def print_readings(console, verdicts) -> None:
+    """After a table: how to read each ``(id, provenance, status)`` that is not a verdict on the paper's own
+    statement and not ``holds`` (a failing reconstruction is not a finding about the paper)."""
+    from twostage.publish.reading import needs_reading, reading
+
+    for cid, prov, status in verdicts:
+        if needs_reading(prov, status):
+            console.print(f"  {cid} ({prov}, {status}): {reading(prov, status)}", markup=False,
+                          soft_wrap=True)
+
+
 def stdout_gone() -> None:
     """The reader of stdout went away (``| head``): send the rest of stdout nowhere, quietly."""
     import os

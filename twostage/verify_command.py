@@ -18,12 +18,14 @@ import sys
 from pathlib import Path
 
 from twostage.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, EXIT_VIOLATED, StoreError
-from twostage.progress import claim_table, human_console, stdout_gone
+from twostage.progress import claim_table, human_console, print_paper_notes, print_readings, stdout_gone
 
 STYLE = {"holds": "green", "violated": "bold red", "undecided": "yellow", "numerical-failure": "magenta"}
 
 
 def _row(c, v, cached: bool) -> list[str]:
+    from rich.markup import escape
+
     margin = "-" if v.margin is None else f"{v.margin:.3g}"
     st = v.status.value
     where = ""
@@ -32,8 +34,9 @@ def _row(c, v, cached: bool) -> list[str]:
 
         where = f" ({failure_location(v.worst) or (v.worst or {}).get('reason', '')})"
     secs = "cached" if cached else f"{v.seconds:.1f}"
-    return [c.id, c.ref, c.provenance.value, c.kind.value, f"[{STYLE.get(st, 'dim')}]{st}[/]{where}", margin,
-            str(v.examples), secs]
+    # ids, refs ("§5 [ICLR25, Summary-v2]") and reasons are text, not Rich markup
+    return [escape(c.id), escape(c.ref), c.provenance.value, c.kind.value,
+            f"[{STYLE.get(st, 'dim')}]{st}[/]{escape(where)}", margin, str(v.examples), secs]
 
 
 def _judge(args, claims, ctx, spec, prog, finished: dict, failed: list) -> None:
@@ -119,7 +122,10 @@ def _write_all(args, console, done, profile, device, run) -> list[StoreError]:
 
     errors: list[StoreError] = []
     if args.json_out:
-        payload = {"paper": args.paper, **run, "claims": [verdict_record(v, c) for c, v, _ in done]}
+        from twostage.publish.reading import paper_notes
+
+        payload = {"paper": args.paper, **run, "notes": paper_notes([c for c, _, _ in done]),
+                   "claims": [verdict_record(v, c) for c, v, _ in done]}
         text = json.dumps(payload, indent=2, sort_keys=True, default=str) + "\n"
         try:
             if args.json_out == "-":
@@ -139,7 +145,9 @@ def _write_all(args, console, done, profile, device, run) -> list[StoreError]:
     for c, v, cached in done:
         table.add_row(*_row(c, v, cached))
     try:
+        print_paper_notes(console, [c for c, _, _ in done])
         console.print(table)
+        print_readings(console, [(c.id, c.provenance.value, v.status.value) for c, v, _ in done])
     except BrokenPipeError:
         stdout_gone()
     if done:

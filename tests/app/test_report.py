@@ -199,7 +199,7 @@ def test_claim_without_checker_fails_loudly(results, tmp_path):
     ('{"claims": []}', "is corrupt"),
 ])
 def test_corrupt_verdicts_fail_loudly(results, tmp_path, content, needle):
-    """With no ``verdicts.parquet`` to recover from (the store's recovery: tests/app/test_verdict_store.py)."""
+    """With no ``verdicts.parquet`` to recover from (recovery: tests/app/test_verdict_store.py)."""
     (results / "verdicts.json").write_text(content)
     (results / "verdicts.parquet").unlink(missing_ok=True)
     reg = demo_registry()

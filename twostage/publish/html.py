@@ -40,6 +40,8 @@ pre{background:#f6f6f6;padding:.5rem;overflow-x:auto;max-height:22rem}
 dl{display:grid;grid-template-columns:9rem 1fr;gap:.1rem .8rem}
 dt{font-weight:600;color:#444} dd{margin:0} img.plot{max-width:100%;border:1px solid #ddd}
 .legend span{margin-right:.8rem;font-size:.82rem}
+.paper-note{background:#fff8e1;border-left:4px solid #f0b400;padding:.4rem .7rem}
+.reading{font-style:italic;color:#444} td .reading{font-size:.78rem;margin-top:.15rem}
 """
 
 
@@ -84,6 +86,8 @@ class ClaimView:
     ancestors_svg: str = ""
     plot: str | None = None  # relative path of the PNG
     plot_note: str = ""
+    reading: str = ""  # how to read the verdict given the provenance (publish.reading); "" if never run
+    show_reading: bool = False  # also beside the status in the claims table (publish.reading.needs_reading)
 
 
 @dataclass
@@ -92,6 +96,7 @@ class PaperView:
     claims: list[ClaimView]
     graph_svg: str
     assumptions: list[tuple[str, str, str]]  # (id, ref, statement)
+    note: str | None = None  # opening line where the paper's body is not available (publish.reading)
 
 
 def _e(v: Any) -> str:
@@ -121,6 +126,8 @@ def _claims_table(p: PaperView) -> str:
     for c in p.claims:
         status = status_badge(c.status) + (' <span class="weak" title="rests on a claim not established">'
                                            '&#9888;</span>' if c.weak else "")
+        if c.show_reading:
+            status += f'<div class="reading">{_e(c.reading)}</div>'
         rows.append(
             f'<tr data-status="{_e(c.status)}"><td><a href="#{slug(c.id)}"><code>{_e(c.id)}</code></a></td>'
             f"<td>{_e(c.ref)}</td><td>{_e(c.provenance)}</td><td>{_e(c.kind)}</td><td>{status}</td>"
@@ -149,6 +156,7 @@ def _claim_section(c: ClaimView) -> str:
     parts = [
         f'<article class="claim" id="{slug(c.id)}" data-status="{_e(c.status)}">',
         f"<h4>{_e(c.id)} {status_badge(c.status)}</h4>",
+        f'<p class="reading">{_e(c.reading)}</p>' if c.reading else "",
         f"<p>{_e(c.statement)}</p>",
         f"<p><code>{_e(c.latex)}</code></p>" if c.latex else "",
         "<dl>",
@@ -189,7 +197,7 @@ def render_page(papers: list[PaperView], header: dict[str, Any], stale: list[str
     ]
     for p in papers:
         body += [f'<section class="paper" id="paper-{_e(p.paper)}">', f"<h2>{_e(p.paper)}</h2>",
-                 "<h3>Claims</h3>",
+                 f'<p class="paper-note">{_e(p.note)}</p>' if p.note else "", "<h3>Claims</h3>",
                  _claims_table(p) if p.claims else '<p class="muted">no claims registered</p>',
                  "<h3>Dependency graph</h3>", _legend(), f'<div class="graph-wrap">{p.graph_svg}</div>']
         if p.assumptions:

@@ -6,7 +6,11 @@ with, per paper: the claims table (reference, provenance, kind, status, margin, 
 dependency graph of claims and assumptions coloured by status (inline SVG laid out in Python), and a
 section per claim with its statement, premises, worst case and replay command, the focused graph of
 its ancestors and, for trajectory-type claims, a PNG of the stored trajectories against the bound
-(:mod:`twostage.publish.plots`). It also refreshes the Parquet tables ``runs.parquet``,
+(:mod:`twostage.publish.plots`). A paper whose body is not available (gong-2025) opens with the line saying
+so and what RECONSTRUCTED means, and every verdict carries its reading given the claim's provenance ("our
+reconstruction does not reproduce ..." for a failing reconstruction; :mod:`twostage.publish.reading`),
+shown in the claim's section and, where it is not a verdict on the paper's own statement and not
+``holds``, beside the status in the table. It also refreshes the Parquet tables ``runs.parquet``,
 ``trajectories.parquet`` and ``verdicts.parquet`` under the results directory.
 
 An unsound claim graph (a dangling ``uses``/``assumptions`` id, a cycle, a claim without a checker)
@@ -24,6 +28,7 @@ from typing import Any
 from twostage.publish.graph import DepGraph, node_status, render_svg, require_sound
 from twostage.publish.html import ClaimView, PaperView, render_page
 from twostage.publish.plots import index_plots, plot_claim
+from twostage.publish.reading import needs_reading, paper_note, reading
 from twostage.runs.store import atomic_write_bytes, git_sha
 from twostage.runs.suite import CorruptResultsError, load_verdicts, verdicts_path
 from twostage.theory.claims import Kind
@@ -100,6 +105,8 @@ def _claim_view(c: Any, graph: DepGraph, statuses: dict[str, str], v: dict[str, 
         premises=[(p, node_status(graph, p, statuses)[0]) for p in graph.premises(c.id)],
         ancestors_svg=render_svg(graph, nodes, statuses, focus=c.id, title=f"premises of {c.id}")
         if len(nodes) > 1 else "",
+        reading=reading(c.provenance, v["status"]) if v else "",
+        show_reading=bool(v) and needs_reading(c.provenance, v["status"]),
     )
 
 
@@ -153,7 +160,7 @@ def build_report(results: Path, out: Path | None = None, registry: Any = None,
         svg = render_svg(graph, nodes, statuses, title=f"{paper} claim graph") if nodes else ""
         assumptions = [(a.id, a.ref, a.statement)
                        for a in sorted(registry.assumptions(paper), key=lambda a: a.id)]
-        papers.append(PaperView(paper, views, svg, assumptions))
+        papers.append(PaperView(paper, views, svg, assumptions, paper_note(paper)))
     registered = {c.id for c in registry.claims()}
     header = {"generated": time.strftime("%Y-%m-%d %H:%M:%S"), "source": str(verdicts_path(results)),
               "n_verdicts": len(verdicts), "git_sha": git_sha()[:12]}

@@ -130,10 +130,12 @@ def _first_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text.splitlines()[0]}" if text else type(exc).__name__
 
 
-def execute_one(fn: Callable[[Any], Any], cfg: Any, root: str, experiment: str, token: str) -> Outcome:
-    """Run one configuration inside a worker and write its result directory (the sweep's task)."""
+def execute_one(fn: Callable[[Any], Any], cfg: Any, root: str, experiment: str, token: str,
+                force: bool = False) -> Outcome:
+    """Run one configuration inside a worker and write its result directory (the sweep's task);
+    a complete directory is skipped unless ``force``."""
     d = run_dir(root, experiment, cfg)
-    if is_complete(d):
+    if is_complete(d) and not force:
         return Outcome(d.name, "skipped", str(d))
     atomic_write_json(d / STARTED, {"token": token, "pid": os.getpid(), "host": socket.gethostname(),
                                     "at": time.strftime("%Y-%m-%dT%H:%M:%S")})
@@ -183,9 +185,9 @@ def _finished_outcome(d: Path) -> Outcome:
 
 
 def _drive(ex: Executor, fn, todo: list[Any], root: str, experiment: str, token: str,
-           report: Callable[[Outcome], None]) -> list[Any]:
+           report: Callable[[Outcome], None], force: bool = False) -> list[Any]:
     """Submit ``todo``; report outcomes as they come; return the configs lost to a broken pool."""
-    futures = {ex.submit(execute_one, fn, cfg, root, experiment, token): cfg for cfg in todo}
+    futures = {ex.submit(execute_one, fn, cfg, root, experiment, token, force): cfg for cfg in todo}
     lost = []
     for fut in as_completed(futures):
         cfg = futures[fut]
@@ -201,8 +203,9 @@ def _drive(ex: Executor, fn, todo: list[Any], root: str, experiment: str, token:
 
 def sweep(fn: Callable[[Any], Any], configs: Iterable[Any], root: str | Path, experiment: str,
           executor: ExecutorSpec | Executor | None = None,
-          progress: Callable[[Outcome], None] | None = None) -> SweepResult:
-    """Run ``fn`` over ``configs`` (deduplicated by config hash), resuming from ``root/experiment``.
+          progress: Callable[[Outcome], None] | None = None, force: bool = False) -> SweepResult:
+    """Run ``fn`` over ``configs`` (deduplicated by config hash), resuming from ``root/experiment``
+    (``force``: recompute complete configurations too).
 
     ``executor``: an :class:`ExecutorSpec` (default :func:`~twostage.runs.executor.default_spec`,
     a spawn process pool) or an already open ``concurrent.futures.Executor``. ``progress`` is called
@@ -222,19 +225,19 @@ def sweep(fn: Callable[[Any], Any], configs: Iterable[Any], root: str | Path, ex
     todo = []
     for h, cfg in unique.items():
         d = run_dir(root, experiment, cfg)
-        if is_complete(d):
+        if is_complete(d) and not force:
             report(Outcome(h, "skipped", str(d)))
         else:
             todo.append(cfg)
     if todo:
-        _run_todo(fn, todo, root, experiment, executor, report)
+        _run_todo(fn, todo, root, experiment, executor, report, force)
     return SweepResult(experiment, root, [results[h] for h in unique])
 
 
-def _run_todo(fn, todo: list[Any], root: str, experiment: str, executor, report) -> None:
+def _run_todo(fn, todo: list[Any], root: str, experiment: str, executor, report, force: bool = False) -> None:
     if executor is not None and not isinstance(executor, ExecutorSpec):
         token = uuid.uuid4().hex
-        for cfg in _drive(executor, fn, todo, root, experiment, token, report):
+        for cfg in _drive(executor, fn, todo, root, experiment, token, report, force):
             d = run_dir(root, experiment, cfg)
             report(_finished_outcome(d) if is_complete(d) else
                    Outcome(d.name, "crashed", str(d), 0.0, "worker process died (pool broken)"))
@@ -246,7 +249,7 @@ def _run_todo(fn, todo: list[Any], root: str, experiment: str, executor, report)
     while todo:
         token = uuid.uuid4().hex
         with open_executor(spec) as ex:
-            lost = _drive(ex, fn, todo, root, experiment, token, report)
+            lost = _drive(ex, fn, todo, root, experiment, token, report, force)
         todo = []
         for cfg in lost:
             d = run_dir(root, experiment, cfg)
@@ -263,7 +266,7 @@ def _run_todo(fn, todo: list[Any], root: str, experiment: str, executor, report)
         with open_executor(spec.single()) as ex:
             while isolate:
                 cfg = isolate.pop(0)
-                if _drive(ex, fn, [cfg], root, experiment, token, report):
+                if _drive(ex, fn, [cfg], root, experiment, token, report, force):
                     d = run_dir(root, experiment, cfg)
                     report(_finished_outcome(d) if is_complete(d) else
                            Outcome(d.name, "crashed", str(d), 0.0, "worker process died while running it"))

@@ -1,24 +1,36 @@
 """The CounterFact fine-tuning pipeline of gong-2025 §7.2 [Code], batched over seeds, with syntax/semantics
 metrics.
 
-What the official script does and this module reproduces: 3 (question, answer) pairs per record, single-token
-answers, **cross-entropy of the logits at the last position** against the answer token, AdamW over all
-parameters (lr 5e-6, weight decay 0.01, no scheduler), batch 32, reshuffled every epoch, each batch padded to
-its longest prompt. What it changes: the official tokenizer pads on the **right** (pad = eos), so for every
-prompt shorter than the longest of its batch the "last position" is a pad token; here prompts are padded on
-the **left** (``padding="left"``, default) and positions count real tokens only, so the last position is the
-prompt's last token (``padding="right"`` reproduces the quirk; ``tests/gong/test_realdata.py`` shows both).
+What the official script (``src/code_counterfact/gpt2_counterfact_train_original.py``) does: 3 (question,
+answer) pairs per record, single-token answers, **cross-entropy of the logits at the last position** against
+the answer token, AdamW over all parameters (lr 5e-6, weight decay 0.01, no scheduler), batch 32. The pairs
+are visited in the **same fixed order every epoch** (no reshuffle: batch ``i`` is always pairs
+``32i..32i+31`` of the pickle), and the per-epoch correct count is accumulated **online**: on each training
+batch, from the logits of the forward pass that the batch's update then uses (train mode, dropout on, before
+the step), not on a separate evaluation pass; there is no held-out set. The official tokenizer pads on the
+**right** (pad = eos) and the forward call passes no attention mask, so for every prompt shorter than the
+longest of its batch the "last position" is a pad token.
+
+What this module does by default and why: the pairs are **reshuffled every epoch** (per seed), accuracies
+come from an **evaluation pass over all pairs after the epoch** (eval mode; the same model for every pair,
+and an epoch-0 value before training), and prompts are padded on the **left** (``padding="left"``) with
+positions counting real tokens only, so the last position is the prompt's last token. The official
+bookkeeping is an option: ``TrainConfig(shuffle=False, accuracy="online")`` (fixed order, online accuracy;
+``TWOSTAGE_COUNTERFACT_OFFICIAL=1`` in ``twostage run counterfact``), and ``padding="right"`` reproduces
+where the official loss is read (a pad position; here the pads are masked, not attended as eos tokens).
+``tests/gong/test_realdata.py`` shows each option.
 
 Seeds (initialisation, batch order, dropout) run as one program: the parameters are stacked on a leading
 seed axis (``torch.func.stack_module_state`` layout) and the model is applied with ``torch.func.vmap`` over
 ``functional_call``. AdamW is elementwise, so one AdamW over the stacked tensors is exactly an independent
 AdamW per seed (the summed loss gives each seed its own gradient).
 
-Metrics after every epoch (and before training, epoch 0), on all pairs, model in eval mode: mean loss,
-*exact* accuracy (top-1 token equals the answer, compared as strings after lower-casing and stripping, like
-the official code) and *type* accuracy (top-1 token is an answer of the pair's relation: right type,
-RECONSTRUCTED measure of "syntactically right", §8 item 7). ``T_type``/``T_exact``: first epoch with
-accuracy >= ``threshold``.
+Metrics per epoch (epoch 0: before training): mean loss on all pairs (eval mode), *exact* accuracy (top-1
+token equals the answer, compared as strings after lower-casing and stripping, like the official code) and
+*type* accuracy (top-1 token is an answer of the pair's relation: right type, RECONSTRUCTED measure of
+"syntactically right", §8 item 7), both from the evaluation pass (``exact_eval``/``type_eval``) and online
+(``exact_online``/``type_online``; ``nan`` at epoch 0); ``exact``/``type`` are those that
+``TrainConfig.accuracy`` selects. ``T_type``/``T_exact``: first epoch with accuracy >= ``threshold``.
 
 >>> from twostage.numerics.gong.factset import FactSetConfig, WordTokenizer, generate
 >>> from twostage.numerics.gong.gpt2lite import GPT2Config
@@ -49,6 +61,7 @@ from twostage.numerics.gong.gpt2lite import GPT2Config, GPT2Lite
 
 _ASS = "gong-2025/ass/factset"
 PADDINGS = ("left", "right")
+ACCURACIES = ("eval", "online")
 
 
 @dataclass(frozen=True)
@@ -67,6 +80,8 @@ class TrainConfig:
     eval_batch: int = 512
     watch: int = 8  # pairs whose top-1 predictions are logged every epoch (spread over the data set)
     stop_when_exact: bool = False  # stop after the epoch at which every seed has reached T_exact
+    shuffle: bool = True  # reshuffle the pairs every epoch (False: the official fixed order)
+    accuracy: str = "eval"  # "eval": evaluation pass after the epoch; "online": official, on training batches
 
     def __post_init__(self) -> None:
         require(self.epochs >= 0 and self.batch_size >= 1 and self.seeds >= 1, _ASS,
@@ -74,6 +89,8 @@ class TrainConfig:
         require(self.lr > 0 and self.weight_decay >= 0, _ASS, "lr > 0 and weight_decay >= 0 are needed")
         require(self.padding in PADDINGS, _ASS, f"padding must be one of {PADDINGS}, got {self.padding!r}")
         require(0 < self.threshold <= 1, _ASS, f"threshold must be in (0, 1], got {self.threshold}")
+        require(self.accuracy in ACCURACIES, _ASS,
+                f"accuracy must be one of {ACCURACIES}, got {self.accuracy!r}")
 
 
 @dataclass
@@ -189,10 +206,14 @@ def evaluate(base: GPT2Lite, params: dict, enc: Encoded, batch: int = 512) -> di
         preds.append(lg.argmax(-1))
     base.train(was)
     loss, pred = torch.cat(losses, 1), torch.cat(preds, 1)
+    return {"loss": loss.mean(1), **scores(enc, pred)}
+
+
+def scores(enc: Encoded, pred: torch.Tensor) -> dict[str, torch.Tensor]:
+    """Per-seed exact and type accuracy of top-1 predictions ``pred (S, N)`` of all pairs (and ``pred``)."""
     exact = enc.norm[pred] == enc.gold_norm[None]
     typed = enc.type_mask[enc.rel[None], pred]
-    return {"loss": loss.mean(1), "exact": exact.double().mean(1), "type": typed.double().mean(1),
-            "pred": pred}
+    return {"exact": exact.double().mean(1), "type": typed.double().mean(1), "pred": pred}
 
 
 def first_epoch(epochs: np.ndarray, acc: np.ndarray, threshold: float) -> np.ndarray:
@@ -240,17 +261,45 @@ class AdamW:
         torch._foreach_addcdiv_(ps, ms, denom, -lr / c1)
 
 
+def _restore(saved: dict, params: dict, opt: AdamW, g: torch.Generator, rec: dict, ckpt: dict,
+             type_ckpt: dict, device) -> tuple[int, torch.Tensor]:
+    """Put a checkpoint of :func:`train` back in place; the first epoch still to run and ``reached``."""
+    on = lambda d: {k: v.to(device) for k, v in d.items()}  # noqa: E731
+    with torch.no_grad():
+        for k, v in params.items():
+            v.copy_(saved["params"][k])
+        for mine, theirs in ((opt.m, saved["m"]), (opt.v, saved["v"])):
+            for a, b in zip(mine, theirs):
+                a.copy_(b)
+    opt.t = int(saved["t"])
+    g.set_state(saved["generator"])
+    for k, v in saved["rec"].items():
+        rec[k] = [t.numpy() for t in v]
+    ckpt.update({k: on(v) for k, v in saved["checkpoints"].items()})
+    type_ckpt.update(on(saved["type_ckpt"]))
+    return int(saved["epoch"]) + 1, saved["reached"].to(device)
+
+
 def train(cfg: GPT2Config, enc: Encoded, tc: TrainConfig, seed: int = 0, device="cpu",
-          state: dict[str, torch.Tensor] | None = None) -> dict:
+          state: dict[str, torch.Tensor] | None = None, checkpoint=None) -> dict:
     """Train ``tc.seeds`` models on ``enc``; per-epoch metrics as ``(epochs + 1, S)`` numpy arrays.
 
     Returns ``epoch`` (``0..epochs``, shorter with ``stop_when_exact``), ``loss_train`` (mean per-pair
     training loss of the epoch, ``nan`` at epoch 0), ``loss_official`` (the official log's sum of batch
-    means / N), ``loss``, ``exact``, ``type`` (evaluation after the epoch), ``T_type``, ``T_exact`` (per
-    seed), the final stacked ``params``, the ``base`` module and ``checkpoints``: ``{epoch: params}`` for
-    ``tc.checkpoints`` plus ``"T_type"``: each seed's parameters at its own ``T_type`` (final parameters for
-    a seed that never reaches it); ``pred`` ``(epochs + 1, S, tc.watch)``: top-1 token ids of the pairs
-    ``watch`` after every epoch (the official prediction log).
+    means / N), ``loss`` (evaluation after the epoch), ``exact_eval``/``type_eval`` (evaluation after the
+    epoch), ``exact_online``/``type_online`` (counted on the training batches, ``nan`` at epoch 0),
+    ``exact``/``type`` (the pair ``tc.accuracy`` selects; at epoch 0 always the evaluation before training),
+    ``T_type``, ``T_exact`` (per seed, from ``type``/``exact``), the final stacked ``params``, the ``base``
+    module and ``checkpoints``: ``{epoch: params}`` for ``tc.checkpoints`` plus ``"T_type"``: each seed's
+    parameters at its own ``T_type`` (final parameters for a seed that never reaches it); ``pred``
+    ``(epochs + 1, S, tc.watch)``: top-1 token ids of the pairs ``watch`` in every epoch, from the selected
+    accuracy's predictions (the official prediction log).
+
+    ``checkpoint`` (optional; ``twostage.runs.checkpoint.Checkpointer``): an object with ``due(epoch)``,
+    ``save(epoch, state)`` and ``load() -> state | None``; the loop saves its whole state (stacked weights,
+    AdamW moments, its generator, the per-epoch record, the checkpoints) after every epoch ``due`` says and
+    continues from a state ``load`` returns (the global generator behind dropout is the checkpointer's to
+    save). A resumed run gives the same result as an uninterrupted one.
     """
     g = torch.Generator().manual_seed(seed)
     if cfg.dropout > 0:
@@ -260,42 +309,63 @@ def train(cfg: GPT2Config, enc: Encoded, tc: TrainConfig, seed: int = 0, device=
     base.train()
     opt = AdamW(list(params.values()), lr=tc.lr, weight_decay=tc.weight_decay)
     N, S = enc.ids.shape[0], tc.seeds
-    rec: dict[str, list] = {k: [] for k in ("loss_train", "loss_official", "loss", "exact", "type", "pred")}
+    keys = ("loss_train", "loss_official", "loss", "exact_eval", "type_eval", "exact_online", "type_online",
+            "exact", "type", "pred")
+    rec: dict[str, list] = {k: [] for k in keys}
     watch = torch.linspace(0, N - 1, min(tc.watch, N)).round().long().to(device)
     ckpt: dict = {}
     type_ckpt = {k: v.detach().clone() for k, v in params.items()}
     reached = torch.zeros(S, dtype=torch.bool, device=device)
+    nan = torch.full((S,), math.nan, dtype=torch.float64)
 
-    def log(ev, lt, lo):
+    def log(ev, on, lt, lo):
         nonlocal reached
-        for k, v in (("loss_train", lt), ("loss_official", lo), ("loss", ev["loss"]), ("exact", ev["exact"]),
-                     ("type", ev["type"])):
+        chosen = on if on is not None and tc.accuracy == "online" else ev
+        for k, v in (("loss_train", lt), ("loss_official", lo), ("loss", ev["loss"]),
+                     ("exact_eval", ev["exact"]), ("type_eval", ev["type"]),
+                     ("exact_online", nan if on is None else on["exact"]),
+                     ("type_online", nan if on is None else on["type"]),
+                     ("exact", chosen["exact"]), ("type", chosen["type"])):
             rec[k].append(np.asarray(v.cpu() if torch.is_tensor(v) else v, dtype=float))
-        rec["pred"].append(ev["pred"][:, watch].cpu().numpy())
-        new = (ev["type"] >= tc.threshold) & ~reached
+        rec["pred"].append(chosen["pred"][:, watch].cpu().numpy())
+        new = (chosen["type"] >= tc.threshold) & ~reached
         for k, v in params.items():
             type_ckpt[k] = torch.where(new.view(-1, *([1] * (v.dim() - 1))), v.detach(), type_ckpt[k])
         reached = reached | new
 
-    log(evaluate(base, params, enc, tc.eval_batch), np.full(S, math.nan), np.full(S, math.nan))
-    for epoch in range(1, tc.epochs + 1):
-        perm = torch.rand(S, N, generator=g).argsort(1).to(device)
+    saved = checkpoint.load() if checkpoint is not None else None
+    if saved is None:
+        log(evaluate(base, params, enc, tc.eval_batch), None, np.full(S, math.nan), np.full(S, math.nan))
+        first = 1
+    else:
+        first, reached = _restore(saved, params, opt, g, rec, ckpt, type_ckpt, device)
+    fixed = torch.arange(N, device=device).expand(S, N)  # the official order: the data set's, every epoch
+    for epoch in range(first, tc.epochs + 1):
+        perm = torch.rand(S, N, generator=g).argsort(1).to(device) if tc.shuffle else fixed
         tot, official = torch.zeros(S, device=device), torch.zeros(S, device=device)
+        online = torch.zeros(S, N, dtype=torch.long, device=device)  # top-1 of each pair when it was trained
         for a in range(0, N, tc.batch_size):
             idx = perm[:, a:a + tc.batch_size]
             ids, mask = _trim(enc.ids[idx], enc.mask[idx])
             lg = last_logits(base, params, ids, mask)
+            online.scatter_(1, idx, lg.detach().argmax(-1))  # before the step, train mode (official)
             loss = F.cross_entropy(lg.float().transpose(1, 2), enc.target[idx], reduction="none").mean(1)
             opt.zero_grad(set_to_none=True)
             loss.sum().backward()
             opt.step()
             tot += loss.detach() * idx.shape[1]
             official += loss.detach()
-        log(evaluate(base, params, enc, tc.eval_batch), tot / N, official / N)
+        log(evaluate(base, params, enc, tc.eval_batch), scores(enc, online), tot / N, official / N)
         if epoch in tc.checkpoints:
             ckpt[epoch] = {k: v.detach().clone() for k, v in params.items()}
         if tc.stop_when_exact and bool((torch.as_tensor(rec["exact"][-1]) >= tc.threshold).all()):
             break
+        if checkpoint is not None and epoch < tc.epochs and checkpoint.due(epoch):
+            checkpoint.save(epoch, {
+                "epoch": epoch, "params": params, "m": opt.m, "v": opt.v, "t": opt.t,
+                "generator": g.get_state(),
+                "rec": {k: [torch.from_numpy(np.asarray(a)) for a in v] for k, v in rec.items()},
+                "checkpoints": ckpt, "type_ckpt": type_ckpt, "reached": reached})
     for k, v in params.items():  # seeds that never reached the type threshold: their final parameters
         type_ckpt[k] = torch.where(reached.view(-1, *([1] * (v.dim() - 1))), type_ckpt[k], v.detach())
     ckpt["T_type"] = type_ckpt

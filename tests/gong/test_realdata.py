@@ -1,13 +1,16 @@
-"""gong-2025 real-data pipeline (topic ``realdata``, §7.2, §7.4): fact set, GPT-2 model, padding, training,
-rank reduction, the experiments, and the check of ``realdata/syntax-before-semantics`` (with sabotaged
-trajectories)."""
+"""gong-2025 real-data pipeline (topic ``realdata``, §7.2, §7.4): fact set, GPT-2 model, padding, training
+(and the official script's bookkeeping: fixed order, online accuracy), rank reduction, the experiments, and
+the check of ``realdata/type-exact-gap`` (with sabotaged trajectories and edited formulas)."""
 
+import dataclasses
 import json
 
 import numpy as np
 import pytest
+import sympy as sp
 import torch
 
+from twostage.errors import UnknownClaimError
 from twostage.experiments import gong_realdata as gr
 from twostage.numerics.config import ConfigError
 from twostage.numerics.gong import factset as fs
@@ -15,6 +18,7 @@ from twostage.numerics.gong import rank_reduction as rr
 from twostage.numerics.gong import realdata as cf
 from twostage.numerics.gong.gpt2lite import GPT2Config, GPT2Lite, from_hf_state, load_checkpoint
 from twostage.theory.claims import load_all
+from twostage.theory.gong.realdata import gap_constants
 from twostage.verify.check import Context
 from twostage.verify.checks import load_checkers
 from twostage.verify.checks.gong import realdata as gcr
@@ -196,6 +200,49 @@ def test_training_metrics_and_type_vs_exact():
     assert (off <= mean).all() and (mean <= 32 * off).all()
 
 
+def _official_reference(cfg, enc, epochs, lr):
+    """The official script's loop, written out for one seed with a plain module and torch's AdamW: pairs in
+    data-set order every epoch, top-1 correct counted on each training batch before its update."""
+    base, params = cf.init_stacked(cfg, 1, torch.Generator().manual_seed(0))  # the init train() draws
+    m = GPT2Lite(cfg)
+    m.load_state_dict({k: v[0].detach() for k, v in params.items()})
+    m.train()
+    opt = torch.optim.AdamW(m.parameters(), lr=lr, weight_decay=0.01)
+    N, acc = enc.ids.shape[0], []
+    for _ in range(epochs):
+        correct = 0
+        for a in range(0, N, 8):
+            ids, mask = cf._trim(enc.ids[a:a + 8], enc.mask[a:a + 8])
+            logits = m(ids, mask)[:, -1]
+            correct += int((enc.norm[logits.argmax(-1)] == enc.gold_norm[a:a + 8]).sum())
+            loss = torch.nn.functional.cross_entropy(logits, enc.target[a:a + 8])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        acc.append(correct / N)
+    return np.array(acc)
+
+
+def test_official_bookkeeping_fixed_order_and_online_accuracy():
+    enc = cf.encode(RECS, TOK)
+    cfg = GPT2Config(vocab_size=len(TOK), n_positions=16, n_embd=16, n_layer=1, n_head=2)
+    tc = cf.TrainConfig(epochs=3, lr=3e-3, seeds=1, batch_size=8, watch=4)
+    official = cf.train(cfg, enc, dataclasses.replace(tc, shuffle=False, accuracy="online"))
+    # the official loop, by hand: same online accuracy, epoch by epoch
+    assert np.allclose(official["exact_online"][1:, 0], _official_reference(cfg, enc, 3, 3e-3))
+    assert np.allclose(official["exact"][1:], official["exact_online"][1:])  # "online" selects them
+    assert np.array_equal(official["exact"][0], official["exact_eval"][0])  # epoch 0: before training
+    assert (official["type_online"][1:] >= official["exact_online"][1:]).all()
+    default = cf.train(cfg, enc, tc)
+    assert np.array_equal(default["exact"], default["exact_eval"])
+    assert np.isnan(default["exact_online"][0]).all()
+    assert np.isfinite(default["exact_online"][1:]).all()
+    # reshuffled batches are other batches: the official per-epoch loss log differs from epoch 1 on
+    assert not np.allclose(default["loss_official"][1:], official["loss_official"][1:])
+    with pytest.raises(ConfigError, match="accuracy must be one of"):
+        cf.TrainConfig(accuracy="train")
+
+
 # ---- rank reduction -------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
@@ -263,7 +310,7 @@ def test_counterfact_experiment_writes_run(tmp_path, monkeypatch):
     import pyarrow.parquet as pq
 
     monkeypatch.setitem(gr.SIZES, "ci", TINY)
-    for v in (gr.ENV_JSON, gr.ENV_GPT2, gr.ENV_EPOCHS, gr.ENV_CKPTS):
+    for v in (gr.ENV_JSON, gr.ENV_GPT2, gr.ENV_EPOCHS, gr.ENV_CKPTS, gr.ENV_OFFICIAL):
         monkeypatch.delenv(v, raising=False)
     summary = gr.counterfact(profile=get_profile("ci"), device=torch.device("cpu"), seed=0,
                              out=tmp_path / "counterfact")
@@ -272,8 +319,22 @@ def test_counterfact_experiment_writes_run(tmp_path, monkeypatch):
             "stages.json"} <= {p.name for p in d.iterdir()}
     t = pq.read_table(d / "trajectory.parquet").to_pandas()
     assert len(t) == 5 * 2 and np.isfinite(t[["loss", "exact", "type"]].to_numpy()).all()
+    assert np.array_equal(t["exact"], t["exact_eval"]) and t["exact_online"].isna().sum() == 2  # epoch 0
     st = json.loads((d / "stages.json").read_text())
     assert len(st["T_type"]) == 2 and len(st["predictions_seed0"][0]["top1_by_epoch"]) == 5
+    assert st["accuracy"] == "eval" and st["gap"]["claim"] == "gong-2025/realdata/type-exact-gap"
+    assert len(st["gap"]["seeds_with_gap"]) == 2 and "an epoch with type >= 0.9 and exact <= 0.5" in summary
+    # the official bookkeeping, from the environment (a different configuration, so a different run)
+    monkeypatch.setenv(gr.ENV_OFFICIAL, "1")
+    run, *_ = gr.setup("counterfact", "ci", 0)
+    assert run.train.shuffle is False and run.train.accuracy == "online"
+    summary = gr.counterfact(profile=get_profile("ci"), device=torch.device("cpu"), seed=0,
+                             out=tmp_path / "counterfact")
+    assert summary.count("online accuracy") == 1 and len(list((tmp_path / "counterfact").iterdir())) == 2
+    monkeypatch.setenv(gr.ENV_OFFICIAL, "yes")
+    with pytest.raises(ConfigError, match=f"{gr.ENV_OFFICIAL} must be 0 or 1"):
+        gr.setup("counterfact", "ci", 0)
+    monkeypatch.delenv(gr.ENV_OFFICIAL)
     assert (d / "accuracy.png").read_bytes()[:4] == b"\x89PNG" and "T_type" in summary
     # a real CounterFact-format JSON from the environment replaces the generated set (and changes the hash)
     path = tmp_path / "cf.json"
@@ -289,7 +350,7 @@ def test_counterfact_experiment_writes_run(tmp_path, monkeypatch):
 
 def test_rank_reduction_experiment_writes_curves(tmp_path, monkeypatch):
     monkeypatch.setitem(gr.SIZES, "ci", TINY)
-    for v in (gr.ENV_JSON, gr.ENV_GPT2, gr.ENV_EPOCHS, gr.ENV_CKPTS):
+    for v in (gr.ENV_JSON, gr.ENV_GPT2, gr.ENV_EPOCHS, gr.ENV_CKPTS, gr.ENV_OFFICIAL):
         monkeypatch.delenv(v, raising=False)
     summary = gr.rank_reduction(profile=get_profile("ci"), device=torch.device("cpu"), seed=0,
                                 out=tmp_path / "rank-reduction")
@@ -303,10 +364,11 @@ def test_rank_reduction_experiment_writes_curves(tmp_path, monkeypatch):
         gr.setup("rank-reduction", "ci", 0)
 
 
-# ---- the claim (judged on the trajectories; mutations hand the judge a sabotaged one) ----------------
+# ---- the claim (judged on the trajectories; mutations hand the judge sabotaged data or an edited formula) --
 
 CASE = gcr.Case(relations=3, subjects=6)
-SYNTAX_FIRST = load_all().get("gong-2025/realdata/syntax-before-semantics")
+GAP = load_all().get("gong-2025/realdata/type-exact-gap")
+A_type, A_exact, p_gap = (sp.Symbol(n, nonnegative=True) for n in ("A_type", "A_exact", "p_gap"))
 
 
 @pytest.fixture(scope="module")
@@ -314,26 +376,49 @@ def claim_run():
     return gcr.trajectories(CASE, Context(get_profile("ci")))
 
 
-def judge(tr):
-    return gcr.syntax_before_semantics(SYNTAX_FIRST, CASE, tr)
+def judge(tr, claim=GAP):
+    return gcr.type_exact_gap(claim, CASE, tr)
 
 
-def test_syntax_before_semantics_holds(claim_run):
+def gap_formula(theta_type, theta_exact, p):
+    return sp.And(A_type >= theta_type, A_exact <= theta_exact, p_gap >= p)
+
+
+def test_old_claim_is_gone_and_the_gap_reads_its_constants_from_the_formula():
+    with pytest.raises(UnknownClaimError):
+        load_all().get("gong-2025/realdata/syntax-before-semantics")
+    assert gap_constants(GAP.formula) == (0.9, 0.5, 0.5)
+    check = load_checkers()["gong-2025/realdata/type-exact-gap"]
+    assert check.pool is gcr.pooled and check.judge is gcr.type_exact_gap
+
+
+def test_the_gap_is_seen_on_a_run(claim_run):
     m = judge(claim_run)
-    assert m.status is Status.HOLDS and m.examples == CASE.seeds
+    gap = ((claim_run["type"] >= 0.9) & (claim_run["exact"] <= 0.5)).any(0)
+    assert m.worst["gap_seeds"] == gap.tolist() and m.worst["n"] == CASE.seeds
+    assert m.worst["successes"] >= CASE.seeds - 1  # the type stage shows up in (almost) every seed
+    assert all(t is not None for t in m.worst["T_exact"])  # and the facts are learned after it
+    assert m.status is Status.UNDECIDED  # one case of 6 seeds cannot decide p >= 1/2; the pool does
 
 
-def test_syntax_before_semantics_mutations(claim_run):
-    swapped = dict(claim_run, type=claim_run["exact"], exact=claim_run["type"])  # semantics first
-    assert judge(swapped).status is Status.VIOLATED
-    same = dict(claim_run, type=claim_run["exact"])  # type learned only together with the facts
-    assert judge(same).status is Status.UNDECIDED
-    never = dict(claim_run, exact=np.zeros_like(claim_run["exact"]))  # facts never learned
-    assert judge(never).status is Status.UNDECIDED
+def test_gap_mutations_are_violated(claim_run):
+    """Two cases' worth of trials (12), pooled as the check pools its drawn cases."""
+    def pool(m):
+        return gcr.pooled([(m, CASE), (m, CASE)])
+
+    together = dict(claim_run, type=claim_run["exact"])  # type and exact accuracy rise together
+    assert judge(together).worst["successes"] == 0 and pool(judge(together)).status is Status.VIOLATED
+    # an edited formula: "exact accuracy at most 5 % while the type is right" -- the facts start early
+    strict = dataclasses.replace(GAP, formula=gap_formula(sp.Rational(9, 10), sp.Rational(1, 20), sp.S.Half))
+    assert pool(judge(claim_run, strict)).status is Status.VIOLATED
+    real = judge(claim_run)
+    mixed = gcr.pooled([(real, CASE), (judge(together), CASE)])
+    assert (mixed.worst["successes"], mixed.worst["n"]) == (real.worst["successes"], 2 * CASE.seeds)
+    assert mixed.worst["worst_case_result"]["successes"] == 0
 
 
 def test_a_case_costs_three_draws():
-    check = load_checkers()["gong-2025/realdata/syntax-before-semantics"]
+    check = load_checkers()["gong-2025/realdata/type-exact-gap"]
     assert check.profile(Context(get_profile("ci"))).examples == 2  # ci: 6 // 3
     assert check.profile(Context(get_profile("quick"))).examples == 6
 

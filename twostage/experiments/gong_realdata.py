@@ -12,6 +12,10 @@ With real files (nothing is downloaded; see README "gong-2025 real-data experime
   model starts from these weights, tokenises with GPT-2's BPE (needs the optional ``transformers``) and
   trains with the paper's AdamW lr 5e-6 -- the paper's fine-tuning run;
 * ``TWOSTAGE_COUNTERFACT_EPOCHS``: number of epochs (default: profile; 300 for a pretrained ``full`` run);
+* ``TWOSTAGE_COUNTERFACT_OFFICIAL=1``: the official script's bookkeeping -- the pairs in one fixed order
+  every epoch (no reshuffle) and accuracies counted online on the training batches, before each update
+  (default ``0``: reshuffled every epoch, accuracies from an evaluation pass after the epoch; both are
+  recorded either way, this selects which defines ``exact``/``type``, ``T_type``/``T_exact`` and the gap);
 * ``TWOSTAGE_RANK_CHECKPOINTS``: comma-separated fine-tuned state dicts (``torch.save(model.state_dict())``
   of a ``GPT2LMHeadModel``, e.g. the official ``gpt2_counterfact_epoch_5.pt``): ``rank-reduction`` then
   evaluates these instead of training (needs ``TWOSTAGE_GPT2_DIR`` for the architecture and tokenizer).
@@ -41,10 +45,13 @@ from twostage.numerics.gong import realdata as cf
 from twostage.numerics.gong.gpt2lite import GPT2Config, from_hf_state, load_checkpoint
 from twostage.numerics.gong.rank_reduction import KEEPS, PAPER_LAYERS, curve, decompose
 from twostage.publish.figures import png_bytes
-from twostage.runs.store import write_run
+from twostage.runs.checkpoint import Checkpointer, interval
+from twostage.runs.store import is_complete, run_dir, write_run
+from twostage.theory.gong.realdata import TYPE_GAP, gap_constants
 
 ENV_JSON, ENV_GPT2 = "TWOSTAGE_COUNTERFACT_JSON", "TWOSTAGE_GPT2_DIR"
 ENV_EPOCHS, ENV_CKPTS = "TWOSTAGE_COUNTERFACT_EPOCHS", "TWOSTAGE_RANK_CHECKPOINTS"
+ENV_OFFICIAL = "TWOSTAGE_COUNTERFACT_OFFICIAL"
 PAPER_LR = 5e-6  # §7.2: AdamW, fine-tuning pretrained GPT-2
 
 # profile -> (fact set, model dims {counterfact, rank-reduction}, from-scratch training); rank reduction
@@ -76,6 +83,8 @@ class RealDataRun:
     train: cf.TrainConfig
     layers: tuple[int, ...] = PAPER_LAYERS
     rank_checkpoints: tuple[str, ...] = ()
+    gpt2_sha256: str = ""  # content digests: changed weights or checkpoints are a new run
+    rank_sha256: tuple[str, ...] = ()
 
 
 def _sha(path: Path) -> str:
@@ -83,6 +92,14 @@ def _sha(path: Path) -> str:
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
             h.update(block)
+    return h.hexdigest()
+
+
+def _tree_sha(folder: Path) -> str:
+    """SHA-256 over the names and contents of every file under ``folder`` (a GPT-2 checkpoint folder)."""
+    h = hashlib.sha256()
+    for f in sorted(p for p in Path(folder).rglob("*") if p.is_file()):
+        h.update(str(f.relative_to(folder)).encode() + b"\0" + _sha(f).encode())
     return h.hexdigest()
 
 
@@ -123,18 +140,39 @@ def setup(name: str, profile: str, seed: int) -> tuple[RealDataRun, list[dict], 
             tc = replace(tc, epochs=int(os.environ[ENV_EPOCHS]))
         except ValueError:
             raise ConfigError("gong-2025/ass/factset", f"{ENV_EPOCHS} must be an integer") from None
+    official = os.environ.get(ENV_OFFICIAL, "").strip()
+    require(official in ("", "0", "1"), "gong-2025/ass/factset",
+            f"{ENV_OFFICIAL} must be 0 or 1, got {official!r}")
+    if official == "1":
+        tc = replace(tc, shuffle=False, accuracy="online")
     if name == "rank-reduction" and gdir is None:
         tc = replace(tc, seeds=RANK_SEEDS[profile])
     ckpts = tuple(p.strip() for p in os.environ.get(ENV_CKPTS, "").split(",") if p.strip())
     require(not ckpts or gdir is not None, "gong-2025/ass/rank-reduction",
             f"{ENV_CKPTS} needs {ENV_GPT2} (architecture and tokenizer of the checkpoints)")
+    ckpts = ckpts if name == "rank-reduction" else ()
+    for c in ckpts:
+        require(Path(c).is_file(), "gong-2025/ass/rank-reduction", f"{ENV_CKPTS}: {c}: no such file")
     run = RealDataRun(name, profile, data, sha, facts, seed, tname, str(gdir or ""), model, tc,
-                      rank_checkpoints=ckpts if name == "rank-reduction" else ())
+                      rank_checkpoints=ckpts, gpt2_sha256=_tree_sha(gdir) if gdir is not None else "",
+                      rank_sha256=tuple(_sha(Path(c)) for c in ckpts))
     return run, records, enc, state
 
 
 def _root(out: Path, name: str) -> Path:
     return Path(out).parent if Path(out).name == name else Path(out)
+
+
+def _train(run: RealDataRun, enc: cf.Encoded, seed: int, device, state, out: Path) -> tuple:
+    """:func:`realdata.train`, checkpointed in the run's config-hash folder (resumed from there)."""
+    ck = Checkpointer(run_dir(_root(out, run.experiment), run.experiment, run), interval(run.train.epochs),
+                      label=run.experiment, unit="epoch")
+    return cf.train(run.model, enc, run.train, seed=seed, device=device, state=state, checkpoint=ck), ck
+
+
+def _complete(run: RealDataRun, out: Path) -> Path | None:
+    d = run_dir(_root(out, run.experiment), run.experiment, run)
+    return d if is_complete(d) else None
 
 
 
@@ -147,7 +185,7 @@ def _plt():
     return plt
 
 
-def counterfact_figures(res: dict, h_syntax: float, vocab: int) -> dict[str, bytes]:
+def counterfact_figures(res: dict, h_syntax: float, vocab: int, accuracy: str = "eval") -> dict[str, bytes]:
     plt = _plt()
     e = res["epoch"]
     fig, ax = plt.subplots(figsize=(6, 4))
@@ -171,8 +209,12 @@ def counterfact_figures(res: dict, h_syntax: float, vocab: int) -> dict[str, byt
     for t, c, lab in ((res["T_type"], "C2", "T_type"), (res["T_exact"], "C3", "T_exact")):
         if np.isfinite(t).any():
             ax.axvline(float(np.nanmedian(t)), color=c, ls=":", label=f"{lab} (median)")
+    theta_type, theta_exact, _ = gap_constants(TYPE_GAP.formula)
+    ax.axhspan(theta_type, 1.0, color="C2", alpha=0.08, label=f"gap: type >= {theta_type} ...")
+    ax.axhspan(0.0, theta_exact, color="C3", alpha=0.08, label=f"... while exact <= {theta_exact}")
     ax.set_xlabel("epoch")
-    ax.set_ylabel("top-1 accuracy")
+    ax.set_ylabel("top-1 accuracy (" + ("online, on training batches" if accuracy == "online"
+                                        else "evaluation after the epoch") + ")")
     ax.legend(fontsize=7)
     ax.set_title("counterfact: syntax (type) vs semantics (exact)")
     out["accuracy.png"] = png_bytes(fig)
@@ -194,33 +236,42 @@ def _prediction_log(res: dict, enc: cf.Encoded, tok) -> list[dict]:
 @experiment("counterfact")
 def counterfact(profile, device, seed: int, out: Path) -> str:
     run, records, enc, state = setup("counterfact", profile.name, seed)
+    if (done := _complete(run, out)) is not None:
+        return f"counterfact ({profile.name}): already complete -> {done}"
     tok = fs.BPETokenizer(run.gpt2_dir) if run.tokenizer == "gpt2-bpe" else fs.WordTokenizer.build(records)
     t0 = time.perf_counter()
-    res = cf.train(run.model, enc, run.train, seed=seed, device=device, state=state)
+    res, ck = _train(run, enc, seed, device, state, out)
     wall = time.perf_counter() - t0
     S, h = run.train.seeds, fs.answer_entropy(records)
     table = {"epoch": np.repeat(res["epoch"], S), "seed": np.tile(np.arange(S), len(res["epoch"]))}
-    for k in ("loss_train", "loss_official", "loss", "exact", "type"):
+    for k in ("loss_train", "loss_official", "loss", "exact", "type", "exact_eval", "type_eval",
+              "exact_online", "type_online"):
         table[k] = res[k].reshape(-1)
-    ordered = np.nan_to_num(res["T_type"], nan=np.inf) < np.nan_to_num(res["T_exact"], nan=np.inf)
+    theta_type, theta_exact, _ = gap_constants(TYPE_GAP.formula)
+    gap = ((res["type"] >= theta_type) & (res["exact"] <= theta_exact)).any(0)
     stages = {"T_type": res["T_type"].tolist(), "T_exact": res["T_exact"].tolist(),
-              "threshold": run.train.threshold, "T_type_before_T_exact": ordered.tolist(),
+              "threshold": run.train.threshold, "accuracy": run.train.accuracy,
+              "order": "reshuffled every epoch" if run.train.shuffle else "fixed (official)",
+              "gap": {"claim": TYPE_GAP.id, "theta_type": theta_type, "theta_exact": theta_exact,
+                      "seeds_with_gap": gap.tolist()},
               "pairs": int(enc.ids.shape[0]), "dropped_pairs": enc.dropped,
               "syntax_only_loss": h, "log_vocab": float(np.log(len(tok))),
               "answer_types": {r: len(v) for r, v in fs.answer_types(records).items()},
               "predictions_seed0": _prediction_log(res, enc, tok)}
-    files = counterfact_figures(res, h, len(tok))
+    files = counterfact_figures(res, h, len(tok), run.train.accuracy)
     files["stages.json"] = (json.dumps(stages, indent=2, default=float) + "\n").encode()
     meta = {"seed": seed, "seeds": S, "device": describe(device), "wall_s": wall, "profile": profile.name,
             "provenance": ("reconstructed: pretrained GPT-2 fine-tuning (paper)" if state is not None
                            else "reconstructed: GPT-2 architecture from scratch") + f" on {run.data} data"}
     d = write_run(_root(out, "counterfact"), "counterfact", run, table, meta, extra_files=files)
+    ck.clear()
     fin = {k: np.round(res[k][-1], 3).tolist() for k in ("loss", "type", "exact")}
     return (f"counterfact: {enc.ids.shape[0]} pairs ({run.data}), {run.model.n_layer} layers "
             f"d={run.model.n_embd}, {S} seeds x {len(res['epoch']) - 1} epochs on {describe(device)} in "
             f"{wall:.1f}s -> {d}\n"
-            f"  T_type = {res['T_type'].tolist()}, T_exact = {res['T_exact'].tolist()} (threshold "
-            f"{run.train.threshold}); T_type < T_exact for {int(ordered.sum())}/{S} seeds\n"
+            f"  {run.train.accuracy} accuracy: T_type = {res['T_type'].tolist()}, T_exact = "
+            f"{res['T_exact'].tolist()} (threshold {run.train.threshold}); an epoch with type >= "
+            f"{theta_type} and exact <= {theta_exact} for {int(gap.sum())}/{S} seeds\n"
             f"  final loss {fin['loss']}, type accuracy {fin['type']}, exact accuracy {fin['exact']}; "
             f"syntax-only loss H(answer|relation) = {h:.3f}")
 
@@ -261,7 +312,10 @@ def rank_figure(curves: dict) -> bytes:
 @experiment("rank-reduction")
 def rank_reduction(profile, device, seed: int, out: Path) -> str:
     run, records, enc, state = setup("rank-reduction", profile.name, seed)
+    if (done := _complete(run, out)) is not None:
+        return f"rank-reduction ({profile.name}): already complete -> {done}"
     t0 = time.perf_counter()
+    saver = None
     enc_d = enc.to(device)
     if run.rank_checkpoints:
         from twostage.numerics.gong.gpt2lite import GPT2Lite
@@ -269,7 +323,7 @@ def rank_reduction(profile, device, seed: int, out: Path) -> str:
         base, states, trained = GPT2Lite(run.model).to(device).eval(), _load_state_dicts(run.rank_checkpoints,
                                                                                            device), None
     else:
-        trained = cf.train(run.model, enc, run.train, seed=seed, device=device, state=state)
+        trained, saver = _train(run, enc, seed, device, state, out)
         base = trained["base"]
         states = {"T_type": trained["checkpoints"]["T_type"], "final": trained["params"]}
         last = int(trained["epoch"][-1])  # an epoch checkpoint at the last epoch is "final" already
@@ -306,6 +360,8 @@ def rank_reduction(profile, device, seed: int, out: Path) -> str:
             "layers": list(run.layers), "provenance": "§7.4 procedure with exact SVD; model "
             + ("from checkpoints" if run.rank_checkpoints else "trained here") + f" on {run.data} data"}
     d = write_run(_root(out, "rank-reduction"), "rank-reduction", run, table, meta, extra_files=files)
+    if saver is not None:
+        saver.clear()
     lines = [f"rank-reduction: blocks {list(run.layers)} of a {run.model.n_layer}-layer d={run.model.n_embd} "
              f"model, {len(states)} checkpoints x {len(KEEPS)} variants x 10 rates on {describe(device)} in "
              f"{wall:.1f}s -> {d}",

@@ -1,102 +1,45 @@
-"""The ``twostage`` command line (stable contract, see DESIGN.md "CLI").
+"""The ``twostage`` command line (stable contract, see DESIGN.md "CLI"); options: :mod:`twostage.options`.
 
 Exit codes: 0 nothing violated; 1 a claim violated (or failed numerically); 2 bad input (unknown
-paper/claim/experiment, invalid option or config), always with a one-line message and no traceback.
+paper/claim/experiment, invalid option or config, an output that cannot be written -- checked before the
+work, or a full disk at the end, after everything that could be kept was kept), always with a one-line
+message and no traceback; 3 a bug, or claims whose checker crashed; 130 interrupted (Ctrl-C: finished
+results are kept). A closed output pipe (``twostage claims --json | head``) ends quietly.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path
 
-from twostage import PAPERS
 from twostage.errors import (
     EXIT_BAD_INPUT,
     EXIT_INTERNAL,
     EXIT_INTERRUPTED,
     EXIT_OK,
-    EXIT_VIOLATED,
     UsageError,
     exit_code,
 )
-from twostage.publish.reading import needs_reading, paper_notes, reading
+from twostage.options import build_parser, clip_message
+from twostage.progress import claim_table, human_console, print_paper_notes, print_readings, stdout_gone
+
+__all__ = ["build_parser", "main"]
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # one line, exit 2 (argparse prints usage otherwise)
-        raise UsageError(message)
+def _console(stderr: bool = False):
+    return human_console(stderr)
 
 
-def _paper(value: str) -> str:
-    if value not in PAPERS:
-        raise argparse.ArgumentTypeError(f"unknown paper {value!r} (known: {', '.join(PAPERS)})")
-    return value
+def _write_output(path: str, text: str) -> None:
+    """A result file (``-``: standard output)."""
+    if path == "-":
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    from twostage.runs.store import atomic_write_bytes
 
-
-def build_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="twostage", description="Theorem companion for chen-luo-2025 and gong-2025.")
-    p.add_argument("--results", default="results", help="results directory (default: ./results)")
-    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
-
-    c = sub.add_parser("claims", help="list claims: id, ref, provenance, kind, last status")
-    c.add_argument("--paper", type=_paper)
-    c.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    c.add_argument("--check", action="store_true",
-                   help="check the claim graph (dangling uses/assumptions, cycles, claims without checker)")
-
-    lx = sub.add_parser("latex", help="LaTeX of statements and bounds")
-    lx.add_argument("--paper", type=_paper)
-    lx.add_argument("--claim")
-    lx.add_argument("--out", help="write to this file instead of stdout")
-
-    v = sub.add_parser("verify", help="check claims against the numerics and print verdicts")
-    v.add_argument("--paper", type=_paper)
-    v.add_argument("--claim")
-    v.add_argument("--profile", default="ci")
-    v.add_argument("--device", default="cpu")
-    v.add_argument("--seed", type=int, default=0)
-    v.add_argument("--json", dest="json_out", help="write the verdicts as JSON to this file")
-    _executor_options(v, "claims as tasks of a resumable sweep (default: sequential, in this process)")
-
-    r = sub.add_parser("run", help="run one experiment: trajectories + figures")
-    r.add_argument("experiment")
-    r.add_argument("--profile", default="ci")
-    r.add_argument("--device", default="cpu")
-    r.add_argument("--seed", type=int, default=0)
-    r.add_argument("--out", help="output directory (default: <results>/<experiment>)")
-    _executor_options(r, "executor for the experiment's sweeps (default: process pool)")
-
-    rp = sub.add_parser("report", help="static HTML report from stored results")
-    rp.add_argument("--out", help="output directory (default: <results>/report)")
-
-    pp = sub.add_parser("paper", help="regenerate paper/generated/; compile when LaTeX is present")
-    pp.add_argument("--pdf", action="store_true", help="also compile paper/companion.tex (needs latexmk)")
-    pp.add_argument("--dir", default="paper", help="paper directory holding companion.tex (default: ./paper)")
-
-    b = sub.add_parser("bench", help="throughput of the hot paths and ratios to naive loops / rooflines")
-    b.add_argument("--device", default="cpu")
-    b.add_argument("--size", choices=["small", "full"], default="small")
-    b.add_argument("--json", dest="json_out")
-    b.add_argument("--no-suite", action="store_true", help="skip the verify-suite end-to-end entry")
-    b.add_argument("--workers", type=int, help="worker processes of the verify-suite entry (default: CPUs)")
-    return p
-
-
-def _executor_options(p: argparse.ArgumentParser, what: str) -> None:
-    from twostage.runs.executor import KINDS
-
-    p.add_argument("--executor", choices=KINDS, help=what)
-    p.add_argument("--workers", type=int, help="worker processes (default: CPU count)")
-    p.add_argument("--address", help="dask scheduler, e.g. tcp://10.0.0.5:8786 (implies --executor dask)")
-
-
-def _console():
-    from rich.console import Console
-
-    # rich folds tables to 80 columns when stdout is not a terminal (CI logs, pipes): give it room
-    return Console(stderr=False, highlight=False, width=None if sys.stdout.isatty() else 180)
+    atomic_write_bytes(Path(path), text.encode())
 
 
 def cmd_claims(args) -> int:
@@ -119,37 +62,20 @@ def cmd_claims(args) -> int:
         checkers = load_checkers()
         for r, c in zip(rows, reg.claims(args.paper)):
             r["topic"], r["files"] = c.topic, claim_files(c, checkers.get(c.id))
-        print(json.dumps(rows, indent=2))
+        _write_output("-", json.dumps(rows, indent=2) + "\n")
         return EXIT_OK
     from rich.markup import escape
-    from rich.table import Table
 
-    t = Table(title=f"claims ({len(rows)})")
-    for col in ("id", "ref", "provenance", "kind", "status"):
-        t.add_column(col, overflow="fold")
+    t = claim_table(f"claims ({len(rows)})", ["id", "ref", "provenance", "kind", "status"],
+                    [r["id"] for r in rows])
     for r in rows:  # refs such as "§5 [ICLR25, Summary-v2]" are text, not Rich markup
         t.add_row(*(escape(r[k]) for k in ("id", "ref", "provenance", "kind", "status")))
     console = _console()
-    _print_paper_notes(console, reg.claims(args.paper))
+    print_paper_notes(console, reg.claims(args.paper))
     console.print(t)
-    _print_readings(console, [(r["id"], r["provenance"], r["status"]) for r in rows
-                              if r["status"] != "never run"])
+    print_readings(console, [(r["id"], r["provenance"], r["status"]) for r in rows
+                             if r["status"] != "never run"])
     return EXIT_OK
-
-
-def _print_paper_notes(console, claims) -> None:
-    """The opening line of each listed paper whose body is not available (what RECONSTRUCTED means)."""
-    for note in paper_notes(claims):
-        console.print(note, markup=False, soft_wrap=True)  # one line, however wide
-
-
-def _print_readings(console, verdicts) -> None:
-    """After a table: how to read each ``(id, provenance, status)`` that is not a verdict on the paper's own
-    statement and not ``holds`` (a failing reconstruction is not a finding about the paper)."""
-    for cid, prov, status in verdicts:
-        if needs_reading(prov, status):
-            console.print(f"  {cid} ({prov}, {status}): {reading(prov, status)}", markup=False,
-                          soft_wrap=True)
 
 
 def _check_graph(reg) -> int:
@@ -166,112 +92,40 @@ def _check_graph(reg) -> int:
 
 
 def cmd_latex(args) -> int:
-    from twostage.theory.claims import load_all
+    from twostage.runs.store import check_output_file
+    from twostage.runs.suite import select
     from twostage.theory.latex import render_claims
 
-    reg = load_all()
-    claims = [reg.get(args.claim)] if args.claim else reg.claims(args.paper)
-    text = render_claims(claims)
     if args.out:
-        from twostage.runs.store import atomic_write_bytes
-
-        atomic_write_bytes(Path(args.out), text.encode())
-    else:
-        sys.stdout.write(text)
+        check_output_file(args.out)
+    text = render_claims(select(args.paper, args.claim))
+    _write_output(args.out or "-", text)
     return EXIT_OK
 
 
-def _status_style(status: str) -> str:
-    return {"holds": "green", "violated": "bold red", "undecided": "yellow",
-            "numerical-failure": "magenta"}.get(status, "dim")
-
-
 def cmd_verify(args) -> int:
-    from rich.progress import Progress
-    from rich.table import Table
+    from twostage.verify_command import cmd_verify as run
 
-    from twostage.numerics.device import resolve_device
-    from twostage.runs.executor import spec_from_options
-    from twostage.runs.store import check_writable
-    from twostage.runs.suite import require_checkers, run_suite, save_verdicts, select
-    from twostage.verify.checks import Context
-    from twostage.verify.profiles import get_profile
-
-    profile = get_profile(args.profile)
-    device = resolve_device(args.device)
-    spec = spec_from_options(args.executor, args.workers, args.address, default="sequential")
-    claims = select(args.paper, args.claim)
-    require_checkers(claims)
-    check_writable(Path(args.results))  # fail before the work, not after it
-    if args.json_out:
-        check_writable(Path(args.json_out).resolve().parent)
-    ctx = Context(profile=profile, device=str(device), seed=args.seed)
-    console = _console()
-    failed = []
-    with Progress(console=console, transient=True, disable=not console.is_terminal) as prog:
-        task = prog.add_task("verifying", total=len(claims))
-        if spec.kind == "sequential":
-            verdicts = run_suite(claims, ctx, progress=lambda c, v: prog.advance(task))
-        else:
-            from twostage.runs.sweep_verify import verify_distributed
-
-            maybe, sweep_result = verify_distributed(claims, ctx, spec, Path(args.results),
-                                                     progress=lambda o: prog.advance(task))
-            failed = [(c, o) for c, v, o in zip(claims, maybe, sweep_result.outcomes) if v is None]
-            claims = [c for c, v in zip(claims, maybe) if v is not None]
-            verdicts = [v for v in maybe if v is not None]
-    from rich.markup import escape
-
-    table = Table(title=f"verdicts (profile {profile.name}, device {device})")
-    for col in ("claim", "ref", "prov.", "kind", "status", "margin", "examples", "s"):
-        table.add_column(col, overflow="fold")
-    for c, v in zip(claims, verdicts):
-        margin = "-" if v.margin is None else f"{v.margin:.3g}"
-        st = v.status.value
-        where = ""
-        if v.status.value == "numerical-failure":  # say where the NaN/inf appeared
-            from twostage.publish.report import failure_location
-
-            where = f" ({failure_location(v.worst) or (v.worst or {}).get('reason', '')})"
-        table.add_row(escape(c.id), escape(c.ref), c.provenance.value, c.kind.value,
-                      f"[{_status_style(st)}]{st}[/]{escape(where)}", margin, str(v.examples),
-                      f"{v.seconds:.1f}")
-    _print_paper_notes(console, claims)
-    console.print(table)
-    _print_readings(console, [(c.id, c.provenance.value, v.status.value) for c, v in zip(claims, verdicts)])
-    save_verdicts(Path(args.results), verdicts, profile.name, seed=args.seed, device=str(device))
-    if args.json_out:
-        from twostage.runs.records import verdict_record
-        from twostage.runs.store import atomic_write_json
-
-        payload = {"paper": args.paper, "profile": profile.name, "device": str(device), "seed": args.seed,
-                   "notes": paper_notes(claims),
-                   "claims": [verdict_record(v, c) for c, v in zip(claims, verdicts)]}
-        atomic_write_json(Path(args.json_out), payload)
-    if failed:
-        c, o = failed[0]
-        total = len(failed) + len(verdicts)
-        print(f"twostage: internal error: {len(failed)} of {total} claims did not finish (first: {c.id}: "
-              f"{o.status}: {o.detail or 'no detail'}); rerun the same command to retry them",
-              file=sys.stderr)
-        return EXIT_INTERNAL
-    bad = [v for v in verdicts if v.status.value in ("violated", "numerical-failure")]
-    return EXIT_VIOLATED if bad else EXIT_OK
+    return run(args)
 
 
 def cmd_run(args) -> int:
     from twostage.experiments import get_experiment
     from twostage.numerics.device import resolve_device
+    from twostage.runs.store import check_writable
     from twostage.verify.profiles import get_profile
 
     exp = get_experiment(args.experiment)
+    unused = [o for o, v in (("--executor", args.executor), ("--workers", args.workers),
+                             ("--address", args.address)) if v is not None]
+    if unused:
+        raise UsageError(f"run does not use {', '.join(unused)}: every experiment runs in this process "
+                         "(only verify runs claims as a sweep)")
     profile = get_profile(args.profile)
     device = resolve_device(args.device)
     out = Path(args.out) if args.out else Path(args.results) / args.experiment
-    from twostage.runs.executor import spec_from_options, use_executor
-
-    with use_executor(spec_from_options(args.executor, args.workers, args.address)):
-        summary = exp(profile=profile, device=device, seed=args.seed, out=out)
+    check_writable(out)  # fail before the work, not after it
+    summary = exp(profile=profile, device=device, seed=args.seed, out=out)
     _console().print(summary, markup=False)  # summaries print lists and refs: text, not Rich markup
     return EXIT_OK
 
@@ -279,9 +133,10 @@ def cmd_run(args) -> int:
 def cmd_bench(args) -> int:
     from twostage.bench.hot_paths import print_report, run_bench
     from twostage.numerics.device import resolve_device
-    from twostage.runs.executor import ExecutorSpec
+    from twostage.runs.store import check_output_file
 
-    ExecutorSpec("process", workers=args.workers)  # validate --workers before any timing
+    if args.json_out:
+        check_output_file(args.json_out)
     device = resolve_device(args.device)
     report = run_bench(device, size=args.size)
     if not args.no_suite:
@@ -289,17 +144,18 @@ def cmd_bench(args) -> int:
 
         report["hot_paths"]["verify_suite"] = bench_verify_suite(args.size, str(device), report["ceilings"],
                                                                  workers=args.workers)
-    print_report(report, _console())
-    if args.json_out:
-        from twostage.runs.store import atomic_write_json
-
-        atomic_write_json(Path(args.json_out), report)
+    if args.json_out:  # the numbers first: printing cannot lose them
+        _write_output(args.json_out, json.dumps(report, indent=2, sort_keys=True, default=str) + "\n")
+    print_report(report, _console(stderr=args.json_out == "-"))
     return EXIT_OK
 
 
 def cmd_report(args) -> int:
     from twostage.publish.report import build_report
+    from twostage.runs.store import check_writable
 
+    if args.out:
+        check_writable(Path(args.out))
     index = build_report(Path(args.results), Path(args.out) if args.out else None)
     _console().print(f"report written to {index}", markup=False)
     return EXIT_OK
@@ -332,6 +188,30 @@ COMMANDS = {"claims": cmd_claims, "latex": cmd_latex, "verify": cmd_verify, "run
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command; the exit code. As the program (``argv`` None), an interrupted command ends at
+    once, without the seconds of interpreter teardown (torch, sympy): Ctrl-C returns within seconds."""
+    code = _main(argv)
+    if argv is None and code == EXIT_INTERRUPTED:
+        _quick_exit(code)
+    return code
+
+
+def _quick_exit(code: int) -> None:
+    """Flush the standard streams and end the process now (the work was stopped and saved already)."""
+    import os
+
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(code)
+
+
+def _main(argv: list[str] | None) -> int:
+    from twostage.runs.store import reset_warnings
+
+    reset_warnings()
     try:
         args = build_parser().parse_args(argv)
         return COMMANDS[args.command](args)
@@ -340,14 +220,18 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("twostage: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except BrokenPipeError:  # the reader of stdout went away (| head): what it read is all it wanted
+        stdout_gone()
+        return EXIT_OK
     except Exception as exc:  # noqa: BLE001 - the CLI never shows a traceback
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        first = clip_message(str(exc) or type(exc).__name__)
         code = exit_code(exc)
         if code == EXIT_BAD_INPUT:
             print(f"twostage: error: {first}", file=sys.stderr)
         else:
             print(f"twostage: internal error: {type(exc).__name__}: {first}", file=sys.stderr)
         return code
+
 
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -20,6 +20,8 @@ may raise these errors without importing upwards.
 
 from __future__ import annotations
 
+import errno
+
 EXIT_OK, EXIT_VIOLATED, EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
 
@@ -120,10 +122,20 @@ class CompileError(TwostageError, RuntimeError):
     """``latexmk`` failed on the companion PDF."""
 
 
+# the machine's, not the program's: a full disk, a quota, a read-only file system (exit 2, one line)
+ENVIRONMENT_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS})
+
+
 def exit_code(exc: BaseException) -> int:
-    """The CLI's exit code for an exception that reached it (2 user mistake, 130 interrupt, 3 bug)."""
+    """The CLI's exit code for an exception that reached it (2 user mistake, 130 interrupt, 3 bug).
+
+    >>> exit_code(OSError(errno.ENOSPC, "No space left on device"))
+    2
+    """
     if isinstance(exc, KeyboardInterrupt):
         return EXIT_INTERRUPTED
     if isinstance(exc, TwostageError):
         return exc.exit_code
+    if isinstance(exc, OSError) and exc.errno in ENVIRONMENT_ERRNOS:
+        return EXIT_BAD_INPUT
     return EXIT_INTERNAL

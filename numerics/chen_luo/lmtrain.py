@@ -87,11 +87,19 @@ def train(
     evaluate: Callable[[GPTLite], dict[str, float]] | None = None,
     snapshot_at: Callable[[int], bool] | None = None,
     progress: Callable[[int], None] | None = None,
+    checkpoint=None,
 ):
     """Train with AdamW; return ``(history, snapshots)``: ``history`` maps column -> list (one entry per log,
     the first at step 0); ``snapshots`` maps step -> weights (those asked for by ``snapshot_at``, plus the
     first and
-    the last)."""
+    the last).
+
+    ``checkpoint`` (optional; ``twostage.runs.checkpoint.Checkpointer``): an object with ``due(step)``,
+    ``save(step, state)`` and ``load() -> state | None``. The loop saves its whole state (weights, AdamW
+    moments, history, snapshots, the loss window) after every step ``due`` says, and continues from a state
+    ``load`` returns; the random generator behind ``batches`` belongs to the caller, who saves it with the
+    checkpoint. A resumed run gives the same history and weights as an uninterrupted one (the ``wall`` column
+    aside)."""
     params = [p for p in model.parameters() if p.requires_grad]
     opt = torch.optim.AdamW(params, lr=cfg.lr, betas=(cfg.beta1, cfg.beta2), weight_decay=cfg.weight_decay)
     start = snapshot(model)
@@ -119,10 +127,22 @@ def train(
         if snapshot_at is not None and snapshot_at(step):
             snaps[step] = now
 
-    with torch.no_grad():
-        x, y = batches(0)
-        record(0, float(last_token_loss(model, x, y)))
-    for step in range(1, cfg.steps + 1):
+    state = checkpoint.load() if checkpoint is not None else None
+    first = 1
+    if state is None:
+        with torch.no_grad():
+            x, y = batches(0)
+            record(0, float(last_token_loss(model, x, y)))
+    else:  # resume: everything the loop carries from one step to the next
+        dev = next(model.parameters()).device
+        on = lambda d: {k: v.to(dev) for k, v in d.items()}  # noqa: E731
+        model.load_state_dict(state["model"])
+        opt.load_state_dict(state["opt"])
+        hist.update(state["hist"])
+        snaps = {int(k): on(v) for k, v in state["snaps"].items()}
+        start, prev, window = on(state["start"]), on(state["prev"]), list(state["window"])
+        first = int(state["step"]) + 1
+    for step in range(first, cfg.steps + 1):
         for group in opt.param_groups:
             group["lr"] = lr_at(step, cfg)
         x, y = batches(step)
@@ -137,5 +157,9 @@ def train(
             window = []
             if progress is not None:
                 progress(step)
+        if checkpoint is not None and step < cfg.steps and checkpoint.due(step):
+            checkpoint.save(step, {"step": step, "model": model.state_dict(), "opt": opt.state_dict(),
+                                   "hist": hist, "snaps": snaps, "start": start, "prev": prev,
+                                   "window": window})
     snaps[cfg.steps] = snapshot(model)
     return hist, snaps

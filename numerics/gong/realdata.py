@@ -261,8 +261,27 @@ class AdamW:
         torch._foreach_addcdiv_(ps, ms, denom, -lr / c1)
 
 
+def _restore(saved: dict, params: dict, opt: AdamW, g: torch.Generator, rec: dict, ckpt: dict,
+             type_ckpt: dict, device) -> tuple[int, torch.Tensor]:
+    """Put a checkpoint of :func:`train` back in place; the first epoch still to run and ``reached``."""
+    on = lambda d: {k: v.to(device) for k, v in d.items()}  # noqa: E731
+    with torch.no_grad():
+        for k, v in params.items():
+            v.copy_(saved["params"][k])
+        for mine, theirs in ((opt.m, saved["m"]), (opt.v, saved["v"])):
+            for a, b in zip(mine, theirs):
+                a.copy_(b)
+    opt.t = int(saved["t"])
+    g.set_state(saved["generator"])
+    for k, v in saved["rec"].items():
+        rec[k] = [t.numpy() for t in v]
+    ckpt.update({k: on(v) for k, v in saved["checkpoints"].items()})
+    type_ckpt.update(on(saved["type_ckpt"]))
+    return int(saved["epoch"]) + 1, saved["reached"].to(device)
+
+
 def train(cfg: GPT2Config, enc: Encoded, tc: TrainConfig, seed: int = 0, device="cpu",
-          state: dict[str, torch.Tensor] | None = None) -> dict:
+          state: dict[str, torch.Tensor] | None = None, checkpoint=None) -> dict:
     """Train ``tc.seeds`` models on ``enc``; per-epoch metrics as ``(epochs + 1, S)`` numpy arrays.
 
     Returns ``epoch`` (``0..epochs``, shorter with ``stop_when_exact``), ``loss_train`` (mean per-pair
@@ -275,6 +294,12 @@ def train(cfg: GPT2Config, enc: Encoded, tc: TrainConfig, seed: int = 0, device=
     parameters at its own ``T_type`` (final parameters for a seed that never reaches it); ``pred``
     ``(epochs + 1, S, tc.watch)``: top-1 token ids of the pairs ``watch`` in every epoch, from the selected
     accuracy's predictions (the official prediction log).
+
+    ``checkpoint`` (optional; ``twostage.runs.checkpoint.Checkpointer``): an object with ``due(epoch)``,
+    ``save(epoch, state)`` and ``load() -> state | None``; the loop saves its whole state (stacked weights,
+    AdamW moments, its generator, the per-epoch record, the checkpoints) after every epoch ``due`` says and
+    continues from a state ``load`` returns (the global generator behind dropout is the checkpointer's to
+    save). A resumed run gives the same result as an uninterrupted one.
     """
     g = torch.Generator().manual_seed(seed)
     if cfg.dropout > 0:
@@ -308,9 +333,14 @@ def train(cfg: GPT2Config, enc: Encoded, tc: TrainConfig, seed: int = 0, device=
             type_ckpt[k] = torch.where(new.view(-1, *([1] * (v.dim() - 1))), v.detach(), type_ckpt[k])
         reached = reached | new
 
-    log(evaluate(base, params, enc, tc.eval_batch), None, np.full(S, math.nan), np.full(S, math.nan))
+    saved = checkpoint.load() if checkpoint is not None else None
+    if saved is None:
+        log(evaluate(base, params, enc, tc.eval_batch), None, np.full(S, math.nan), np.full(S, math.nan))
+        first = 1
+    else:
+        first, reached = _restore(saved, params, opt, g, rec, ckpt, type_ckpt, device)
     fixed = torch.arange(N, device=device).expand(S, N)  # the official order: the data set's, every epoch
-    for epoch in range(1, tc.epochs + 1):
+    for epoch in range(first, tc.epochs + 1):
         perm = torch.rand(S, N, generator=g).argsort(1).to(device) if tc.shuffle else fixed
         tot, official = torch.zeros(S, device=device), torch.zeros(S, device=device)
         online = torch.zeros(S, N, dtype=torch.long, device=device)  # top-1 of each pair when it was trained
@@ -330,6 +360,12 @@ def train(cfg: GPT2Config, enc: Encoded, tc: TrainConfig, seed: int = 0, device=
             ckpt[epoch] = {k: v.detach().clone() for k, v in params.items()}
         if tc.stop_when_exact and bool((torch.as_tensor(rec["exact"][-1]) >= tc.threshold).all()):
             break
+        if checkpoint is not None and epoch < tc.epochs and checkpoint.due(epoch):
+            checkpoint.save(epoch, {
+                "epoch": epoch, "params": params, "m": opt.m, "v": opt.v, "t": opt.t,
+                "generator": g.get_state(),
+                "rec": {k: [torch.from_numpy(np.asarray(a)) for a in v] for k, v in rec.items()},
+                "checkpoints": ckpt, "type_ckpt": type_ckpt, "reached": reached})
     for k, v in params.items():  # seeds that never reached the type threshold: their final parameters
         type_ckpt[k] = torch.where(reached.view(-1, *([1] * (v.dim() - 1))), type_ckpt[k], v.detach())
     ckpt["T_type"] = type_ckpt

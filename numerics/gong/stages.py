@@ -49,7 +49,7 @@ def default_chunk(cfg: GongConfig, seeds: int, device: str | torch.device = "cpu
 
 def train(cfg: GongConfig, seeds: int, seed: int = 0, schedule: str = "two-stage", record_every: int = 10,
           device: str | torch.device = "cpu", dtype=torch.float64, data=None, spectra: bool = True,
-          chunk: int | None = None) -> dict[str, np.ndarray]:
+          chunk: int | None = None, checkpoint=None) -> dict[str, np.ndarray]:
     """Run GD for ``cfg.steps`` steps on ``seeds`` independent (data, init) pairs; return numpy trajectories.
 
     Arrays are ``(records, seeds)`` (``sv_P``/``sv_Q``: ``(records, seeds, N_SV)``); ``t1`` is ``(seeds,)``
@@ -61,20 +61,39 @@ def train(cfg: GongConfig, seeds: int, seed: int = 0, schedule: str = "two-stage
     in cache across steps instead of streaming every seed's data from memory at every step. Data and
     initialisations are drawn for all seeds up front with one generator, exactly as for ``chunk=seeds``, and
     sliced, so the result does not depend on ``chunk``.
+
+    ``checkpoint`` (optional; ``twostage.runs.checkpoint.Checkpointer``): an object with ``due(at)``,
+    ``save(at, state)`` and ``load() -> state | None``, ``at`` counting GD steps over all chunks. The loop
+    saves the finished chunks and the running chunk's weights, stage flags and record, and continues from a
+    state ``load`` returns (data and initialisation are drawn again from ``seed``: GD uses no randomness
+    after them). A resumed run gives the same result as an uninterrupted one.
     """
     if schedule not in SCHEDULES:
         raise ValueError(f"unknown schedule {schedule!r} (choose {', '.join(SCHEDULES)})")
     chunk = default_chunk(cfg, seeds, device, dtype) if chunk is None else chunk
     if chunk < 1:
         raise ValueError(f"chunk must be >= 1 (got {chunk})")
+    saved = checkpoint.load() if checkpoint is not None else None
+    if saved is not None:
+        chunk = int(saved["chunk"])  # the chunking of the interrupted run (results do not depend on it)
     gen = torch.Generator().manual_seed(seed)
     p, q, y = data if data is not None else sample(cfg, seeds, generator=gen, dtype=dtype)
     p, q, y = p.to(device), q.to(device), y.to(device)
     params = init_params(cfg, seeds, generator=gen, dtype=dtype, device=device)
     ws, u = w_star(cfg, dtype, device), u_zeta(cfg, dtype, device)
-    parts = [_train_chunk(cfg, schedule, record_every, spectra, ws, u, (p[sl], q[sl], y[sl]),
-                          [t[sl] for t in params])
-             for sl in (slice(i, i + chunk) for i in range(0, seeds, chunk))]
+    parts = [_numpy(part) for part in saved["parts"]] if saved is not None else []
+    for n, sl in enumerate(slice(i, i + chunk) for i in range(0, seeds, chunk)):
+        if n < len(parts):
+            continue
+
+        def save(step, inner, n=n):  # after GD step ``step`` of chunk ``n``
+            at = n * cfg.steps + step
+            if checkpoint is not None and checkpoint.due(at):
+                checkpoint.save(at, {"chunk": chunk, "parts": [_tensors(x) for x in parts], "inner": inner})
+
+        resume = saved["inner"] if saved is not None and n == len(saved["parts"]) else None
+        parts.append(_train_chunk(cfg, schedule, record_every, spectra, ws, u, (p[sl], q[sl], y[sl]),
+                                  [t[sl] for t in params], save=save, resume=resume))
     out = {k: np.concatenate([part[k] for part in parts], axis=1) for k in parts[0] if k not in _NOT_SEEDWISE}
     out["t"] = parts[0]["t"]
     out["t1"] = np.concatenate([part["t1"] for part in parts])
@@ -86,8 +105,18 @@ def train(cfg: GongConfig, seeds: int, seed: int = 0, schedule: str = "two-stage
 _NOT_SEEDWISE = ("t", "t1", "params", "params0")
 
 
-def _train_chunk(cfg, schedule, record_every, spectra, ws, u, data, params) -> dict:
-    """All ``cfg.steps`` fused GD steps (:func:`step_terms`) of one chunk of seeds; :func:`train`'s record."""
+def _tensors(part: dict) -> dict:
+    """A finished chunk's record with numpy arrays as tensors (what a ``weights_only`` checkpoint holds)."""
+    return {k: torch.from_numpy(v) if isinstance(v, np.ndarray) else v for k, v in part.items()}
+
+
+def _numpy(part: dict) -> dict:
+    return {k: v.numpy() if torch.is_tensor(v) else v for k, v in part.items()}
+
+
+def _train_chunk(cfg, schedule, record_every, spectra, ws, u, data, params, save=None, resume=None) -> dict:
+    """All ``cfg.steps`` fused GD steps (:func:`step_terms`) of one chunk of seeds; :func:`train`'s record.
+    ``save(step, state)`` after every step; ``resume``: such a state to continue from."""
     p, q, y = data
     params0 = [t.clone() for t in params]
     S, dtype, device = y.shape[0], y.dtype, y.device
@@ -95,7 +124,13 @@ def _train_chunk(cfg, schedule, record_every, spectra, ws, u, data, params) -> d
     t1 = torch.full((S,), math.nan, dtype=dtype, device=device)
     rec: dict[str, list] = {k: [] for k in ("t", "K", "K_P", "K_Q", "acc", "acc_P", "acc_Q", "S_P", "S_Q",
                                             "dW_P", "dW_Q", "sv_P", "sv_Q", "eta")}
-    for step in range(cfg.steps + 1):
+    first = 0
+    if resume is not None:
+        params = [t.to(device) for t in resume["params"]]
+        in_stage1, t1 = resume["in_stage1"].to(device), resume["t1"].to(device)
+        rec = {k: list(v) if k == "t" else [a.numpy() for a in v] for k, v in resume["rec"].items()}
+        first = int(resume["step"]) + 1
+    for step in range(first, cfg.steps + 1):
         with torch.no_grad():
             if step < cfg.steps:
                 ls, (gP, gQ, gb) = step_terms(params, p, q, y)
@@ -112,6 +147,9 @@ def _train_chunk(cfg, schedule, record_every, spectra, ws, u, data, params) -> d
             break
         params = [params[0] - eta[:, None, None] * gP, params[1] - eta[:, None, None] * gQ,
                   params[2] - eta * gb]
+        if save is not None and step < cfg.steps - 1:
+            kept = {k: v if k == "t" else [torch.from_numpy(a) for a in v] for k, v in rec.items()}
+            save(step, {"step": step, "params": params, "in_stage1": in_stage1, "t1": t1, "rec": kept})
     out = {k: np.stack(v) for k, v in rec.items() if k != "t" and v}
     out["t"] = np.asarray(rec["t"])
     out["t1"] = t1.cpu().numpy()

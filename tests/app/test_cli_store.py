@@ -46,7 +46,7 @@ def test_hash_distinguishes_floats():
         (["verify", "--device", "tpu"], "unknown device"),
         (["run", "no-such-experiment"], "unknown experiment"),
         (["frobnicate"], "invalid choice"),
-        (["verify", "--seed", "x"], "invalid int"),
+        (["verify", "--seed", "x"], "must be an integer in [0, 2**32)"),
     ],
 )
 def test_bad_input_one_line_exit_2(argv, needle, capsys, tmp_path):

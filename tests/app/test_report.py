@@ -207,14 +207,24 @@ def test_claim_without_checker_fails_loudly(results, tmp_path):
 
 @pytest.mark.parametrize("content, needle", [
     ("{truncated", "is corrupt"),
-    ('{"claims": {"chen-luo-2025/demo/riccati": {"status": "fine"}}}', "invalid status 'fine'"),
     ('{"claims": []}', "is corrupt"),
 ])
 def test_corrupt_verdicts_fail_loudly(results, tmp_path, content, needle):
+    """With no ``verdicts.parquet`` to recover from (recovery: tests/app/test_verdict_store.py)."""
     (results / "verdicts.json").write_text(content)
+    (results / "verdicts.parquet").unlink(missing_ok=True)
     reg = demo_registry()
     with pytest.raises(CorruptResultsError, match=needle):
         build_report(results, tmp_path / "out", registry=reg, checkers=checkers(reg))
+
+
+def test_invalid_status_is_left_out_with_a_warning(results, tmp_path, capsys):
+    """As ``twostage claims`` does (issue 13): the entry is named in one warning and not shown."""
+    (results / "verdicts.json").write_text('{"claims": {"chen-luo-2025/demo/riccati": {"status": "fine"}}}')
+    reg = demo_registry()
+    build_report(results, tmp_path / "out", registry=reg, checkers=checkers(reg))
+    assert "claim 'chen-luo-2025/demo/riccati' has invalid status 'fine'" in capsys.readouterr().err
+    assert '"fine"' not in (tmp_path / "out" / "index.html").read_text()
 
 
 def test_replay_and_failure_helpers():

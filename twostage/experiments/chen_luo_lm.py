@@ -23,6 +23,7 @@ from pathlib import Path
 
 import torch
 
+from twostage.errors import ConfigError
 from twostage.experiments import chen_luo_plots as PL
 from twostage.experiments import experiment
 from twostage.numerics.chen_luo import lmtext
@@ -32,7 +33,8 @@ from twostage.numerics.chen_luo.gptlite import GPTConfig, GPTLite
 from twostage.numerics.chen_luo.lmtrain import TrainConfig, train
 from twostage.numerics.chen_luo.stage2_probe import general_F, probe
 from twostage.numerics.config import require
-from twostage.runs.store import write_run
+from twostage.runs.checkpoint import NAME, Checkpointer, interval
+from twostage.runs.store import is_complete, run_dir, write_run
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,7 @@ class RunConfig:
     n_eval: int
     snapshot_every: int = 1  # keep weights every k-th log (heat maps, probe)
     data: str = "anchor eq. (60)"
+    data_sha256: str = ""  # content digest of the corpus (lm-text): a changed corpus is a new run
 
     def __post_init__(self) -> None:
         require(
@@ -98,7 +101,7 @@ def anchor_config(profile: str, seed: int) -> RunConfig:
     return RunConfig("anchor-function", profile, seed, model, tr, n_train=n, n_eval=2000, snapshot_every=snap)
 
 
-def lm_config(profile: str, seed: int, vocab: int, data: str) -> RunConfig:
+def lm_config(profile: str, seed: int, vocab: int, data: str, data_sha256: str = "") -> RunConfig:
     """Table 2 (full: seq 2048, batch 500, AdamW 2e-4, warmup + cosine); the paper's "5 epochs" cannot be
     matched to its 12,000-step loss axis without knowing the split and the windowing, so full runs 12,000
     steps on windows
@@ -126,7 +129,8 @@ def lm_config(profile: str, seed: int, vocab: int, data: str) -> RunConfig:
         steps=steps, batch=batch, lr=lr, lr_min=1e-5, warmup=steps // 10, t_max=steps, log_every=log
     )
     return RunConfig(
-        "lm-text", profile, seed, model, tr, n_train=0, n_eval=256, snapshot_every=snap, data=data
+        "lm-text", profile, seed, model, tr, n_train=0, n_eval=256, snapshot_every=snap, data=data,
+        data_sha256=data_sha256,
     )
 
 
@@ -164,12 +168,16 @@ def _snapshot_steps(snaps: dict, bounds: dict) -> list[int]:
     return pick
 
 
-def run_training(cfg: RunConfig, X, Y, Xe, Ye, device, sampler=None) -> tuple:
+def run_training(cfg: RunConfig, X, Y, Xe, Ye, device, sampler=None, directory: Path | None = None) -> tuple:
     """Train on batches drawn from ``(X, Y)`` (or from ``sampler(generator) -> (x, y)``), evaluate on ``Xe,
-    Ye``."""
+    Ye``; with ``directory`` (the run's config-hash folder) checkpointed there and resumed from there."""
     g = torch.Generator().manual_seed(cfg.seed)
     model = GPTLite(cfg.model, g).to(device)
     bg = torch.Generator().manual_seed(cfg.seed + 1)
+    ckpt = None
+    if directory is not None:
+        ckpt = Checkpointer(directory, interval(cfg.train.steps, cfg.train.log_every), {"batches": bg},
+                            label=cfg.experiment)
     Xe, Ye = Xe.to(device), Ye.to(device)
     if sampler is None:
         X, Y = X.to(device), Y.to(device)
@@ -190,7 +198,8 @@ def run_training(cfg: RunConfig, X, Y, Xe, Ye, device, sampler=None) -> tuple:
         }
 
     every = cfg.snapshot_every * cfg.train.log_every
-    hist, snaps = train(model, batches, cfg.train, evaluate, snapshot_at=lambda s: s % every == 0)
+    hist, snaps = train(model, batches, cfg.train, evaluate, snapshot_at=lambda s: s % every == 0,
+                        checkpoint=ckpt)
     bounds = {
         "switch": MT.detect_switch(
             MT.smooth(hist["rate/outer"], 1), MT.smooth(hist["rate/attention"], 1), hist["step"], sustain=3
@@ -209,16 +218,32 @@ def _finish(
     files.update(extra)
     files["summary.json"] = (json.dumps(summary, indent=2, default=str) + "\n").encode()
     meta = {"profile": cfg.profile, "seed": cfg.seed, "summary": summary, "time_unit": "optimizer step"}
-    return write_run(_root(out, cfg.experiment), cfg.experiment, cfg, _table(hist), meta, extra_files=files)
+    d = write_run(_root(out, cfg.experiment), cfg.experiment, cfg, _table(hist), meta, extra_files=files)
+    (d / NAME).unlink(missing_ok=True)  # complete: the checkpoint has served
+    return d
+
+
+def _dir(cfg: RunConfig, out: Path) -> Path:
+    """The run's config-hash folder (results, and its checkpoint while it trains)."""
+    return run_dir(_root(out, cfg.experiment), cfg.experiment, cfg)
+
+
+def _done(cfg: RunConfig, out: Path) -> Path | None:
+    """The run's folder if it is complete (then nothing is recomputed)."""
+    d = _dir(cfg, out)
+    return d if is_complete(d) else None
 
 
 @experiment("anchor-function")
 def anchor_function(profile, device, seed: int, out: Path) -> str:
     """§5.1: one-layer GPT-style model with frozen embeddings on the anchor function (eq. (60))."""
     cfg = anchor_config(profile.name, seed)
+    if (done := _done(cfg, out)) is not None:
+        return f"anchor-function ({profile.name}): already complete -> {done}"
     X, Y = make_anchor_data(AnchorConfig(n=cfg.n_train, seed=seed))
     Xe, Ye = make_anchor_data(AnchorConfig(n=cfg.n_eval, seed=seed + 10_000))
-    model, hist, snaps, bounds = run_training(cfg, X, Y, Xe, Ye, device)
+    model, hist, snaps, bounds = run_training(cfg, X, Y, Xe, Ye, device,
+                                              directory=_dir(cfg, out))
     # stage-2 probe at the plateau checkpoint (outer weights quasi-stationary, Assumption 2*)
     at = bounds["plateau"] if bounds["plateau"] is not None else bounds["switch"]
     extra, probe_res = {}, None
@@ -273,6 +298,26 @@ def anchor_function(profile, device, seed: int, out: Path) -> str:
     )
 
 
+def text_digest(path: str | Path) -> str:
+    """SHA-256 of a text corpus, after checking it is text: UTF-8 without NUL bytes (a binary file given as
+    ``TWOSTAGE_LM_TEXT`` is a one-line error, not a corpus of replacement characters)."""
+    import hashlib
+
+    a = "chen-luo-2025/exp/lm-text"
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise ConfigError(a, f"{lmtext.ENV}={path} is not a readable file ({exc.strerror})") from None
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(a, f"{lmtext.ENV}={path} is not UTF-8 text (invalid byte at offset "
+                             f"{exc.start})") from None
+    if b"\0" in data:
+        raise ConfigError(a, f"{lmtext.ENV}={path} is not text (NUL byte at offset {data.index(0)})")
+    return hashlib.sha256(data).hexdigest()
+
+
 @experiment("lm-text")
 def lm_text(profile, device, seed: int, out: Path) -> str:
     """§5.2: two-layer residual GeLU model without LayerNorm, next-token loss on the last token of WikiText
@@ -296,10 +341,13 @@ def lm_text(profile, device, seed: int, out: Path) -> str:
         path, source = synth, "synthetic WikiText-like text (set TWOSTAGE_LM_TEXT for real data)"
     else:
         source = path
+    sha = text_digest(path)
     max_vocab = 31_999 if profile.name == "full" else 1000
     probe_cfg = lm_config(profile.name, seed, 2, "")
     tok, X, Y, _, ids = lmtext.load_corpus(path, max_vocab, probe_cfg.model.seq_len)
-    cfg = lm_config(profile.name, seed, len(tok.words), source)
+    cfg = lm_config(profile.name, seed, len(tok.words), source, sha)
+    if (done := _done(cfg, out)) is not None:
+        return f"lm-text ({profile.name}): already complete -> {done}"
     # the first 90% of the stream for training (windows at random offsets), held-out windows from the rest
     cut = int(0.9 * ids.numel())
     seq = cfg.model.seq_len
@@ -309,7 +357,8 @@ def lm_text(profile, device, seed: int, out: Path) -> str:
     def sampler(gen):
         return lmtext.random_windows(train_ids, seq, cfg.train.batch, gen)
 
-    model, hist, snaps, bounds = run_training(cfg, None, None, Xe, Ye, device, sampler=sampler)
+    model, hist, snaps, bounds = run_training(cfg, None, None, Xe, Ye, device, sampler=sampler,
+                                              directory=_dir(cfg, out))
     summary = {
         "config": asdict(cfg),
         "data": source,

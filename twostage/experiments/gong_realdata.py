@@ -45,7 +45,8 @@ from twostage.numerics.gong import realdata as cf
 from twostage.numerics.gong.gpt2lite import GPT2Config, from_hf_state, load_checkpoint
 from twostage.numerics.gong.rank_reduction import KEEPS, PAPER_LAYERS, curve, decompose
 from twostage.publish.figures import png_bytes
-from twostage.runs.store import write_run
+from twostage.runs.checkpoint import Checkpointer, interval
+from twostage.runs.store import is_complete, run_dir, write_run
 from twostage.theory.gong.realdata import TYPE_GAP, gap_constants
 
 ENV_JSON, ENV_GPT2 = "TWOSTAGE_COUNTERFACT_JSON", "TWOSTAGE_GPT2_DIR"
@@ -82,6 +83,8 @@ class RealDataRun:
     train: cf.TrainConfig
     layers: tuple[int, ...] = PAPER_LAYERS
     rank_checkpoints: tuple[str, ...] = ()
+    gpt2_sha256: str = ""  # content digests: changed weights or checkpoints are a new run
+    rank_sha256: tuple[str, ...] = ()
 
 
 def _sha(path: Path) -> str:
@@ -89,6 +92,14 @@ def _sha(path: Path) -> str:
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
             h.update(block)
+    return h.hexdigest()
+
+
+def _tree_sha(folder: Path) -> str:
+    """SHA-256 over the names and contents of every file under ``folder`` (a GPT-2 checkpoint folder)."""
+    h = hashlib.sha256()
+    for f in sorted(p for p in Path(folder).rglob("*") if p.is_file()):
+        h.update(str(f.relative_to(folder)).encode() + b"\0" + _sha(f).encode())
     return h.hexdigest()
 
 
@@ -139,13 +150,29 @@ def setup(name: str, profile: str, seed: int) -> tuple[RealDataRun, list[dict], 
     ckpts = tuple(p.strip() for p in os.environ.get(ENV_CKPTS, "").split(",") if p.strip())
     require(not ckpts or gdir is not None, "gong-2025/ass/rank-reduction",
             f"{ENV_CKPTS} needs {ENV_GPT2} (architecture and tokenizer of the checkpoints)")
+    ckpts = ckpts if name == "rank-reduction" else ()
+    for c in ckpts:
+        require(Path(c).is_file(), "gong-2025/ass/rank-reduction", f"{ENV_CKPTS}: {c}: no such file")
     run = RealDataRun(name, profile, data, sha, facts, seed, tname, str(gdir or ""), model, tc,
-                      rank_checkpoints=ckpts if name == "rank-reduction" else ())
+                      rank_checkpoints=ckpts, gpt2_sha256=_tree_sha(gdir) if gdir is not None else "",
+                      rank_sha256=tuple(_sha(Path(c)) for c in ckpts))
     return run, records, enc, state
 
 
 def _root(out: Path, name: str) -> Path:
     return Path(out).parent if Path(out).name == name else Path(out)
+
+
+def _train(run: RealDataRun, enc: cf.Encoded, seed: int, device, state, out: Path) -> tuple:
+    """:func:`realdata.train`, checkpointed in the run's config-hash folder (resumed from there)."""
+    ck = Checkpointer(run_dir(_root(out, run.experiment), run.experiment, run), interval(run.train.epochs),
+                      label=run.experiment, unit="epoch")
+    return cf.train(run.model, enc, run.train, seed=seed, device=device, state=state, checkpoint=ck), ck
+
+
+def _complete(run: RealDataRun, out: Path) -> Path | None:
+    d = run_dir(_root(out, run.experiment), run.experiment, run)
+    return d if is_complete(d) else None
 
 
 
@@ -209,9 +236,11 @@ def _prediction_log(res: dict, enc: cf.Encoded, tok) -> list[dict]:
 @experiment("counterfact")
 def counterfact(profile, device, seed: int, out: Path) -> str:
     run, records, enc, state = setup("counterfact", profile.name, seed)
+    if (done := _complete(run, out)) is not None:
+        return f"counterfact ({profile.name}): already complete -> {done}"
     tok = fs.BPETokenizer(run.gpt2_dir) if run.tokenizer == "gpt2-bpe" else fs.WordTokenizer.build(records)
     t0 = time.perf_counter()
-    res = cf.train(run.model, enc, run.train, seed=seed, device=device, state=state)
+    res, ck = _train(run, enc, seed, device, state, out)
     wall = time.perf_counter() - t0
     S, h = run.train.seeds, fs.answer_entropy(records)
     table = {"epoch": np.repeat(res["epoch"], S), "seed": np.tile(np.arange(S), len(res["epoch"]))}
@@ -235,6 +264,7 @@ def counterfact(profile, device, seed: int, out: Path) -> str:
             "provenance": ("reconstructed: pretrained GPT-2 fine-tuning (paper)" if state is not None
                            else "reconstructed: GPT-2 architecture from scratch") + f" on {run.data} data"}
     d = write_run(_root(out, "counterfact"), "counterfact", run, table, meta, extra_files=files)
+    ck.clear()
     fin = {k: np.round(res[k][-1], 3).tolist() for k in ("loss", "type", "exact")}
     return (f"counterfact: {enc.ids.shape[0]} pairs ({run.data}), {run.model.n_layer} layers "
             f"d={run.model.n_embd}, {S} seeds x {len(res['epoch']) - 1} epochs on {describe(device)} in "
@@ -282,7 +312,10 @@ def rank_figure(curves: dict) -> bytes:
 @experiment("rank-reduction")
 def rank_reduction(profile, device, seed: int, out: Path) -> str:
     run, records, enc, state = setup("rank-reduction", profile.name, seed)
+    if (done := _complete(run, out)) is not None:
+        return f"rank-reduction ({profile.name}): already complete -> {done}"
     t0 = time.perf_counter()
+    saver = None
     enc_d = enc.to(device)
     if run.rank_checkpoints:
         from twostage.numerics.gong.gpt2lite import GPT2Lite
@@ -290,7 +323,7 @@ def rank_reduction(profile, device, seed: int, out: Path) -> str:
         base, states, trained = GPT2Lite(run.model).to(device).eval(), _load_state_dicts(run.rank_checkpoints,
                                                                                            device), None
     else:
-        trained = cf.train(run.model, enc, run.train, seed=seed, device=device, state=state)
+        trained, saver = _train(run, enc, seed, device, state, out)
         base = trained["base"]
         states = {"T_type": trained["checkpoints"]["T_type"], "final": trained["params"]}
         last = int(trained["epoch"][-1])  # an epoch checkpoint at the last epoch is "final" already
@@ -327,6 +360,8 @@ def rank_reduction(profile, device, seed: int, out: Path) -> str:
             "layers": list(run.layers), "provenance": "§7.4 procedure with exact SVD; model "
             + ("from checkpoints" if run.rank_checkpoints else "trained here") + f" on {run.data} data"}
     d = write_run(_root(out, "rank-reduction"), "rank-reduction", run, table, meta, extra_files=files)
+    if saver is not None:
+        saver.clear()
     lines = [f"rank-reduction: blocks {list(run.layers)} of a {run.model.n_layer}-layer d={run.model.n_embd} "
              f"model, {len(states)} checkpoints x {len(KEEPS)} variants x 10 rates on {describe(device)} in "
              f"{wall:.1f}s -> {d}",

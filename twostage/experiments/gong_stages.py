@@ -11,6 +11,7 @@ time.
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +21,19 @@ from twostage.numerics.device import describe
 from twostage.numerics.gong.setting import GongConfig
 from twostage.numerics.gong.stages import event_time, train
 from twostage.publish.figures import png_bytes
-from twostage.runs.store import write_run
+from twostage.runs.checkpoint import Checkpointer, interval
+from twostage.runs.store import is_complete, run_dir, write_run
+
+
+@dataclass(frozen=True)
+class SyntheticRun:
+    """Everything that determines a ``gong-synthetic`` run (its config hash): the setting, the number of
+    seeds, the base seed and the recording interval."""
+
+    setting: GongConfig
+    seeds: int
+    seed: int
+    record_every: int = 5
 
 
 def figures(cfg: GongConfig, tr: dict) -> dict[str, bytes]:
@@ -90,14 +103,19 @@ def long_table(tr: dict) -> dict[str, np.ndarray]:
 def gong_synthetic(profile, device, seed: int, out: Path) -> str:
     cfg = GongConfig(d_p=16, d_q=16, L=16, n=64 * profile.scale, steps=300 * profile.scale, eps1=0.1)
     seeds = 16 * profile.scale
+    run = SyntheticRun(cfg, seeds, seed)
+    root = Path(out).parent if Path(out).name == "gong-synthetic" else Path(out)
+    if is_complete(run_dir(root, "gong-synthetic", run)):
+        return f"gong-synthetic ({profile.name}): already complete -> {run_dir(root, 'gong-synthetic', run)}"
+    ck = Checkpointer(run_dir(root, "gong-synthetic", run), interval(cfg.steps), label="gong-synthetic")
     t0 = time.perf_counter()
-    tr = train(cfg, seeds, seed=seed, device=device, record_every=5)
+    tr = train(cfg, seeds, seed=seed, device=device, record_every=run.record_every, checkpoint=ck)
     wall = time.perf_counter() - t0
     TP, TQ = event_time(tr["t"], tr["K_P"]), event_time(tr["t"], tr["K_Q"])
     meta = {"seed": seed, "seeds": seeds, "device": describe(device), "wall_s": wall, "profile": profile.name,
             "provenance": "reconstructed setting (gong-2025 body not retrievable)"}
-    d = write_run(Path(out).parent if Path(out).name == "gong-synthetic" else Path(out), "gong-synthetic",
-                  cfg, long_table(tr), meta, extra_files=figures(cfg, tr))
+    d = write_run(root, "gong-synthetic", run, long_table(tr), meta, extra_files=figures(cfg, tr))
+    ck.clear()
     return (f"gong-synthetic: {seeds} seeds, {cfg.steps} GD steps on {describe(device)} in {wall:.1f}s "
             f"-> {d}\n"
             f"  median T_P = {np.nanmedian(TP):.0f}, median T_Q = {np.nanmedian(TQ):.0f}, "

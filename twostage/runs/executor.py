@@ -5,6 +5,10 @@ worker never inherits a parent's CUDA context) and on Dask distributed for a clu
 (``--executor dask --address tcp://host:8786``). ``sequential`` runs every task in the calling process
 (no pickling, no start-up cost; what ``twostage verify`` uses unless asked otherwise).
 
+Process hygiene: pool workers die with the process that owns the pool (:func:`_die_with`: a parent-death
+signal on Linux, a re-parenting check everywhere), ignore SIGINT, and a Ctrl-C (or any exception) in the
+owner cancels the pending tasks and terminates the running ones (:func:`abort`) instead of waiting for them.
+
 >>> from twostage.runs.executor import ExecutorSpec, open_executor
 >>> spec = ExecutorSpec("sequential")
 >>> with open_executor(spec) as ex:
@@ -85,8 +89,62 @@ class InlineExecutor(Executor):
         return fut
 
 
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+ORPHAN_POLL_S = 1.0
+
+
+def _die_with(parent: int) -> None:
+    """Worker initialiser: end this worker when ``parent`` (the process that owns the pool) dies.
+
+    Linux: ``prctl(PR_SET_PDEATHSIG, SIGKILL)``, the kernel kills the worker with its parent. Everywhere
+    (and as a second line on Linux): a daemon thread checks ``os.getppid()`` every ``ORPHAN_POLL_S`` seconds
+    and exits the worker once it has been re-parented. SIGINT is ignored: a Ctrl-C reaches the whole
+    process group, and the parent alone decides (it cancels pending tasks and stops the workers).
+    """
+    import signal
+    import sys
+    import threading
+    import time
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent:  # the parent died before the death signal was armed
+        os._exit(1)
+
+    def watch() -> None:
+        while True:
+            time.sleep(ORPHAN_POLL_S)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="twostage-orphan-watch", daemon=True).start()
+
+
 def _process_pool(workers: int) -> ProcessPoolExecutor:
-    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=_die_with, initargs=(os.getpid(),))
+
+
+def abort(pool: ProcessPoolExecutor, grace: float = 2.0) -> None:
+    """Stop a process pool now: cancel the tasks not started, terminate the running workers (SIGTERM,
+    then SIGKILL after ``grace`` seconds). Results already written by finished tasks stay on disk."""
+    procs = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for proc in procs:
+        if proc.is_alive():
+            proc.terminate()
+    for proc in procs:
+        proc.join(timeout=grace)
+        if proc.is_alive():
+            proc.kill()
+            proc.join(timeout=grace)
 
 
 @contextlib.contextmanager
@@ -128,8 +186,10 @@ def open_executor(spec: ExecutorSpec | None = None) -> Iterator[Executor]:
         pool = _process_pool(spec.n_workers)
         try:
             yield pool
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)
+        except BaseException:  # Ctrl-C or an error in the caller: do not wait for the running tasks
+            abort(pool)
+            raise
+        pool.shutdown(wait=True, cancel_futures=True)
     else:
         with _dask_executor(spec) as ex:
             yield ex

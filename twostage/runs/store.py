@@ -17,6 +17,7 @@ True
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import json
@@ -24,6 +25,7 @@ import os
 import platform
 import subprocess
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -51,30 +53,142 @@ def config_hash(cfg: Any, length: int = 16) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()[:length]
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write via a temporary file in the same directory and ``os.replace`` (atomic on POSIX)."""
-    path = Path(path)
+def umask() -> int:
+    """The process umask (read from ``/proc`` where possible; set-and-restore otherwise)."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    except OSError as exc:
-        raise StoreError(f"cannot write to {path.parent}: {exc.strerror}") from None
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _write_through(path: Path, data: bytes) -> None:
+    """Write to an existing device or FIFO in place (``/dev/stdout``, ``/dev/full``): never replace it."""
     try:
-        with os.fdopen(fd, "wb") as fh:
+        with open(path, "wb") as fh:
             fh.write(data)
             fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
+    except OSError as exc:
+        raise StoreError(f"cannot write to {path}: {exc.strerror or exc}") from None
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write via a temporary file in the same directory and ``os.replace`` (atomic on POSIX).
+
+    The file gets the mode an ordinary ``open`` would give it (``0o666`` less the umask: ``0o644`` under
+    umask 022), not ``mkstemp``'s ``0o600``, so colleagues and web servers can read results. A device or
+    FIFO (``/dev/stdout``) is written in place. Any ``OSError`` -- a full disk (``ENOSPC``), a quota, a
+    read-only file system -- is a :class:`StoreError` naming the file (one line, exit 2).
+    """
+    commit_many({Path(path): data})
+
+
+def commit_many(blobs: dict[Path, bytes]) -> None:
+    """Write every file of ``blobs`` to a temporary beside it, then rename them all (in the given order).
+
+    Nothing is renamed before every temporary is written and synced, so a full disk or a crash while
+    writing leaves all the old files in place; the renames themselves need no space.
+    """
+    temps: list[tuple[str, Path]] = []
+    mode = 0o666 & ~umask()
+    try:
+        for path, data in blobs.items():
+            path = Path(path)
+            if path.is_dir():
+                raise StoreError(f"cannot write to {path}: it is a directory")
+            if path.exists() and not path.is_file():
+                _write_through(path, data)
+                continue
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+            except OSError as exc:
+                raise StoreError(f"cannot write to {path.parent}: {exc.strerror or exc}") from None
+            temps.append((tmp, path))
+            try:
+                os.fchmod(fd, mode)
+                with os.fdopen(fd, "wb") as fh:
+                    fh.write(data)
+                    fh.flush()
+                    os.fsync(fh.fileno())
+            except OSError as exc:
+                raise StoreError(f"cannot write to {path}: {exc.strerror or exc}") from None
+        for tmp, path in temps:
+            os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        for tmp, _ in temps:
+            Path(tmp).unlink(missing_ok=True)
         raise
 
 
 def check_writable(directory: Path) -> None:
     """Raise :class:`StoreError` (one line) now, before any work, if ``directory`` cannot be written."""
-    probe = Path(directory) / f".write-test-{os.getpid()}"
+    directory = Path(directory)
+    if directory.exists() and not directory.is_dir():
+        raise StoreError(f"cannot write to {directory}: it is not a directory")
+    probe = directory / f".write-test-{os.getpid()}"
     atomic_write_bytes(probe, b"")
     probe.unlink(missing_ok=True)
+
+
+def check_output_file(path: str | Path) -> None:
+    """Fail now (one line, exit 2) if ``path`` cannot receive a result file: a directory, an unwritable
+    place. ``-`` (standard output) and writable devices pass."""
+    if str(path) == "-":
+        return
+    path = Path(path)
+    if path.is_dir():
+        raise StoreError(f"cannot write to {path}: it is a directory (give a file name)")
+    if path.exists() and not path.is_file():
+        if not os.access(path, os.W_OK):
+            raise StoreError(f"cannot write to {path}: permission denied")
+        return
+    check_writable(path.resolve().parent)
+
+
+@contextlib.contextmanager
+def locked(lock_file: Path) -> Iterator[None]:
+    """Hold an exclusive ``flock`` on ``lock_file`` (created if needed) for the block; a no-op where
+    ``fcntl`` is missing (Windows)."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX
+        yield
+        return
+    lock_file = Path(lock_file)
+    try:
+        lock_file.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(lock_file, os.O_RDWR | os.O_CREAT, 0o666)
+    except OSError as exc:
+        raise StoreError(f"cannot write to {lock_file.parent}: {exc.strerror or exc}") from None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
+
+
+_WARNED: set[str] = set()
+
+
+def warn(message: str) -> None:
+    """One line on stderr, ``twostage: warning: ...``, once per command (:func:`reset_warnings`) for the
+    same message."""
+    import sys
+
+    if message not in _WARNED:
+        _WARNED.add(message)
+        print(f"twostage: warning: {message}", file=sys.stderr, flush=True)
+
+
+def reset_warnings() -> None:
+    """Forget the warnings given (the CLI calls this at the start of every command)."""
+    _WARNED.clear()
 
 
 def atomic_write_json(path: Path, obj: Any) -> None:

@@ -1,34 +1,48 @@
 """Run the checkers of a selection of claims and persist the verdicts.
 
 ``results/verdicts.json`` keeps the latest verdict per claim id (merged across runs), so
-``twostage claims`` can show each claim's last status.
+``twostage claims`` can show each claim's last status; :mod:`twostage.runs.verdict_store` reads and writes it
+(``load_verdicts``, ``save_verdicts``, ``verdicts_path`` are re-exported here).
 """
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
-from pathlib import Path
-from typing import Any
 
-from twostage.errors import CorruptResultsError, NoCheckerError
-from twostage.runs.records import verdict_record
-from twostage.runs.store import atomic_write_json, git_sha
+from twostage.errors import CorruptResultsError, NoCheckerError, UnknownClaimError
+from twostage.options import shorten
+from twostage.runs.verdict_store import load_verdicts, save_verdicts, verdicts_path
 from twostage.theory.claims import Claim, load_all
 from twostage.verify.checks import Context, load_checkers
 from twostage.verify.verdict import Status, Verdict
 
+MAX_ID = 120  # no claim id is longer; a longer --claim is echoed shortened
+
 
 def select(paper: str | None = None, claim_id: str | None = None) -> list[Claim]:
-    """Claims to run: one by id, or all of a paper, or all (ids validated, one-line errors)."""
+    """Claims to run: one by id, a group by id prefix (``chen-luo-2025/prop2`` selects every
+    ``chen-luo-2025/prop2/...`` claim), all of a paper, or all; one-line errors for unknown ids."""
     reg = load_all()
-    if claim_id is not None:
+    if claim_id is None:
+        return reg.claims(paper)
+    if len(claim_id) > MAX_ID:
+        raise UnknownClaimError(f"unknown claim {shorten(claim_id, 60)!r} (no claim id is that long)")
+    ids = {c.id for c in reg.claims()}
+    if claim_id in ids:
         c = reg.get(claim_id)
         if paper is not None and c.paper != paper:
             raise NoCheckerError(f"claim {claim_id!r} belongs to {c.paper}, not {paper}")
         return [c]
-    return reg.claims(paper)
+    prefix = claim_id.rstrip("/") + "/"
+    group = [c for c in reg.claims() if c.id.startswith(prefix)]
+    if group:
+        mine = [c for c in group if paper is None or c.paper == paper]
+        if not mine:
+            raise NoCheckerError(f"claims {claim_id!r}... belong to {group[0].paper}, not {paper}")
+        return mine
+    reg.get(claim_id)  # raises UnknownClaimError (with close ids)
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def run_claim(claim: Claim, ctx: Context) -> Verdict:
@@ -48,18 +62,19 @@ def run_claim(claim: Claim, ctx: Context) -> Verdict:
 
 
 def run_suite(claims: list[Claim], ctx: Context,
-              progress: Callable[[Claim, Verdict], None] | None = None) -> list[Verdict]:
+              progress: Callable[[Claim, Verdict], None] | None = None,
+              start: Callable[[Claim], None] | None = None) -> list[Verdict]:
+    """Judge ``claims`` in order in this process; ``start(claim)`` before and ``progress(claim, verdict)``
+    after each (a Ctrl-C between them loses only the claim being judged: the caller keeps the others)."""
     out = []
     for c in claims:
+        if start:
+            start(c)
         v = run_claim(c, ctx)
         out.append(v)
         if progress:
             progress(c, v)
     return out
-
-
-def verdicts_path(root: Path) -> Path:
-    return Path(root) / "verdicts.json"
 
 
 def require_checkers(claims: list[Claim]) -> None:
@@ -71,49 +86,5 @@ def require_checkers(claims: list[Claim]) -> None:
         raise NoCheckerError(f"claim {missing[0]!r} has no checker{more}")
 
 
-def load_verdicts(root: Path, strict: bool = False) -> dict[str, dict[str, Any]]:
-    """Last verdict per claim id; a missing file is empty, a corrupt one too (an error if ``strict``)."""
-    path = verdicts_path(root)
-    try:
-        text = path.read_text()
-    except FileNotFoundError:
-        return {}
-    except OSError as exc:
-        if strict:
-            raise CorruptResultsError(f"cannot read {path}: {exc.strerror}") from None
-        return {}
-    try:
-        claims = json.loads(text).get("claims", {})
-        if not isinstance(claims, dict):
-            raise ValueError("'claims' is not an object")
-        return claims
-    except (ValueError, AttributeError) as exc:
-        if strict:
-            raise CorruptResultsError(f"{path} is corrupt ({str(exc).splitlines()[0]}); "
-                                      "move it away and rerun twostage verify") from None
-        return {}
-
-
-def save_verdicts(root: Path, verdicts: list[Verdict], profile: str, seed: int | None = None,
-                  device: str | None = None) -> Path:
-    """Merge ``verdicts`` into ``verdicts.json`` and rewrite ``verdicts.parquet`` beside it.
-
-    A corrupt ``verdicts.json`` is kept as ``verdicts.json.corrupt`` rather than overwritten.
-    """
-    try:
-        merged = load_verdicts(root, strict=True)
-    except CorruptResultsError:
-        bad = verdicts_path(root)
-        bad.replace(bad.with_name(bad.name + ".corrupt"))
-        merged = {}
-    sha = git_sha()
-    for v in verdicts:
-        merged[v.claim_id] = verdict_record(v, run={"profile": profile, "seed": seed, "device": device,
-                                                    "git_sha": sha, "at": time.strftime("%Y-%m-%dT%H:%M:%S")})
-    p = verdicts_path(root)
-    atomic_write_json(p, {"schema": 1, "claims": merged})
-    from twostage.runs.tables import verdicts_frame, write_table
-
-    write_table(verdicts_frame(merged, load_all()), Path(root) / "verdicts.parquet", "verdicts",
-                {"profile": profile, "seed": seed, "device": device})
-    return p
+__all__ = ["CorruptResultsError", "load_verdicts", "require_checkers", "run_claim", "run_suite",
+           "save_verdicts", "select", "verdicts_path"]

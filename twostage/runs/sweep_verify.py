@@ -24,8 +24,8 @@ from pathlib import Path
 from twostage.layout import ROOT, package_dirs
 from twostage.runs.executor import ExecutorSpec
 from twostage.runs.records import read_record, verdict_record
-from twostage.runs.store import git_sha
-from twostage.runs.sweep import Outcome, RunOutput, SweepResult, sweep
+from twostage.runs.store import config_hash, git_sha
+from twostage.runs.sweep import RunOutput, SweepResult, TaskOutcome, sweep
 from twostage.theory.claims import Claim
 from twostage.verify.checks import Context, load_checkers
 from twostage.verify.verdict import Verdict
@@ -101,16 +101,27 @@ def _verdict_from(directory: Path) -> Verdict | None:
 
 
 def verify_distributed(claims: list[Claim], ctx: Context, spec: ExecutorSpec, results_root: Path,
-                       progress: Callable[[Outcome], None] | None = None
-                       ) -> tuple[list[Verdict | None], SweepResult]:
-    """Judge ``claims`` through ``spec``'s executor; verdicts in claim order (``None`` where it failed)."""
+                       progress: Callable[[Claim, Verdict | None, TaskOutcome], None] | None = None,
+                       force: bool = False) -> tuple[list[Verdict | None], SweepResult]:
+    """Judge ``claims`` through ``spec``'s executor; verdicts in claim order (``None`` where it failed).
+
+    ``progress(claim, verdict, outcome)`` is called as each claim finishes (``outcome.status`` is
+    ``skipped`` for a verdict reused from the store: *cached*); ``force`` judges every claim again.
+    """
     code = code_version()
     tasks = [VerifyTask(c.id, ctx.profile.name, ctx.seed, ctx.device, code) for c in claims]
+    by_hash = {config_hash(t): c for t, c in zip(tasks, claims)}
     checkers = load_checkers()
     modules = tuple(sorted({checkers[c.id].judge.__module__ for c in claims if c.id in checkers}
                            - {"__main__", "__mp_main__"}))
     fn = functools.partial(run_task, modules=modules)
-    result = sweep(fn, tasks, Path(results_root), EXPERIMENT, executor=spec, progress=progress)
+
+    def report(o: TaskOutcome) -> None:
+        if progress is not None:
+            v = _verdict_from(Path(o.directory)) if o.status in ("ok", "skipped") else None
+            progress(by_hash[o.config_hash], v, o)
+
+    result = sweep(fn, tasks, Path(results_root), EXPERIMENT, executor=spec, progress=report, force=force)
     verdicts: list[Verdict | None] = []
     for o in result.outcomes:
         verdicts.append(_verdict_from(Path(o.directory)) if o.status in ("ok", "skipped") else None)

@@ -1,6 +1,7 @@
 """Parquet tables of the results: verdicts, runs, long-form trajectories (readable with pandas alone).
 
-* ``results/verdicts.parquet`` -- one row per claim's last verdict (beside ``verdicts.json``);
+* ``results/verdicts.parquet`` -- one row per claim's last verdict (beside ``verdicts.json``, written with it
+  by :mod:`twostage.runs.verdict_store`; column ``record`` holds the whole JSON entry);
 * ``results/runs.parquet``     -- one row per run directory of the store (complete or not), with its
   configuration flattened into ``cfg.<field>`` columns;
 * ``results/trajectories.parquet`` -- every stored trajectory in long form
@@ -81,9 +82,10 @@ def verdicts_frame(verdicts: dict[str, dict[str, Any]], registry: Any = None) ->
             "git_sha": v.get("git_sha"),
             "at": v.get("at"),
             "registered": c is not None if registry is not None else None,
+            "record": _json(v),
         })
     cols = ["id", "paper", "ref", "provenance", "kind", "status", "margin", "examples", "worst", "tolerance",
-            "seconds", "profile", "seed", "device", "git_sha", "at", "registered"]
+            "seconds", "profile", "seed", "device", "git_sha", "at", "registered", "record"]
     df = pd.DataFrame(rows, columns=cols)
     df["seed"] = df["seed"].astype("Int64")
     return df
@@ -216,8 +218,8 @@ def trajectories_frame(root: Path, experiments: set[str] | None = None) -> pd.Da
     return pd.concat(frames, ignore_index=True)[cols] if frames else pd.DataFrame(columns=cols)
 
 
-def write_table(df: pd.DataFrame, path: Path, table: str, extra: dict[str, Any] | None = None) -> Path:
-    """Write ``df`` atomically as Parquet with schema version and provenance in the schema metadata."""
+def table_bytes(df: pd.DataFrame, table: str, extra: dict[str, Any] | None = None) -> bytes:
+    """``df`` as Parquet bytes, schema version and provenance in the schema metadata (key ``twostage``)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -230,7 +232,12 @@ def write_table(df: pd.DataFrame, path: Path, table: str, extra: dict[str, Any] 
     tbl = tbl.replace_schema_metadata({**(tbl.schema.metadata or {}), b"twostage": json.dumps(meta).encode()})
     sink = pa.BufferOutputStream()
     pq.write_table(tbl, sink)
-    atomic_write_bytes(Path(path), sink.getvalue().to_pybytes())
+    return sink.getvalue().to_pybytes()
+
+
+def write_table(df: pd.DataFrame, path: Path, table: str, extra: dict[str, Any] | None = None) -> Path:
+    """Write ``df`` atomically as Parquet (:func:`table_bytes`)."""
+    atomic_write_bytes(Path(path), table_bytes(df, table, extra))
     return Path(path)
 
 

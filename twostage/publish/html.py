@@ -77,6 +77,7 @@ math[display=block]{margin:.2rem 0}
 dl{display:grid;grid-template-columns:9rem minmax(0,1fr);gap:.1rem .8rem}
 dt{font-weight:600;color:#444} dd{margin:0;overflow-wrap:anywhere}
 figure{margin:.8rem 0} figure img{width:100%;height:auto;border:1px solid #ddd;display:block}
+figure.plot{max-width:820px}
 .figs{display:flex;flex-wrap:wrap;gap:.5rem 1.5rem;align-items:flex-start}
 .figs figure{flex:0 1 auto;max-width:100%}
 figcaption{font-size:.88rem;color:#333;margin-top:.3rem}

@@ -87,6 +87,7 @@ def cmd_verify(args) -> int:
     finished: dict = {}
     failed: list = []
     run = {"profile": profile.name, "seed": args.seed, "device": str(device)}
+    print_paper_notes(console, claims)  # the output opens with what the papers' provenance means
     try:
         with Progress(console.file, len(claims), live=console.is_terminal, console=console) as prog:
             _judge(args, claims, ctx, spec, prog, finished, failed)
@@ -145,7 +146,6 @@ def _write_all(args, console, done, profile, device, run) -> list[StoreError]:
     for c, v, cached in done:
         table.add_row(*_row(c, v, cached))
     try:
-        print_paper_notes(console, [c for c, _, _ in done])
         console.print(table)
         print_readings(console, [(c.id, c.provenance.value, v.status.value) for c, v, _ in done])
     except BrokenPipeError:

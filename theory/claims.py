@@ -2,7 +2,7 @@
 
 A :class:`Claim` is one checkable statement of a paper (or one derived by the companion). It carries
 the SymPy object that is *both* printed (``twostage latex``) and evaluated (``twostage verify``), the
-reference into the paper, and exactly one provenance tag (``../shared/papers/README.md``).
+reference into the paper, and exactly one provenance tag (``docs/papers/README.md``).
 
 >>> from twostage.theory.claims import Claim, Kind, Provenance, Registry
 >>> import sympy as sp
@@ -38,7 +38,7 @@ PAPER_PACKAGES = {"chen-luo-2025": "chen_luo", "gong-2025": "gong"}
 
 
 class Provenance(str, Enum):
-    """Where a formula comes from (``shared/papers/README.md``, *Provenance tags*)."""
+    """Where a formula comes from (``docs/papers/README.md``, *Provenance tags*)."""
 
     PAPER = "paper"  # stated in the paper, with statement/equation number
     ERRATUM = "erratum"  # a paper formula with a misprint repaired; `note` says what

@@ -25,6 +25,9 @@ from collections.abc import Sequence
 import sympy as sp
 
 from twostage.theory.latex_printer import paper_latex
+from twostage.theory.latex_statements import DOLLAR as _DOLLAR
+from twostage.theory.latex_statements import note_text, statement_text
+from twostage.theory.latex_statements import split_raw as _split_math
 
 NOTATION: dict[str, dict[str, str]] = {
     "chen-luo-2025": {
@@ -149,13 +152,13 @@ def render_claim(claim) -> str:  # noqa: ANN001
     lines = [f"% {claim.id}",
              rf"\paragraph{{{escape_text(claim.ref)}}} \textnormal{{[{escape_text(prov)}]}}"
              rf" \texttt{{\small {escape_text(claim.id)}}}\par",
-             escape_text(claim.statement)]
+             escape_text(statement_text(claim))]
     body = claim_latex(claim)
     if body:
         lines += [r"\[", body, r"\]"]
     if claim.note:
         what = "Corrected" if claim.provenance.value == "erratum" else "Note"
-        lines.append(rf"\textit{{{what}: {escape_text(claim.note)}}}")
+        lines.append(rf"\textit{{{what}: {escape_text(note_text(claim))}}}")
     return "\n".join(lines) + "\n"
 
 
@@ -228,31 +231,6 @@ def escape_text(text: str) -> str:
                 chars.append("?")
         out.append(("$" + "".join(chars) + "$") if in_math else "".join(chars))
     return "".join(out)
-
-
-_DOLLAR = "\x00"  # a literal dollar sign while splitting into text/math segments
-
-
-def _split_math(text: str) -> list[str]:
-    """Split on unescaped ``$`` into alternating text/math segments; an unmatched ``$`` is text."""
-    parts, cur, i = [], [], 0
-    while i < len(text):
-        ch = text[i]
-        if ch == "\\" and i + 1 < len(text) and text[i + 1] == "$":
-            cur.append(_DOLLAR)
-            i += 2
-            continue
-        if ch == "$":
-            parts.append("".join(cur))
-            cur = []
-        else:
-            cur.append(ch)
-        i += 1
-    parts.append("".join(cur))
-    if len(parts) % 2 == 0:  # unmatched $: glue the tail back as text
-        parts[-2] = parts[-2] + _DOLLAR + parts[-1]
-        parts.pop()
-    return parts
 
 
 def _escape(text: str) -> str:  # kept for callers of the first version

@@ -1,7 +1,7 @@
 """gong-2025 reconstructed setting, numerically: configuration, batched data sampler, model and its
 SymPy-derived GD step (the symbolic side is :mod:`twostage.theory.gong.setting`).
 
-**Data** (RECONSTRUCTED from the official notebook's toy sampler, ``gong_2025.md`` §2.2).
+**Data** (RECONSTRUCTED from the official notebook's toy sampler, ``docs/papers/gong_2025.md`` §2.2).
 
 Configuration and batched sampler: tensors have a leading seed dimension ``S`` (one independent data set per
 seed). A prompt has ``L`` context tokens and one query (index ``-1`` on the token axis).

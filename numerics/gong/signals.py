@@ -2,7 +2,7 @@
 
 The formulas are the companion's derivations for the reconstructed setting
 (:mod:`twostage.theory.gong.signals`, DERIVED; the paper's own statements are not retrievable,
-``shared/papers/gong_2025.md``):
+``docs/papers/gong_2025.md``):
 
 * :func:`antithetic_init_gradient` -- per-prompt gradients at a symmetric small initialisation, averaged over
   the antithetic pair ``(W_0, -W_0)`` (the Monte-Carlo side of ``derived/init-gradient``);

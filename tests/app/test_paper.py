@@ -147,6 +147,34 @@ def test_figure_from_a_stored_run_and_its_provenance(paper_dir, tmp_path):
     meta = json.loads((run / "metadata.json").read_text())
     assert entry["claim"] == IDS[0] and entry["config_hash"] == [run.name]
     assert entry["run"] == [str(run)] and entry["git_sha"] == meta["git_sha"]
+    figures = (paper_dir / "generated" / "figures.tex").read_text()
+    assert "measured (solid) against the bound bound (dashed); the claim requires measured" in figures
+
+
+def test_experiment_figures_with_captions_and_provenance(paper_dir, tmp_path):
+    """The PNGs a ``twostage run`` wrote go into the PDF too, with the report's caption (inline math kept)
+    and their run in provenance.json; the cached caption of a claim plot survives a rebuild."""
+    import dataclasses
+
+    @dataclasses.dataclass(frozen=True)
+    class Cfg:
+        d: int
+
+    png = b"\x89PNG\r\n\x1a\n" + bytes(16)
+    results = tmp_path / "results"
+    run = write_run(results, "stage1-blowup", Cfg(4), {"t": np.linspace(0, 1, 5)}, {"seed": 2},
+                    extra_files={"blowup.png": png})
+    _run(results, IDS[0])
+    first = _build(paper_dir, results)
+    name = f"exp-stage1-blowup-{run.name[:12]}-blowup.png"
+    assert (paper_dir / "generated" / name).read_bytes() == png and first.figures == 2
+    figures = (paper_dir / "generated" / "figures.tex").read_text()
+    assert r"\textbf{stage1-blowup.} chen-luo-2025 Thm 1" in figures and r"$E(\bar t)$" in figures
+    assert f"run stage1-blowup/\\protect\\allowbreak{{}}{run.name}, seed 2" in figures
+    prov = json.loads((paper_dir / "generated" / "provenance.json").read_text())["figures"][name]
+    assert prov["experiment"] == "stage1-blowup" and prov["config_hash"] == run.name
+    again = _build(paper_dir, results)
+    assert again.regenerated == [] and (paper_dir / "generated" / "figures.tex").read_text() == figures
 
 
 def test_only_what_changed_is_regenerated(paper_dir, tmp_path):
@@ -168,7 +196,7 @@ def test_only_what_changed_is_regenerated(paper_dir, tmp_path):
     assert r"\ensuremath{-0.5}" in (gen / "macros.tex").read_text()
     shutil.rmtree(results / "demo-exp")  # the run disappears: its figure goes, figures.tex follows
     fourth = _build(paper_dir, results)
-    assert fourth.removed == ["fig-CLDemoRiccatiLower.png"]
+    assert fourth.removed == ["fig-CLDemoRiccatiLower.png", "fig-CLDemoRiccatiLower.png.txt"]  # and caption
     assert not (gen / "fig-CLDemoRiccatiLower.png").exists()
     assert {"figures.tex", "body.tex", "provenance.json"} <= set(fourth.regenerated)
 
@@ -228,3 +256,33 @@ def test_real_companion_compiles(tmp_path, monkeypatch, capsys):
         capsys.readouterr().err
     pdf = d / "build" / "companion.pdf"
     assert paper.pdf_pages(pdf) >= 3  # frame + at least one paper's table and claims
+    assert paper.overfull_boxes(d / "build" / "companion.log") == []  # nothing runs into the margin
+    claims = "".join((d / "generated" / f"claims-{p}.tex").read_text() for p in (CL, GO))
+    gong = (d / "generated" / f"claims-{GO}.tex").read_text()
+    assert r"\[" not in claims and r"\twdisplay{\twBound" in claims
+    statements = [ln for ln in gong.splitlines() if not ln.startswith(("%", "\\", r"\emph{How"))]
+    assert statements and not [ln for ln in statements if "textasciicircum" in ln]  # gong math is math
+
+
+LONG = sp.And(*[sp.Eq(sp.Symbol(f"W_{i}") ** 2 + sum(sp.Symbol(f"V_{i}{j}") ** 2 for j in range(14)), 0)
+                for i in range(3)])
+
+
+@pytest.mark.skipif(not HAS_TEX, reason=NO_TEX)
+def test_long_displays_are_broken_per_relation_and_scaled_to_the_page(paper_dir, tmp_path):
+    """A conjunction of three relations, each wider than the text block: one line each, each scaled to the
+    width; printed with a plain ``\\[...\\]`` (the old display) the log reports overfull boxes."""
+    claim = Claim(f"{CL}/demo/long", CL, "eq. (99)", Provenance.PAPER, Kind.IDENTITY, "Three sums vanish.",
+                  LONG)
+    results = tmp_path / "results"
+    _verdicts(results, {c.id: _holds(margin=-1.2345e-12) for c in [*DEMO, claim]})  # the widest margin cell
+    paper.build(paper_dir, results, claims=[*DEMO, claim], checkers=CHECKERS)
+    macros = (paper_dir / "generated" / "macros.tex").read_text()
+    assert macros.count(r"\twand") >= 2 + 2  # the default and display definitions, and two joins
+    paper.compile_pdf(paper_dir)
+    assert paper.overfull_boxes(paper_dir / "build" / "companion.log") == []
+    claims = paper_dir / "generated" / f"claims-{CL}.tex"
+    claims.write_text(claims.read_text().replace(r"\twdisplay{\twBoundCLDemoLong}",
+                                                 r"{\def\twand{,\qquad}\[\twBoundCLDemoLong\]}"))
+    paper.compile_pdf(paper_dir)
+    assert paper.overfull_boxes(paper_dir / "build" / "companion.log")

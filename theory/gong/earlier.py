@@ -1,6 +1,6 @@
 """gong-2025 earlier version (ICLR 2025 predecessor, OpenReview hNkXTqDrfb): the quoted stage-1 loss bound.
 
-QUOTED-FROM-EARLIER-VERSION (``shared/papers/gong_2025.md`` §5 [Rev-3]): the proof of Theorem 2 bounds
+QUOTED-FROM-EARLIER-VERSION (``docs/papers/gong_2025.md`` §5 [Rev-3]): the proof of Theorem 2 bounds
 
     K^1_{t1}(W_{t1}) <= eps_{W,1} + (sqrt(d) log d / L) eps_W + 1/sqrt(log d),
 
@@ -75,7 +75,7 @@ K1_CLAIM = register(Claim(
     formula=sp.LessThan(K1, QUOTED_BOUND),
     symbols=(("K1", "stage-1 loss K^1_{t1}"), ("eps_W1", "epsilon_{W,1}"),
              ("eps_W", "epsilon_W = Poly(d)^{2/3}"), ("L", "prompt length, Poly(d)"), ("d", "dimension")),
-    note="Unknown whether v1/v2 repaired this (shared/papers/gong_2025.md §5). Sweep scaling L = d^a, "
+    note="Unknown whether v1/v2 repaired this (docs/papers/gong_2025.md §5). Sweep scaling L = d^a, "
          "eps_W = L^(2/3) is RECONSTRUCTED.",
     tolerance="judge_bound(measured = log 2 + x/2, bound = quoted right side, '<='), tolerance 1e-12; worst "
               "case and the automatically found region (d_min per exponent a) in 'worst'",

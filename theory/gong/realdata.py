@@ -4,7 +4,7 @@ The paper's real-data evidence for two stages is qualitative: the authors read G
 predictions by eye -- early answers of the wrong kind ("the"), then of the right kind (some language),
 finally right ("French"); Rev-3 places the transition at T = 5 epochs, where "all predictions meet syntactic
 requirements", while the epoch-5 checkpoint gets about 36.5k of 65.8k pairs right (55 %, its full-rank
-count in the official rank-reduction notebook) (``shared/papers/gong_2025.md`` §7.2 "How the stages are
+count in the official rank-reduction notebook) (``docs/papers/gong_2025.md`` §7.2 "How the stages are
 identified", §7.4 plotted values, §8 item 7). How "syntactically
 correct" was judged is not retrievable (Appendix B item 12). The companion makes it measurable
 (RECONSTRUCTED, §8 item 7): every relation has a typed answer vocabulary, *type accuracy* is the share of

@@ -1,7 +1,7 @@
 """gong-2025 reconstructed setting: symbols, assumptions, model and SymPy-derived GD updates.
 
 Everything here is RECONSTRUCTED (not retrievable; our best reconstruction) unless tagged otherwise:
-the body of gong-2025 (arXiv 2502.20681) is not available (``shared/papers/gong_2025.md``, "What is
+the body of gong-2025 (arXiv 2502.20681) is not available (``docs/papers/gong_2025.md``, "What is
 known and what is not"). Known pieces: P part linearly separable with margin ``gamma0`` along ``w*``
 (§2.2 [Notebook]); Q part the three-cluster pattern ``+1: z``, ``-1: z +- zeta`` (§2.2, Li-Wei-Ma
 2019); one *normalized ReLU self-attention* layer (§2.3 [arXiv-v2]) with block-diagonal weights

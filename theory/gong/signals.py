@@ -1,6 +1,6 @@
 """gong-2025: consequences of the reconstructed setting worked out by the companion (DERIVED).
 
-None of these formulas is the paper's (its body is not available, ``shared/papers/gong_2025.md``); they are
+None of these formulas is the paper's (its body is not available, ``docs/papers/gong_2025.md``); they are
 derived for the model of :mod:`twostage.theory.gong.setting`.
 
 **Initial expected gradient** (``derived``). Let the initialisation be symmetric (``W_0`` and ``-W_0``

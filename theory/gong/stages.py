@@ -1,7 +1,7 @@
 """gong-2025 stage and spectral statements, as testable predictions (RECONSTRUCTED forms).
 
 The exact theorems (Thm 1 stage 1, Thm 2 stage 2, the spectral corollary) are not retrievable
-(``shared/papers/gong_2025.md`` §5); these are the falsifiable predictions of its test plan (§8, items 1-5),
+(``docs/papers/gong_2025.md`` §5); these are the falsifiable predictions of its test plan (§8, items 1-5),
 stated for the reconstructed model of :mod:`twostage.theory.gong.setting` with precise event times:
 
 * ``K_P(t)``, ``K_Q(t)``: logistic losses of the P-only output ``f_P`` and the Q-only output ``f_Q`` on

@@ -1,6 +1,6 @@
 """``twostage run gong-synthetic``: the reconstructed synthetic two-stage experiment with figures.
 
-The configuration of the paper's synthetic experiment is not retrievable (``gong_2025.md`` §7.1); this runs
+The paper's synthetic configuration is not retrievable (``docs/papers/gong_2025.md`` §7.1); this runs
 the RECONSTRUCTED setting (:class:`~twostage.numerics.gong.setting.GongConfig`) batched over seeds and writes,
 through :mod:`twostage.runs.store` (``results/gong-synthetic/<config-hash>/``), the trajectory table
 (Parquet, one row per (step, seed)) and three PNG figures: block signal growth vs the derived first-order

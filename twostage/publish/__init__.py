@@ -2,9 +2,10 @@
 
 * ``report`` / ``html``: ``twostage report``; ``paper`` / ``tex``: ``twostage paper`` (LaTeX of the claims and
   verdict tables); ``graph``: the claim dependency graph; ``plots`` / ``figures``: every figure, saved by one
-  ``png_bytes``.
+  ``png_bytes``; ``mathml``: LaTeX as presentation MathML for the page; ``sections``: the page's claim
+  sections and legend; ``gallery``: the experiments' own figures with captions.
 
 Submodules are imported where used so the CLI starts fast.
 """
 
-__all__ = ["figures", "graph", "html", "paper", "plots", "report", "tex"]
+__all__ = ["figures", "gallery", "graph", "html", "mathml", "paper", "plots", "report", "sections", "tex"]

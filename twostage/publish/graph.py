@@ -177,7 +177,9 @@ def render_svg(graph: DepGraph, nodes: Iterable[str], statuses: dict[str, str], 
 
     Fill = status (``statuses``; assumptions are drawn as ``assumption``); a dashed red outline marks
     a claim resting (transitively) on a claim not established; ``focus`` gets a thick black outline.
-    Claim nodes link to their anchors (:func:`slug`) in the report page.
+    Claim nodes link to their anchors (:func:`slug`) in the report page. The drawing scales down to the
+    width of its container (``width="100%"`` with a ``viewBox``; never above its natural size, given in
+    ``data-width``/``data-height``), so a wide graph fits the page instead of hiding behind a scrollbar.
     """
     nodes = list(dict.fromkeys(nodes))
     present = set(nodes)
@@ -187,7 +189,10 @@ def render_svg(graph: DepGraph, nodes: Iterable[str], statuses: dict[str, str], 
     width = max((b.x for b in boxes.values()), default=0) + w_box + 2 * pad
     height = max((b.y for b in boxes.values()), default=0) + h_box + 2 * pad
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" '
-           f'class="graph" width="{width:.0f}" height="{height:.0f}" viewBox="0 0 {width:.0f} {height:.0f}" '
+           f'class="graph" width="100%" viewBox="0 0 {width:.0f} {height:.0f}" '
+           'preserveAspectRatio="xMinYMin meet" '
+           f'style="--w:{width:.0f}px;max-width:{width:.0f}px;height:auto" '
+           f'data-width="{width:.0f}" data-height="{height:.0f}" '
            f'role="img" aria-label="{html.escape(title or "claim graph")}">',
            '<defs><marker id="arr" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="6" markerHeight="6" '
            'orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" fill="#666"/></marker></defs>']

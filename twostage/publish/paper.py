@@ -55,10 +55,10 @@ class BuildReport:
 def _code_hash() -> str:
     """Hash of the code that shapes the output (changes regenerate everything)."""
     from twostage.publish import plots as report_plots
-    from twostage.theory import latex, latex_printer
+    from twostage.theory import latex, latex_printer, latex_statements
 
     h = hashlib.sha256()
-    for mod in (tx, latex, latex_printer, report_plots):
+    for mod in (tx, latex, latex_printer, latex_statements, report_plots):
         h.update(Path(mod.__file__).read_bytes())
     h.update(Path(__file__).read_bytes())
     return h.hexdigest()
@@ -162,26 +162,58 @@ def build(paper_dir: Path, results: Path, claims: Iterable[Any] | None = None,
         name = f"fig-{keys[c.id]}.png"
         runs = [{"run": str(s.run), "trajectory": _file_digest(s.run / "trajectory.parquet"),
                  "spec": repr(s)} for s in specs]
-        title = f"{c.paper} {c.ref}"
-        draw = lambda c=c, specs=specs, name=name, title=title: _plot_bytes(  # noqa: E731
-            plot_claim, c.id, title, specs, out / name)
+        title, info = f"{c.paper} {c.ref}", {}
+        draw = lambda c=c, specs=specs, name=name, title=title, info=info: _plot_bytes(  # noqa: E731
+            plot_claim, c.id, title, specs, out / name, info)
         if em.emit(name, [records[c.id], runs], draw):
-            caption = f"{c.paper} {c.ref}: measured (solid) against the bound (dashed), {len(specs)} run(s)"
-            figures.append((c.id, name, caption))
+            caption = _caption(em, name, [records[c.id], runs], info, draw)
+            figures.append((c.id, name, f"{c.paper} {c.ref}: {caption}"))
             meta = read_json_dict(specs[0].run / "metadata.json")
             fig_prov[name] = {"claim": c.id, "function": "twostage.publish.plots.plot_claim",
                               "config_hash": [s.run.name for s in specs], "run": [str(s.run) for s in specs],
                               "git_sha": meta.get("git_sha")}
-    em.emit("figures.tex", figures, lambda: tx.figures_tex(figures))
-    em.emit("body.tex", [papers, bool(figures)], lambda: tx.body_tex(papers, bool(figures)))
+    experiments = _experiment_figures(em, Path(results), fig_prov)
+    em.emit("figures.tex", [figures, experiments], lambda: tx.figures_tex(figures, experiments))
+    has_figures = bool(figures or experiments)
+    em.emit("body.tex", [papers, has_figures], lambda: tx.body_tex(papers, has_figures))
 
     prov = {"git_sha_of_build": sha, "macros": {}, "figures": fig_prov}
     for name, cid in defined.items():
         prov["macros"][name] = _macro_provenance(name, cid, verdicts.get(cid), checkers, sha)
     em.emit("provenance.json", prov, lambda: json.dumps(prov, indent=2, sort_keys=True, default=str) + "\n")
     report = em.finish()
-    report.macros, report.figures = len(defined), len(figures)
+    report.macros, report.figures = len(defined), len(figures) + len(experiments)
     return report
+
+
+def _caption(em: _Emitter, name: str, inputs: Any, info: dict[str, Any], draw: Callable) -> str:
+    """The caption of a claim's plot (what was drawn, on which axis), kept beside it as ``<name>.txt`` so
+    that an unchanged figure keeps its caption without being drawn again."""
+    from twostage.publish.sections import plot_caption
+
+    def produce() -> str:
+        if not info:  # the PNG was up to date but its caption is missing: draw once more to learn it
+            draw()
+        return plot_caption(info)
+
+    em.emit(name + ".txt", inputs, produce)
+    return (em.out / (name + ".txt")).read_text()
+
+
+def _experiment_figures(em: _Emitter, results: Path, prov: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """The figures ``twostage run`` wrote (:mod:`twostage.publish.gallery`), copied under generated/ as
+    ``exp-<experiment>-<hash>-<name>``: ``(experiment, file name, caption)`` triples."""
+    from twostage.publish.gallery import find_figures
+
+    found = []
+    for f in find_figures(results) if results.is_dir() else []:
+        name = "exp-" + f.label
+        src = f.run / f.name
+        if em.emit(name, [_file_digest(src)], src.read_bytes):
+            found.append((f.experiment, name, f"{f.caption} ({f.provenance()})"))
+            prov[name] = {"claim": None, "experiment": f.experiment, "function": "twostage run",
+                          "config_hash": f.run.name, "run": str(f.run), "git_sha": f.meta.get("git_sha")}
+    return found
 
 
 def _shown(verdict: Mapping[str, Any] | None) -> Any:
@@ -193,11 +225,12 @@ def _shown(verdict: Mapping[str, Any] | None) -> Any:
     return shown + [worst.get(k) for k in ("measured", "bound")]
 
 
-def _plot_bytes(plot_claim: Callable, cid: str, title: str, specs: list, path: Path) -> bytes | None:
+def _plot_bytes(plot_claim: Callable, cid: str, title: str, specs: list, path: Path,
+                info: dict[str, Any] | None = None) -> bytes | None:
     """Draw into a scratch file beside ``path`` and return the bytes (the emitter writes ``path``)."""
     scratch = path.with_name(".plot-" + path.name)
     try:
-        drawn = plot_claim(cid, title, specs, scratch)
+        drawn = plot_claim(cid, title, specs, scratch, info=info)
         return None if drawn is None else Path(drawn).read_bytes()
     finally:
         scratch.unlink(missing_ok=True)
@@ -253,6 +286,13 @@ def compile_pdf(paper_dir: Path, main: str = "companion.tex", timeout: float = 3
         first = errors[0] if errors else f"latexmk exited with {proc.returncode}"
         raise CompileError(f"LaTeX failed: {first.strip()} (log: {log})")
     return pdf
+
+
+def overfull_boxes(log: Path) -> list[str]:
+    """The ``Overfull \\hbox`` warnings of a LaTeX log: text or displays running into the margin
+    (``tests/app/test_paper.py`` holds the companion to none)."""
+    text = Path(log).read_bytes().decode("utf-8", errors="replace")
+    return [ln.strip() for ln in text.splitlines() if ln.startswith("Overfull \\hbox")]
 
 
 def pdf_pages(pdf: Path) -> int:

@@ -75,59 +75,89 @@ def index_plots(root: Path) -> dict[str, list[PlotSpec]]:
     return found
 
 
-def plot_claim(claim_id: str, title: str, specs: list[PlotSpec], out: Path) -> Path | None:
-    """One PNG of the claim's measured curves (solid) and bounds (dashed); ``None`` if nothing to draw."""
+def wants_log(specs: list[PlotSpec]) -> bool | None:
+    """The y axis the runs ask for: ``True`` if any spec sets ``logy``, ``False`` if one sets it off, else
+    ``None`` (decided from the data)."""
+    asked = [s.logy for s in specs if s.logy is not None]
+    return True if any(asked) else (False if asked else None)
+
+
+def plot_claim(claim_id: str, title: str, specs: list[PlotSpec], out: Path,
+               info: dict[str, Any] | None = None) -> Path | None:
+    """One PNG of the claim's measured curves (solid) and bounds (dashed); ``None`` if nothing to draw.
+
+    The y axis is logarithmic when the runs' metadata asks for it (``"logy": true``) -- values that are
+    not positive (a bound defined only where ``E > 0``, say) are left out there -- or, when they do not
+    say, when every value is positive and they span more than two decades. A run batched over seeds
+    gets one colour per seed. ``info`` (if given) receives ``log``, ``runs``, ``curves`` and ``dropped``
+    (points not drawn on the log axis), for the caption.
+    """
     import matplotlib
 
     matplotlib.use("Agg", force=True)
     import matplotlib.pyplot as plt
     import numpy as np
     import pandas as pd
+    from matplotlib.lines import Line2D
 
+    asked = wants_log(specs)
     fig, ax = plt.subplots(figsize=(6.4, 3.6), dpi=100)
-    drawn, positive, span = 0, True, []
-    xlabel = ""
+    curves: list[tuple[Any, Any, str, str]] = []  # (x, y, colour, style)
+    xlabel, runs, measured_names, bound_names = "", 0, [], []
     colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     for i, spec in enumerate(specs[:MAX_RUNS_PER_PLOT]):
         try:
             df = pd.read_parquet(spec.run / "trajectory.parquet")
         except (OSError, ValueError):
             continue
-        x_col = spec.x if spec.x in df.columns else time_column(list(df.columns), {})
-        xlabel = (x_col or "step") + (f" [{spec.time_unit}]" if spec.time_unit else "")
-        colour = colours[i % len(colours)]
-        tag = spec.run.name[:8]
+        t_col = time_column(list(df.columns), {})
+        x_col = spec.x if spec.x in df.columns else t_col
+        unit = f" [{spec.time_unit}]" if spec.time_unit and x_col == t_col else ""  # only time has the unit
+        xlabel = (x_col or "step") + unit
         s_col = series_column(list(df.columns), {})
         groups = list(df.groupby(s_col, sort=True))[:MAX_SERIES] if s_col else [(None, df)]
+        runs += 1
         for j, (_, g) in enumerate(groups):  # a trajectory batched over seeds: one curve per seed
+            colour = colours[(i + j) % len(colours)] if len(specs) == 1 else colours[i % len(colours)]
             x = g[x_col].to_numpy(float) if x_col else np.arange(len(g), dtype=float)
-            first = i < 4 and j == 0
-            lw = 1.4 if s_col is None else 0.9
             for m in spec.measured:
                 if m in g.columns:
-                    y = g[m].to_numpy(float)
-                    ax.plot(x, y, color=colour, lw=lw, label=f"{spec.label or m} ({tag})" if first else None)
-                    drawn += 1
-                    positive &= bool(np.all(y[np.isfinite(y)] > 0))
-                    span.extend(y[np.isfinite(y)].tolist())
+                    curves.append((x, g[m].to_numpy(float), colour, "-"))
+                    measured_names.append(spec.label or m)
             if spec.bound and spec.bound in g.columns:
-                b = g[spec.bound].to_numpy(float)
-                ax.plot(x, b, color=colour, lw=lw, ls="--",
-                        label=f"bound {spec.sense} ({tag})".replace("  ", " ") if first else None)
-                positive &= bool(np.all(b[np.isfinite(b)] > 0))
-                span.extend(b[np.isfinite(b)].tolist())
-    if not drawn:
+                curves.append((x, g[spec.bound].to_numpy(float), colour, "--"))
+                bound_names.append(spec.bound)
+    if not any(style == "-" for *_, style in curves):
         plt.close(fig)
         return None
-    logy = specs[0].logy
-    if logy is None:
-        logy = positive and span and max(span) / max(min(span), 1e-300) > 100
-    if logy and positive:
+    values = np.concatenate([y[np.isfinite(y)] for _, y, _, _ in curves])
+    positive = values[values > 0]
+    log = bool(positive.size) and (asked is True or (asked is None and positive.size == values.size
+                                                     and positive.max() / positive.min() > 100))
+    dropped = 0
+    for x, y, colour, style in curves:
+        if log:
+            dropped += int(np.sum(np.isfinite(y) & (y <= 0)))
+            y = np.where(y > 0, y, np.nan)
+        ax.plot(x, y, color=colour, lw=1.2 if style == "-" else 1.0, ls=style)
+    if log:
         ax.set_yscale("log")
+    sense = next((s.sense for s in specs if s.sense), "")
+    shown = ", ".join(dict.fromkeys(measured_names))
+    handles = [Line2D([], [], color="k", lw=1.2, label=f"{shown} (measured)")]
+    if bound_names:
+        what = "bound " + ", ".join(dict.fromkeys(bound_names))
+        what += f" (claim: measured {sense} bound)" if sense else ""
+        handles.append(Line2D([], [], color="k", ls="--", label=what))
+    ax.legend(handles=handles, fontsize=7, loc="best")
     ax.set_title(title, fontsize=9)
     ax.set_xlabel(xlabel)
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=7, loc="best")
+    ax.set_ylabel(shown + (" (log scale)" if log else ""))
+    ax.grid(alpha=0.3, which="both" if log else "major")
     fig.tight_layout()
     atomic_write_bytes(out, png_bytes(fig))
+    if info is not None:
+        info.update(log=log, asked=asked, xlabel=xlabel, runs=runs,
+                    curves=sum(1 for *_, st in curves if st == "-"), dropped=dropped, sense=sense,
+                    measured=list(dict.fromkeys(measured_names)), bound=list(dict.fromkeys(bound_names)))
     return out

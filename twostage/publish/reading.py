@@ -5,7 +5,7 @@ quoted predecessor, not a finding about the paper; the terminal tables (``twosta
 the ``--json`` records and the HTML report say so (issue 11, "Presentation"):
 
 * :func:`paper_note`: the line that opens a paper's output where the paper's own text is not available
-  (gong-2025: only the abstract and the opening of the introduction, ``shared/papers/gong_2025.md`` "What is
+  (gong-2025: only the abstract and the opening of the introduction, ``docs/papers/gong_2025.md`` "What is
   known and what is not"), with what the provenance tags mean;
 * :func:`reading`: one sentence per verdict saying how to read it, e.g. "our reconstruction does not
   reproduce what the paper reports" for a reconstructed claim that fails; :func:`needs_reading`: where it

@@ -65,7 +65,7 @@ class RunOutput:
 
 
 @dataclass(frozen=True)
-class Outcome:
+class TaskOutcome:
     """One configuration's fate in a sweep: ok | skipped | numerical-failure | error | crashed."""
 
     config_hash: str
@@ -79,7 +79,7 @@ class Outcome:
 class SweepResult:
     experiment: str
     root: str
-    outcomes: list[Outcome]
+    outcomes: list[TaskOutcome]
 
     def counts(self) -> dict[str, int]:
         out: dict[str, int] = {}
@@ -88,7 +88,7 @@ class SweepResult:
         return dict(sorted(out.items()))
 
     @property
-    def failed(self) -> list[Outcome]:
+    def failed(self) -> list[TaskOutcome]:
         """Runs that did not finish (``error``/``crashed``); a rerun of the sweep retries them."""
         return [o for o in self.outcomes if o.status in ("error", "crashed")]
 
@@ -131,12 +131,12 @@ def _first_line(exc: BaseException) -> str:
 
 
 def execute_one(fn: Callable[[Any], Any], cfg: Any, root: str, experiment: str, token: str,
-                force: bool = False) -> Outcome:
+                force: bool = False) -> TaskOutcome:
     """Run one configuration inside a worker and write its result directory (the sweep's task);
     a complete directory is skipped unless ``force``."""
     d = run_dir(root, experiment, cfg)
     if is_complete(d) and not force:
-        return Outcome(d.name, "skipped", str(d))
+        return TaskOutcome(d.name, "skipped", str(d))
     atomic_write_json(d / STARTED, {"token": token, "pid": os.getpid(), "host": socket.gethostname(),
                                     "at": time.strftime("%Y-%m-%dT%H:%M:%S")})
     t0 = time.perf_counter()
@@ -161,11 +161,11 @@ def execute_one(fn: Callable[[Any], Any], cfg: Any, root: str, experiment: str, 
                                           "seconds": seconds})
         except OSError:
             pass
-        return Outcome(d.name, "error", str(d), seconds, _first_line(exc))
+        return TaskOutcome(d.name, "error", str(d), seconds, _first_line(exc))
     for name in (STARTED, ERROR):
         (d / name).unlink(missing_ok=True)
     detail = "" if bad is None else "non-finite {column} at step {step}".format(**bad)
-    return Outcome(d.name, status, str(d), seconds, detail)
+    return TaskOutcome(d.name, status, str(d), seconds, detail)
 
 
 def _started_in(d: Path, token: str) -> bool:
@@ -175,17 +175,17 @@ def _started_in(d: Path, token: str) -> bool:
         return False
 
 
-def _finished_outcome(d: Path) -> Outcome:
-    """Outcome of a run that completed although its future was lost (the pool broke after it wrote)."""
+def _finished_outcome(d: Path) -> TaskOutcome:
+    """TaskOutcome of a run that completed although its future was lost (the pool broke after it wrote)."""
     try:
         m = json.loads((d / "metadata.json").read_text())
     except (OSError, ValueError):
         m = {}
-    return Outcome(d.name, m.get("status", "ok"), str(d), float(m.get("wall_time", 0.0) or 0.0))
+    return TaskOutcome(d.name, m.get("status", "ok"), str(d), float(m.get("wall_time", 0.0) or 0.0))
 
 
 def _drive(ex: Executor, fn, todo: list[Any], root: str, experiment: str, token: str,
-           report: Callable[[Outcome], None], force: bool = False) -> list[Any]:
+           report: Callable[[TaskOutcome], None], force: bool = False) -> list[Any]:
     """Submit ``todo``; report outcomes as they come; return the configs lost to a broken pool."""
     futures = {ex.submit(execute_one, fn, cfg, root, experiment, token, force): cfg for cfg in todo}
     lost = []
@@ -197,27 +197,27 @@ def _drive(ex: Executor, fn, todo: list[Any], root: str, experiment: str, token:
             lost.append(cfg)
         except Exception as exc:  # noqa: BLE001 - e.g. dask KilledWorker, unpicklable fn: that run only
             d = run_dir(root, experiment, cfg)
-            report(Outcome(d.name, "crashed", str(d), 0.0, _first_line(exc)))
+            report(TaskOutcome(d.name, "crashed", str(d), 0.0, _first_line(exc)))
     return lost
 
 
 def sweep(fn: Callable[[Any], Any], configs: Iterable[Any], root: str | Path, experiment: str,
           executor: ExecutorSpec | Executor | None = None,
-          progress: Callable[[Outcome], None] | None = None, force: bool = False) -> SweepResult:
+          progress: Callable[[TaskOutcome], None] | None = None, force: bool = False) -> SweepResult:
     """Run ``fn`` over ``configs`` (deduplicated by config hash), resuming from ``root/experiment``
     (``force``: recompute complete configurations too).
 
     ``executor``: an :class:`ExecutorSpec` (default :func:`~twostage.runs.executor.default_spec`,
     a spawn process pool) or an already open ``concurrent.futures.Executor``. ``progress`` is called
-    with each :class:`Outcome` as it arrives. Returns every configuration's outcome, in input order.
+    with each :class:`TaskOutcome` as it arrives. Returns every configuration's outcome, in input order.
     """
     root = str(root)
     unique: dict[str, Any] = {}
     for cfg in configs:
         unique.setdefault(config_hash(cfg), cfg)
-    results: dict[str, Outcome] = {}
+    results: dict[str, TaskOutcome] = {}
 
-    def report(o: Outcome) -> None:
+    def report(o: TaskOutcome) -> None:
         results[o.config_hash] = o
         if progress is not None:
             progress(o)
@@ -226,7 +226,7 @@ def sweep(fn: Callable[[Any], Any], configs: Iterable[Any], root: str | Path, ex
     for h, cfg in unique.items():
         d = run_dir(root, experiment, cfg)
         if is_complete(d) and not force:
-            report(Outcome(h, "skipped", str(d)))
+            report(TaskOutcome(h, "skipped", str(d)))
         else:
             todo.append(cfg)
     if todo:
@@ -240,7 +240,7 @@ def _run_todo(fn, todo: list[Any], root: str, experiment: str, executor, report,
         for cfg in _drive(executor, fn, todo, root, experiment, token, report, force):
             d = run_dir(root, experiment, cfg)
             report(_finished_outcome(d) if is_complete(d) else
-                   Outcome(d.name, "crashed", str(d), 0.0, "worker process died (pool broken)"))
+                   TaskOutcome(d.name, "crashed", str(d), 0.0, "worker process died (pool broken)"))
         return
     spec = executor or default_spec()
     if spec.kind == "process" and spec.n_workers > len(todo):  # no idle workers to spawn
@@ -268,6 +268,7 @@ def _run_todo(fn, todo: list[Any], root: str, experiment: str, executor, report,
                 cfg = isolate.pop(0)
                 if _drive(ex, fn, [cfg], root, experiment, token, report, force):
                     d = run_dir(root, experiment, cfg)
+                    died = "worker process died while running it"
                     report(_finished_outcome(d) if is_complete(d) else
-                           Outcome(d.name, "crashed", str(d), 0.0, "worker process died while running it"))
+                           TaskOutcome(d.name, "crashed", str(d), 0.0, died))
                     break

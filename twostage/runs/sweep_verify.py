@@ -25,7 +25,7 @@ from twostage.layout import ROOT, package_dirs
 from twostage.runs.executor import ExecutorSpec
 from twostage.runs.records import read_record, verdict_record
 from twostage.runs.store import config_hash, git_sha
-from twostage.runs.sweep import Outcome, RunOutput, SweepResult, sweep
+from twostage.runs.sweep import RunOutput, SweepResult, TaskOutcome, sweep
 from twostage.theory.claims import Claim
 from twostage.verify.checks import Context, load_checkers
 from twostage.verify.verdict import Verdict
@@ -101,7 +101,7 @@ def _verdict_from(directory: Path) -> Verdict | None:
 
 
 def verify_distributed(claims: list[Claim], ctx: Context, spec: ExecutorSpec, results_root: Path,
-                       progress: Callable[[Claim, Verdict | None, Outcome], None] | None = None,
+                       progress: Callable[[Claim, Verdict | None, TaskOutcome], None] | None = None,
                        force: bool = False) -> tuple[list[Verdict | None], SweepResult]:
     """Judge ``claims`` through ``spec``'s executor; verdicts in claim order (``None`` where it failed).
 
@@ -116,7 +116,7 @@ def verify_distributed(claims: list[Claim], ctx: Context, spec: ExecutorSpec, re
                            - {"__main__", "__mp_main__"}))
     fn = functools.partial(run_task, modules=modules)
 
-    def report(o: Outcome) -> None:
+    def report(o: TaskOutcome) -> None:
         if progress is not None:
             v = _verdict_from(Path(o.directory)) if o.status in ("ok", "skipped") else None
             progress(by_hash[o.config_hash], v, o)

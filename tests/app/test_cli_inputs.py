@@ -216,7 +216,8 @@ def test_cached_verdicts_are_marked_and_force_judges_again(demo, tmp_path):
     assert sorted(ln[1:4] for ln in lines) == [["holds", "(cached)", BASE],
                                               ["holds", "(cached)", "chen-luo-2025/demo/slow"],
                                               ["numerical-failure", "(cached)", "chen-luo-2025/demo/nan"]]
-    rows = [ln.split() for ln in again.stdout.splitlines() if ln.strip().startswith("chen-luo-2025/demo/")]
+    rows = [ln.split() for ln in again.stdout.splitlines()
+            if ln.strip().startswith("chen-luo-2025/demo/") and ln.split()[1] == "Demo"]  # table rows
     assert len(rows) == 3 and all(r[-1] == "cached" for r in rows)  # the table's seconds column
     forced = demo("verify", "--paper", "chen-luo-2025", "--workers", "1", "--force", DEMO_LOG=log)
     assert forced.returncode == 1 and sorted(log.read_text().split()) == ["base", "nan", "slow"]

@@ -97,7 +97,9 @@ def test_ctrl_c_of_a_process_sweep_returns_fast_with_130_and_keeps_results(demo)
         for pid in _tagged(tag):
             os.kill(pid, signal.SIGKILL)
     assert proc.returncode == 130, err
-    assert elapsed < 5, f"took {elapsed:.1f}s to return after Ctrl-C"
+    # about 2 s on an idle machine (stop the pool, commit the store, exit without interpreter teardown);
+    # the bound leaves room for a loaded CI machine -- before, it took about 2 minutes
+    assert elapsed < 10, f"took {elapsed:.1f}s to return after Ctrl-C"
     assert "Traceback" not in err and "interrupted: 2 of 3 claims finished and stored" in err
     stored = json.loads((demo.results / "verdicts.json").read_text())["claims"]
     assert set(stored) == {"chen-luo-2025/demo/base", "chen-luo-2025/demo/nan"}  # the finished ones, kept

@@ -184,3 +184,22 @@ def test_full_disk_in_the_store_keeps_the_old_pair(results_dir, monkeypatch):
     after = {p.name: p.read_bytes() for p in results_dir.iterdir() if p.is_file()}
     assert after == before  # neither file renamed, no temporary left behind
     assert set(load_verdicts(results_dir)) == set(ids)
+
+
+def test_json_result_is_written_before_a_store_that_cannot_be(demo_inproc, results_dir, tmp_path, capsys,
+                                                              one_line_error):
+    """Before: a failure after the table (a huge seed then) left the ``--json`` file unwritten. Here the
+    store cannot be committed (its Parquet path is a directory): the ``--json`` result is there anyway, the
+    error is one line (exit 2) and the stored pair is left as it was."""
+    demo_inproc()
+    save_verdicts(results_dir, [_verdict("chen-luo-2025/demo/nan")], "ci")
+    (results_dir / "verdicts.parquet").unlink()
+    (results_dir / "verdicts.parquet").mkdir()
+    before = (results_dir / "verdicts.json").read_bytes()
+    out = tmp_path / "v.json"
+    rc = main(["--results", str(results_dir), "verify", "--claim", BASE, "--json", str(out)])
+    cap = capsys.readouterr()
+    one_line_error(rc, cap.err, 2, "verdicts.parquet: it is a directory", cap.out)
+    assert [c["id"] for c in json.loads(out.read_text())["claims"]] == [BASE]
+    assert (results_dir / "verdicts.json").read_bytes() == before
+    assert not [p for p in results_dir.iterdir() if p.name.endswith(".tmp")]

@@ -87,7 +87,6 @@ def cmd_verify(args) -> int:
     finished: dict = {}
     failed: list = []
     run = {"profile": profile.name, "seed": args.seed, "device": str(device)}
-    print_paper_notes(console, claims)  # the output opens with what the papers' provenance means
     try:
         print_paper_notes(console, claims)  # the output opens with what RECONSTRUCTED means
     except BrokenPipeError:

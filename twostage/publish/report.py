@@ -14,8 +14,8 @@ PNG of the stored trajectories against the bound on the axis the run asks for
 so and what RECONSTRUCTED means, and every verdict carries its reading given the claim's provenance ("our
 reconstruction does not reproduce ..." for a failing reconstruction; :mod:`twostage.publish.reading`),
 shown in the claim's section and, where it is not a verdict on the paper's own statement and not
-``holds``, beside the status in the table. It also refreshes the Parquet tables ``runs.parquet``,
-``trajectories.parquet`` and ``verdicts.parquet`` under the results directory.
+``holds``, beside the status in the table. It also refreshes the Parquet tables ``runs.parquet``
+and ``trajectories.parquet`` under the results directory (``verdicts.parquet`` is the verdict store's).
 
 An unsound claim graph (a dangling ``uses``/``assumptions`` id, a cycle, a claim without a checker)
 is an error: :class:`~twostage.publish.graph.GraphError`, one line, CLI exit code 2. So is a corrupt
@@ -174,11 +174,9 @@ def build_report(results: Path, out: Path | None = None, registry: Any = None,
     atomic_write_bytes(out / ".write-test", b"")  # fail early (one line) on an unwritable output
     (out / ".write-test").unlink()
     if tables and results.is_dir():
-        from twostage.runs.tables import verdicts_frame, write_store_tables, write_table
+        from twostage.runs.tables import write_store_tables
 
-        write_store_tables(results)
-        if verdicts:
-            write_table(verdicts_frame(verdicts, registry), results / "verdicts.parquet", "verdicts")
+        write_store_tables(results)  # verdicts.parquet is the verdict store's alone (runs/verdict_store.py)
     graph = DepGraph(registry)
     statuses = {cid: v["status"] for cid, v in verdicts.items()}
     plots = index_plots(results)

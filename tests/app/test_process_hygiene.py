@@ -1,5 +1,5 @@
-"""Nothing hung (issue 13): process-pool workers die with their parent, and Ctrl-C of a process sweep
-returns within seconds with exit code 130, keeping every finished result.
+"""Nothing hung (issue 13): process-pool and local Dask workers die with their parent, and Ctrl-C of a
+process sweep returns within seconds with exit code 130, keeping every finished result.
 
 Before: ``kill -9`` of a ``verify --executor process`` parent left its workers running (they kept starting
 tasks, then slept ~10 minutes holding ~450 MB each); Ctrl-C of a process sweep took ~2 minutes to return.
@@ -61,11 +61,21 @@ def _running_slow(tasks: Path) -> bool:
     return any((d / "started.json").is_file() and not is_complete(d) for d in tasks.iterdir())
 
 
+def _has_dask() -> bool:
+    try:
+        import distributed  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 @pytest.mark.slow
-def test_workers_die_with_a_killed_parent(demo):
+@pytest.mark.parametrize("executor", ["process", pytest.param("dask", marks=pytest.mark.skipif(
+    not _has_dask(), reason="dask distributed is not installed"))])
+def test_workers_die_with_a_killed_parent(demo, executor):
     tag = uuid.uuid4().hex
     tasks = demo.results / "verify-tasks"
-    proc = demo("verify", "--paper", "chen-luo-2025", "--executor", "process", "--workers", "2", wait=False,
+    proc = demo("verify", "--paper", "chen-luo-2025", "--executor", executor, "--workers", "2", wait=False,
                 DEMO_SLEEP=300, DEMO_TAG=tag)
     try:
         assert _wait_for(lambda: _running_slow(tasks), 240, proc), "the slow claim never started"

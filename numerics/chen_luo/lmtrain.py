@@ -77,6 +77,10 @@ def log_metrics(model: GPTLite, now: dict, start: dict, prev: dict) -> dict[str,
     for k in range(model.cfg.n_layers):
         for key, val in MT.assumption1_rates(now[f"l{k}.WV"], now[f"l{k}.W1"], now[f"l{k}.W2"]).items():
             row[f"{key}/l{k}"] = val
+        # singular values of the key-query product W_Q W_K^T (chen-luo-2025 Thm 3: rank collapse in Stage 2)
+        sv = torch.linalg.svdvals((now[f"l{k}.WQ"] @ now[f"l{k}.WK"].T).double())
+        row[f"qk_s1/l{k}"], row[f"qk_s2/l{k}"] = float(sv[0]), float(sv[1])
+        row[f"qk_ratio/l{k}"] = float(sv[1] / sv[0].clamp_min(1e-300))
     return row
 
 
@@ -87,11 +91,13 @@ def train(
     evaluate: Callable[[GPTLite], dict[str, float]] | None = None,
     snapshot_at: Callable[[int], bool] | None = None,
     progress: Callable[[int], None] | None = None,
+    log_at: Callable[[int], bool] | None = None,
 ):
     """Train with AdamW; return ``(history, snapshots)``: ``history`` maps column -> list (one entry per log,
     the first at step 0); ``snapshots`` maps step -> weights (those asked for by ``snapshot_at``, plus the
     first and
-    the last)."""
+    the last). ``log_at(step)`` replaces the fixed ``cfg.log_every`` schedule (the last step is always
+    logged)."""
     params = [p for p in model.parameters() if p.requires_grad]
     opt = torch.optim.AdamW(params, lr=cfg.lr, betas=(cfg.beta1, cfg.beta2), weight_decay=cfg.weight_decay)
     start = snapshot(model)
@@ -132,7 +138,8 @@ def train(
         torch.nn.utils.clip_grad_norm_(params, cfg.clip)
         opt.step()
         window.append(float(loss.detach()))
-        if step % cfg.log_every == 0 or step == cfg.steps:
+        due = log_at(step) if log_at is not None else step % cfg.log_every == 0
+        if due or step == cfg.steps:
             record(step, sum(window) / len(window))
             window = []
             if progress is not None:

@@ -93,8 +93,11 @@ def test_no_rank_collapse_is_violated():
     m = judge("kq-rank-collapse", {**h, "qk_ratio/l1": np.full_like(h["step"], 0.95)})
     assert m.status is Status.VIOLATED and m.worst["layer"] == 1
     # a block that starts below the bound shows no collapse: undecided, not holds
-    m = judge("kq-rank-collapse", {**h, "qk_ratio/l0": np.full_like(h["step"], 0.1)})
+    m = judge("kq-rank-collapse", {**h, "qk_ratio/l1": np.full_like(h["step"], 0.1)})
     assert m.status is Status.UNDECIDED
+    # the first block is reported, not judged
+    m = judge("kq-rank-collapse", {**h, "qk_ratio/l0": np.full_like(h["step"], 0.9)})
+    assert m.status is Status.HOLDS and m.worst["rho_E/l0"] == 0.9
 
 
 def test_late_or_missing_satisfaction_is_violated():

@@ -87,7 +87,7 @@ def first_flat(level: list[float], lo: float, hi: float, band: float, min_logs: 
 def detect_stages(hist: dict, k: int = SMOOTH, band: float = BAND) -> Stages:
     """Stage boundaries of the logged run ``hist`` (columns ``step``, ``loss``, ``test_acc``, and for the
     switch ``rate/outer``, ``rate/attention``); see the module docstring for the definitions."""
-    steps = list(hist["step"])
+    steps = [int(s) for s in hist["step"]]
     acc = float(hist["test_acc"][-1])
     learned = acc >= LEARNED_ACC
     if not learned:

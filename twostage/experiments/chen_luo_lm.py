@@ -215,8 +215,9 @@ def anchor_function(profile, device, seed: int, out: Path) -> str:
         extra["stage2_probe.png"] = PL.probe_figure(probe_res)
         probe_res["checkpoint_step"] = step
     names = list(snaps[0])
-    extra["stages.png"] = PL.stage_figure(hist, cfg.model.n_layers, bounds,
-                                          f"anchor-function {cfg.name}: {st.as_dict()['undecided'] or ''}")
+    why = "; ".join(st.undecided.values()) or "stages detected"
+    extra["stages.png"] = PL.stage_figure(hist, cfg.model.n_layers, bounds, f"anchor-function ({cfg.name} "
+                                          f"config, seed {seed}): test acc {st.final_acc:.3f}; {why}")
     summary = {
         "config": dataclasses.asdict(cfg),
         "stages": st.as_dict(),

@@ -26,10 +26,8 @@ True
 
 from __future__ import annotations
 
-import hashlib
-import json
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 
 import torch
@@ -112,13 +110,6 @@ class AnchorRunConfig:
     name: str = "custom"
     snapshot_every: int = 0  # keep weights every k-th log (0: first and last only)
     dense_until: int = 0  # log every ``train.log_every`` steps up to here, then every 4th of them
-    extra: tuple = field(default=(), compare=False)
-
-    def key(self) -> str:
-        """Config hash (results directory, caches)."""
-        d = asdict(self)
-        d.pop("extra")
-        return hashlib.sha256(json.dumps(d, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
 def cpu_config(seed: int = 0, steps: int = 1000) -> AnchorRunConfig:

@@ -14,7 +14,8 @@ companion's (RECONSTRUCTED) definitions, on the training loss smoothed by a cent
 * **exit** ``t_E``: the first log after the plateau with ``l <= min_plateau(l) - band`` (the loss left it);
 * **switch** ``t_S``: :func:`.metrics.detect_switch` on the groups' windowed relative changes (attention
   dominates outer);
-* the run **learned** when its final held-out accuracy is at least ``LEARNED_ACC`` (0.9).
+* the run **learned** when its final held-out accuracy is at least ``LEARNED_ACC`` (0.9); a final smoothed
+  loss above ``STAYED`` (1/2) of the initial one means the loss never left its plateau, whatever the accuracy.
 
 A boundary is a number only where it was observed: in a run that did not learn, or whose loss never left its
 plateau, every boundary is ``None`` with its reason in ``Stages.undecided`` (a number read off such a run
@@ -41,6 +42,7 @@ BAND = 0.08  # normalised loss band of a plateau
 FLOOR, CEIL = 0.1, 0.97  # a plateau lies above the final level and below the initial one
 SMOOTH = 2  # half-width of the moving average (logs)
 MIN_LOGS = 5  # a plateau spans at least this many logs
+STAYED = 0.5  # a final smoothed loss above this fraction of the initial one is a plateau never left
 
 
 @dataclass(frozen=True)
@@ -55,13 +57,14 @@ class Stages:
     plateau_level: float | None = None  # mean normalised loss on the plateau
     loss_range: tuple[float, float] = (float("nan"), float("nan"))  # smoothed (L_0, L_final)
     undecided: dict[str, str] = field(default_factory=dict)
+    no_plateau: bool = False  # the loss fell to its final level without any plateau (a learned run)
 
     def as_dict(self) -> dict:
         return {"learned": self.learned, "final_test_acc": self.final_acc,
                 "plateau_start": None if self.plateau is None else self.plateau[0],
                 "plateau_end": None if self.plateau is None else self.plateau[1],
                 "exit": self.exit, "switch": self.switch, "plateau_level": self.plateau_level,
-                "undecided": dict(self.undecided)}
+                "no_plateau": self.no_plateau, "undecided": dict(self.undecided)}
 
 
 def first_flat(level: list[float], lo: float, hi: float, band: float, min_logs: int = MIN_LOGS
@@ -97,10 +100,13 @@ def detect_stages(hist: dict, k: int = SMOOTH, band: float = BAND) -> Stages:
     l0, lf = ls[0], ls[-1]
     if not l0 - lf > 0:
         return Stages(True, acc, undecided={"plateau": "the smoothed loss never decreased"})
+    if lf > STAYED * l0:  # the last level is still high: a plateau that was never left, not a final level
+        why = f"the loss never left its plateau (final loss {lf:.3g} > {STAYED} x initial {l0:.3g})"
+        return Stages(True, acc, loss_range=(l0, lf), undecided={"plateau": why})
     level = [(x - lf) / (l0 - lf) for x in ls]
     win = first_flat(level, FLOOR, CEIL, band)
     if win is None:
-        return Stages(True, acc, loss_range=(l0, lf),
+        return Stages(True, acc, loss_range=(l0, lf), no_plateau=True,
                       undecided={"plateau": "no stretch of logs stays within the plateau band"})
     a, b = win
     low = min(level[a : b + 1])

@@ -85,7 +85,21 @@ def test_a_run_that_never_leaves_its_plateau_is_undecided(name):
     assert m.status is Status.UNDECIDED and m.margin is None and "did not learn" in m.worst["reason"]
     # a high final accuracy does not turn a plateau that was never left into boundaries
     m = judge(name, {**h, "loss": flat})
-    assert m.status is Status.UNDECIDED and m.worst["plateau_start"] is None
+    if name == "satisfaction-early":  # needs no boundary, only a run that learned
+        assert m.status is Status.HOLDS
+    else:
+        assert m.status is Status.UNDECIDED and "never left its plateau" in m.worst["reason"]
+
+
+def test_a_run_that_learns_without_a_plateau_contradicts_the_stage_structure():
+    h = synthetic_run()
+    smooth = np.maximum(2.5 - 0.005 * h["step"], 0.05)  # one steady descent, no plateau
+    st = detect_stages({**h, "loss": smooth})
+    assert st.learned and st.no_plateau and "plateau band" in st.undecided["plateau"]
+    assert judge("three-stages", {**h, "loss": smooth}).status is Status.VIOLATED
+    # claims located by the boundaries cannot be placed: undecided; satisfaction needs no boundary
+    assert judge("plateau-marks-stage2", {**h, "loss": smooth}).status is Status.UNDECIDED
+    assert judge("satisfaction-early", {**h, "loss": smooth}).status is Status.HOLDS
 
 
 def test_no_rank_collapse_is_violated():

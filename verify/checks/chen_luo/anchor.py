@@ -82,10 +82,11 @@ def judge_all(formula, values: dict, info: dict) -> Measurement:
     return combine([judge_bound(r, values, tol=TOL, info=info) for r in conjuncts(formula)])
 
 
-def gate(data: RunData, need_exit: bool = True) -> Measurement | None:
-    """``undecided`` (with the reason) unless the run learned and its loss left a detected plateau."""
+def gate(data: RunData, need_plateau: bool = True) -> Measurement | None:
+    """``undecided`` (with the reason) unless the run learned and -- where the claim is located by the
+    stage boundaries (``need_plateau``) -- its loss left a detected plateau."""
     st = data.stages
-    if not st.learned or (need_exit and st.exit is None) or st.plateau is None:
+    if not st.learned or (need_plateau and (st.plateau is None or st.exit is None)):
         why = st.undecided.get("plateau", "no plateau detected")
         return Measurement(Status.UNDECIDED, None, {"run": data.label, "reason": why, **st.as_dict()})
     return None
@@ -106,11 +107,14 @@ def _info(data: RunData, **kw) -> dict:
 
 @checker(f"{P}/anchor/three-stages", draws=draws, simulate=simulate)
 def three_stages(claim, draw, data: RunData) -> Measurement:
-    """Final accuracy and plateau level against the formula's thresholds (§5.1, Fig. 1b)."""
+    """Final accuracy and plateau level against the formula's thresholds (§5.1, Fig. 1b). A run that learned
+    without any plateau contradicts the claim (violated); one that did not learn, or never left its plateau,
+    is undecided."""
     st = data.stages
-    if not st.learned or st.plateau is None or st.exit is None:
-        # a plateau that was never left, or no learning at all: nothing of Stage 2 was observed
-        return gate(data) or Measurement(Status.UNDECIDED, None, _info(data))
+    if st.learned and st.no_plateau:
+        return Measurement(Status.VIOLATED, None, _info(data, reason=st.undecided.get("plateau", "")))
+    if (m := gate(data)) is not None:
+        return m
     sym = symbols_of(claim)
     return judge_all(claim.formula, {sym["a_T"]: st.final_acc, sym["\\ell_P"]: st.plateau_level}, _info(data))
 
@@ -118,8 +122,9 @@ def three_stages(claim, draw, data: RunData) -> Measurement:
 @checker(f"{P}/anchor/satisfaction-early", draws=draws, simulate=simulate)
 def satisfaction_early(claim, draw, data: RunData) -> Measurement:
     """In every block some logged step satisfies the formula (``A_1, A_2`` above, ``t`` below their bounds);
-    each block is judged at the log where the smallest slack over the conjuncts is largest (§5.1, Fig. 2a)."""
-    if (m := gate(data)) is not None:
+    each block is judged at the log where the smallest slack over the conjuncts is largest (§5.1, Fig. 2a).
+    Needs a run that learned, not its boundaries."""
+    if (m := gate(data, need_plateau=False)) is not None:
         return m
     sym = symbols_of(claim)
     h = data.hist

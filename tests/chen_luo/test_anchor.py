@@ -61,6 +61,7 @@ def test_claims_are_paper_empirical_and_carry_their_thresholds():
         c = claim(name)
         assert c.kind is Kind.EMPIRICAL and c.provenance is Provenance.PAPER and c.topic == "anchor"
         assert c.formula.atoms(sp.Number), name  # every threshold lives in the formula
+        assert {s.name for s in c.formula.free_symbols} <= {k for k, _ in c.symbols}, name
     assert 200 in claim("satisfaction-early").formula.atoms(sp.Integer)
 
 

@@ -159,8 +159,8 @@ def test_checker_draws_follow_profile_and_seed():
     from twostage.verify.check import Context
     from twostage.verify.profiles import get_profile
 
-    assert ck.draws(Context(get_profile("ci"), seed=7)) == [ck.RunDraw("cpu", 7)]
-    assert len(ck.draws(Context(get_profile("quick")))) == 2
+    assert ck.draws(Context(get_profile("ci"), seed=7)) == [ck.RunDraw("cpu", 7, 1000)]
+    assert ck.draws(Context(get_profile("quick"))) == [ck.RunDraw("cpu", 0, 2000), ck.RunDraw("cpu", 1, 2000)]
     full = ck.draws(Context(get_profile("full"), device="cuda"))
     assert full[-1] == ck.RunDraw("paper", 0)
 

@@ -1,11 +1,11 @@
 """Checkers for the chen-luo-2025 §5.1 empirical claims (anchor-function task; ``theory/chen_luo/anchor.py``).
 
 A draw is one training run (:class:`RunDraw`): the CPU-scale configuration
-(``numerics.chen_luo.anchor.cpu_config``) at the context's seed -- one run at ``ci``, two seeds at ``quick``,
-three at ``full`` -- plus the paper's Table-1 configuration when the device is a GPU (``full`` only).
-``simulate`` trains it once per process (``anchor_history`` is cached, so the five claims share one run) and
-detects its stages (``numerics.chen_luo.anchor_stages``). Every judge is pure: it reads the claim's formula
-and the logged history, so a test hands it an edited formula or a sabotaged log.
+(``numerics.chen_luo.anchor.cpu_config``) at the context's seed -- one run of 1000 steps at ``ci``, two seeds
+of 2000 steps at ``quick``, three at ``full`` -- plus the paper's Table-1 configuration when the device is a
+GPU (``full`` only). ``simulate`` trains it once per process (``anchor_history`` is cached, so the five
+claims share one run) and detects its stages (``numerics.chen_luo.anchor_stages``). Every judge is pure: it
+reads the claim's formula and the logged history, so a test hands it an edited formula or a sabotaged log.
 
 A run that did not learn, or whose loss never left its plateau, gives ``undecided`` with the reason (its
 "boundaries" would describe a failure, not a stage).
@@ -28,7 +28,8 @@ from twostage.verify.verdict import Measurement, Status, combine
 
 P = "chen-luo-2025"
 TOL = 1e-9  # logged values are exact float64 reads of the run; the band only absorbs representation error
-RUNS_PER_PROFILE = {"ci": 1, "quick": 2, "full": 3}
+RUNS_PER_PROFILE = {"ci": 1, "quick": 2, "full": 3}  # CPU-scale runs (seeds ctx.seed, ctx.seed + 1, ...)
+STEPS_PER_PROFILE = {"ci": 1000, "quick": 2000, "full": 2000}
 
 
 @dataclass(frozen=True)
@@ -37,13 +38,15 @@ class RunDraw:
 
     config: str = "cpu"
     seed: int = 0
+    steps: int = 1000  # of the CPU-scale run (the paper's run has its own 4000)
 
     def __post_init__(self) -> None:
         require(self.config in ("cpu", "paper"), "chen-luo-2025/exp/anchor",
                 f"config must be 'cpu' or 'paper', got {self.config!r}")
+        require(self.steps >= 1, "chen-luo-2025/exp/training", f"steps must be >= 1, got {self.steps}")
 
     def run_config(self) -> na.AnchorRunConfig:
-        return na.cpu_config(self.seed) if self.config == "cpu" else na.paper_config(self.seed)
+        return na.cpu_config(self.seed, self.steps) if self.config == "cpu" else na.paper_config(self.seed)
 
 
 @dataclass(frozen=True)
@@ -57,7 +60,8 @@ class RunData:
 
 def draws(ctx) -> list[RunDraw]:
     n = RUNS_PER_PROFILE.get(ctx.profile.name, 1)
-    out = [RunDraw("cpu", ctx.seed + k) for k in range(n)]
+    steps = STEPS_PER_PROFILE.get(ctx.profile.name, 1000)
+    out = [RunDraw("cpu", ctx.seed + k, steps) for k in range(n)]
     if ctx.profile.name == "full" and str(ctx.device).startswith("cuda"):
         out.append(RunDraw("paper", ctx.seed))
     return out

@@ -57,6 +57,7 @@ class Kind(str, Enum):
     ORDERING = "ordering"
     ALMOST_SURE = "almost-sure"
     WHP = "w.h.p."
+    EMPIRICAL = "empirical"  # a finding the paper reads off its experiments (e.g. chen-luo-2025 §5)
 
 
 @dataclass(frozen=True)

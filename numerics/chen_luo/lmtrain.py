@@ -135,6 +135,10 @@ def log_metrics(model: GPTLite, now: dict, start: dict, prev: dict) -> dict[str,
     for k in range(model.cfg.n_layers):
         for key, val in MT.assumption1_rates(now[f"l{k}.WV"], now[f"l{k}.W1"], now[f"l{k}.W2"]).items():
             row[f"{key}/l{k}"] = val
+        # singular values of the key-query product W_Q W_K^T (chen-luo-2025 Thm 3: rank collapse in Stage 2)
+        sv = torch.linalg.svdvals((now[f"l{k}.WQ"] @ now[f"l{k}.WK"].T).double())
+        row[f"qk_s1/l{k}"], row[f"qk_s2/l{k}"] = float(sv[0]), float(sv[1])
+        row[f"qk_ratio/l{k}"] = float(sv[1] / sv[0].clamp_min(1e-300))
     return row
 
 
@@ -147,11 +151,13 @@ def train(
     progress: Callable[[int], None] | None = None,
     checkpoint=None,
     max_seconds: float | None = None,
+    log_at: Callable[[int], bool] | None = None,
 ):
     """Train with AdamW; return ``(history, snapshots)``: ``history`` maps column -> list (one entry per log,
     the first at step 0); ``snapshots`` maps step -> weights (those asked for by ``snapshot_at``, plus the
     first and
-    the last).
+    the last). ``log_at(step)`` replaces the fixed ``cfg.log_every`` schedule (the last step is always
+    logged).
 
     ``max_seconds``: stop after the first step that ends ``max_seconds`` or more after the start (a wall-time
     cap, :class:`RunCap`); that step is logged as the last row, so ``history["step"][-1]`` is the number of
@@ -217,7 +223,8 @@ def train(
         opt.step()
         window.append(float(loss.detach()))
         out_of_time = max_seconds is not None and time.perf_counter() - t0 >= max_seconds
-        if step % cfg.log_every == 0 or step == cfg.steps or out_of_time:
+        due = log_at(step) if log_at is not None else step % cfg.log_every == 0
+        if due or step == cfg.steps or out_of_time:
             record(step, sum(window) / len(window))
             window = []
             if progress is not None:

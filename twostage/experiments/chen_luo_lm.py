@@ -1,16 +1,19 @@
 """chen-luo-2025 experiments: ``twostage run anchor-function`` (§5.1) and ``twostage run lm-text`` (§5.2).
 
-Profiles: ``full`` is the paper's scale (Tables 1-2; GPU advised), ``quick`` is in between, ``ci`` is scaled
-down to run in well under a minute on 2 CPU cores while showing the same stages. Each run writes
+Profiles: ``full`` is the paper's scale (Tables 1-2; GPU advised); for the anchor function ``ci`` and
+``quick`` run the CPU-scale configuration of :func:`twostage.numerics.chen_luo.anchor.cpu_config` (a run
+that learns the task in a few minutes on 2 cores), for lm-text they are scaled down. Each run writes
 ``<out>/<experiment>/<config-hash>/`` through :func:`twostage.runs.store.write_run`: the metric trajectory
 (``trajectory.parquet``, one row per log), ``summary.json`` and the PNG figures.
 
-Stage boundaries are reported as numbers with their definitions (:mod:`twostage.numerics.chen_luo.metrics`):
-``switch`` = first step after the outer group's peak where the attention group's windowed relative change
-dominates; ``plateau`` = first step after the peak loss-decrease rate where that rate is below 10% of its
-peak. For the anchor task the stage-2 probe (:mod:`twostage.numerics.chen_luo.stage2_probe`) freezes the outer
-weights of the plateau checkpoint and measures the Q/K growth rate under plain gradient descent against
-``sigma_1(F)`` -- the only setting where that comparison is meaningful (AdamW has no gradient-flow time).
+Anchor-function stages come from :func:`twostage.numerics.chen_luo.anchor_stages.detect_stages` (plateau, the
+step the loss leaves it, the switch to attention-dominated change; undecided in a run that did not learn).
+lm-text reports ``switch`` = first step after the outer group's peak where the attention group's windowed
+relative change dominates, and ``plateau`` = first step after the peak loss-decrease rate where that rate is
+below 10% of its peak (:mod:`twostage.numerics.chen_luo.metrics`). For the anchor task the stage-2 probe
+(:mod:`twostage.numerics.chen_luo.stage2_probe`) freezes the outer weights of the plateau checkpoint and
+measures the Q/K growth rate of the last block under plain gradient descent against ``sigma_1(F)`` -- the only
+setting where that comparison is meaningful (AdamW has no gradient-flow time).
 
 ``TWOSTAGE_MAX_STEPS`` / ``TWOSTAGE_MAX_SECONDS`` cap the training (:func:`.lmtrain.run_cap`): the run is then
 the first steps of the profile's run with its optimiser and schedule unchanged, stored under the configuration
@@ -20,6 +23,7 @@ summary's ``cap`` says what was planned, what was done and why it stopped.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import os
@@ -34,10 +38,17 @@ from twostage.experiments import experiment
 from twostage.experiments.capping import cap_report, capped, checkpoint_dir
 from twostage.numerics.chen_luo import lmtext
 from twostage.numerics.chen_luo import metrics as MT
-from twostage.numerics.chen_luo.anchor import VOCAB, AnchorConfig, make_anchor_data
+from twostage.numerics.chen_luo.anchor import (
+    AnchorRunConfig,
+    cpu_config,
+    make_anchor_data,
+    paper_config,
+    run_anchor,
+)
+from twostage.numerics.chen_luo.anchor_stages import detect_stages
 from twostage.numerics.chen_luo.gptlite import GPTConfig, GPTLite
 from twostage.numerics.chen_luo.lmtrain import TrainConfig, run_cap, train
-from twostage.numerics.chen_luo.stage2_probe import general_F, probe
+from twostage.numerics.chen_luo.stage2_probe import probe
 from twostage.numerics.config import require
 from twostage.runs.checkpoint import NAME, Checkpointer, interval
 from twostage.runs.store import is_complete, run_dir, write_run
@@ -66,45 +77,15 @@ class RunConfig:
         )
 
 
-def anchor_config(profile: str, seed: int) -> RunConfig:
-    """Table 1 (full); ci/quick scaled down (RECONSTRUCTED). ci uses ``init_std = d^{-1.2}``: with ``d = 64``
-    the paper's ``d^{-0.85}`` leaves the Q/K gradients above AdamW's eps (1e-8), whereas at the paper's scale
-    they
-    are ~1e-11, three orders below it -- under AdamW that is what keeps W_Q, W_K still in Stage 1."""
+def anchor_run_config(profile: str, seed: int) -> AnchorRunConfig:
+    """``full``: the paper's Table 1 (one block, ``d = 640``; GPU advised). ``ci``/``quick``: the CPU-scale
+    run of :func:`twostage.numerics.chen_luo.anchor.cpu_config` (two blocks, small vocabulary, short
+    sequences; it learns the task), 1000 resp. 2000 steps; weights are kept every 40 steps for the heat maps
+    and the probe."""
     if profile == "full":
-        d, f, std, steps, batch, lr, n = 640, 1280, 640**-0.85, 4000, 1000, 1.5e-4, 133_333
-        warm, tmax, log, snap = 1333, 26_667, 20, 5
-    elif profile == "quick":
-        d, f, std, steps, batch, lr, n, warm, tmax, log, snap = (
-            128,
-            256,
-            128**-1.2,
-            1200,
-            1000,
-            5e-4,
-            50_000,
-            120,
-            6000,
-            10,
-            2,
-        )
-    else:
-        d, f, std, steps, batch, lr, n, warm, tmax, log, snap = (
-            64,
-            128,
-            64**-1.2,
-            300,
-            500,
-            1e-3,
-            20_000,
-            30,
-            1500,
-            10,
-            1,
-        )
-    model = GPTConfig(vocab=VOCAB, seq_len=10, d_model=d, d_ff=f, init_std=std, activation="tanh")
-    tr = TrainConfig(steps=steps, batch=batch, lr=lr, lr_min=1e-5, warmup=warm, t_max=tmax, log_every=log)
-    return RunConfig("anchor-function", profile, seed, model, tr, n_train=n, n_eval=2000, snapshot_every=snap)
+        return paper_config(seed)
+    cfg = cpu_config(seed, steps=1000 if profile == "ci" else 2000)
+    return dataclasses.replace(cfg, snapshot_every=4)
 
 
 def lm_config(profile: str, seed: int, vocab: int, data: str, data_sha256: str = "") -> RunConfig:
@@ -244,72 +225,74 @@ def _done(cfg: RunConfig, out: Path) -> Path | None:
 
 @experiment("anchor-function")
 def anchor_function(profile, device, seed: int, out: Path) -> str:
-    """§5.1: one-layer GPT-style model with frozen embeddings on the anchor function (eq. (60))."""
-    planned, cap = anchor_config(profile.name, seed), run_cap()
+    """§5.1: GPT-style model with frozen embeddings on the anchor function (eq. (60)); stages detected by
+    :func:`twostage.numerics.chen_luo.anchor_stages.detect_stages` (undecided where the run did not learn).
+    Checkpointed in its config-hash folder and resumed from there; ``TWOSTAGE_MAX_STEPS`` /
+    ``TWOSTAGE_MAX_SECONDS`` cap it (module docstring)."""
+    planned, cap = anchor_run_config(profile.name, seed), run_cap()
     cfg = capped(planned, cap)
-    if (done := _done(cfg, out)) is not None:
-        return f"anchor-function ({profile.name}): already complete -> {done}"
-    X, Y = make_anchor_data(AnchorConfig(n=cfg.n_train, seed=seed))
-    Xe, Ye = make_anchor_data(AnchorConfig(n=cfg.n_eval, seed=seed + 10_000))
-    model, hist, snaps, bounds = run_training(cfg, X, Y, Xe, Ye, device, max_seconds=cap.seconds,
-                                              directory=checkpoint_dir(cap, _dir(cfg, out)))
+    root = _root(out, "anchor-function")
+    folder = run_dir(root, "anchor-function", cfg)
+    if is_complete(folder):
+        return f"anchor-function ({profile.name}): already complete -> {folder}"
+    where = checkpoint_dir(cap, folder)
+    make_ckpt = None if where is None else (lambda gens: Checkpointer(
+        where, interval(cfg.train.steps, cfg.train.log_every), gens, label="anchor-function"))
+    hist, snaps, model = run_anchor(cfg, str(device), checkpoint=make_ckpt, max_seconds=cap.seconds)
     cfg, cap_info = cap_report(planned, cfg, cap, hist)
-    # stage-2 probe at the plateau checkpoint (outer weights quasi-stationary, Assumption 2*)
-    at = bounds["plateau"] if bounds["plateau"] is not None else bounds["switch"]
+    st = detect_stages(hist)
+    bounds = {"switch": st.switch, "plateau": None if st.plateau is None else st.plateau[0],
+              "plateau_end": None if st.plateau is None else st.plateau[1], "exit": st.exit}
     extra, probe_res = {}, None
-    if at is not None:
-        step = min(snaps, key=lambda k: abs(k - at))
+    layer = cfg.model.n_layers - 1
+    if bounds["plateau"] is not None:  # stage-2 probe at the plateau checkpoint (outer weights quasi-static)
+        step = min(snaps, key=lambda k: abs(k - bounds["plateau"]))
         with torch.no_grad():
             for n, W in snaps[step].items():
                 model.named_weights()[n].copy_(W)
-        n_probe = min(1000 if profile.name == "ci" else 4000, cfg.n_train)
-        xp, yp = X[:n_probe].to(device), Y[:n_probe].to(device)
-        probe_res = probe(model, xp, yp, seed=seed)
+        xp, yp = make_anchor_data(dataclasses.replace(cfg.task, n=1000 if profile.name == "ci" else 4000))
+        xp, yp = xp.to(device), yp.to(device)
+        probe_res = probe(model, xp, yp, seed=seed, layer=layer)
         extra["stage2_probe.png"] = PL.probe_figure(probe_res)
-        F = general_F(model.double(), xp, yp)
-        U, _, Vh = torch.linalg.svd(F)
-        P = snaps[max(snaps)]["l0.WQ"].double() @ snaps[max(snaps)]["l0.WK"].double().T
-        probe_res["trained_alignment_with_u1v1"] = float(
-            abs((P / P.norm() * torch.outer(U[:, 0], Vh[0])).sum())
-        )
         probe_res["checkpoint_step"] = step
-    growth = _growth_per_step(hist, bounds["switch"], bounds["plateau"], "l0.WQ")
+    names = list(snaps[0])
+    why = "; ".join(st.undecided.values()) or "stages detected"
+    extra["stages.png"] = PL.stage_figure(hist, cfg.model.n_layers, bounds, f"anchor-function ({cfg.name} "
+                                          f"config, seed {seed}): test acc {st.final_acc:.3f}; {why}")
     summary = {
-        "config": asdict(cfg),
+        "config": dataclasses.asdict(cfg),
+        "stages": st.as_dict(),
         "boundaries": bounds,
         "final_loss": hist["loss"][-1],
         "final_test_acc": hist["test_acc"][-1],
-        "adamw_growth_per_step_WQ": growth,
+        "wall_s": hist["wall_total"][-1],
         "cap": cap_info,
-        "probe": None
-        if probe_res is None
+        "probe": None if probe_res is None
         else {k: v for k, v in probe_res.items() if k not in ("times", "log_norm")},
-        "definitions": {
-            "switch": MT.detect_switch.__doc__.split("\n")[0].strip(),
-            "plateau": MT.detect_plateau.__doc__.split("\n")[0].strip(),
-        },
+        "definitions": {"stages": detect_stages.__doc__.split("\n")[0].strip(),
+                        "switch": MT.detect_switch.__doc__.split("\n")[0].strip()},
     }
-    d = _finish(cfg, out, hist, snaps, bounds, summary, extra)
+    files = PL.training_figures(hist, names, cfg.model.n_layers, bounds)
+    files["heatmaps.png"] = PL.heatmaps(snaps, _snapshot_steps(snaps, bounds), names)
+    files.update(extra)
+    files["summary.json"] = (json.dumps(summary, indent=2, default=str) + "\n").encode()
+    meta = {"profile": profile.name, "seed": seed, "summary": summary, "time_unit": "optimizer step"}
+    d = write_run(_root(out, "anchor-function"), "anchor-function", cfg, _table(hist), meta,
+                  extra_files=files)
     p = summary["probe"]
-    probe_txt = (
-        "no stage boundary found, no probe"
-        if p is None
-        else (
-            f"stage-2 probe at step {p['checkpoint_step']}: d/dt log||W_Q|| = {p['rate_measured']:.4g} vs "
-            f"log(1+eta s1)/eta = {p['rate_predicted']:.4g} (sigma1(F) = {p['sigma1']:.4g}), "
-            f"alignment of W_Q W_K^T with u1 v1^T {p['alignment_final']:.4f}; trained attention alignment "
-            f"{p['trained_alignment_with_u1v1']:.3f}"
-        )
-    )
+    probe_txt = "no plateau detected, no probe" if p is None else (
+        f"stage-2 probe (block {layer}) at step {p['checkpoint_step']}: d/dt log||W_Q|| = "
+        f"{p['rate_measured']:.4g} vs log(1+eta s1)/eta = {p['rate_predicted']:.4g}")
+    if st.exit is None:
+        stages_txt = f"stages undecided ({'; '.join(st.undecided.values())})"
+    else:
+        stages_txt = (f"stage boundaries: switch at step {st.switch}, loss plateau {st.plateau[0]}-"
+                      f"{st.plateau[1]}, left at step {st.exit}")
     capped_txt = "" if cap_info["stopped_by"] is None else (
         f" [{cap_info['steps_done']} of {cap_info['planned_steps']} steps: {cap_info['stopped_by']}]")
-    return (
-        f"anchor-function ({profile.name}){capped_txt}: loss {hist['loss'][0]:.3f} -> "
-        f"{hist['loss'][-1]:.3f}, "
-        f"test acc {hist['test_acc'][-1]:.3f}; stage boundary: switch at step {bounds['switch']}, loss "
-        f"plateau "
-        f"at step {bounds['plateau']}; {probe_txt}. Results in {d}"
-    )
+    return (f"anchor-function ({profile.name}, {cfg.name} config){capped_txt}: loss {hist['loss'][0]:.3f} -> "
+            f"{hist['loss'][-1]:.3f}, test acc {hist['test_acc'][-1]:.3f}, {hist['wall_total'][-1]:.0f} s; "
+            f"{stages_txt}; {probe_txt}. Results in {d}")
 
 
 def text_digest(path: str | Path) -> str:

@@ -1,7 +1,9 @@
 """Figures of the chen-luo-2025 experiments (Figs. 1-3 of the paper, companion versions) as PNG bytes.
 
-Every figure marks the detected stage boundaries: the switch to attention-dominated relative change (solid)
-and the loss plateau (dashed); see :mod:`twostage.numerics.chen_luo.metrics` for their definitions.
+Every figure marks the detected stage boundaries: the switch to attention-dominated relative change (solid),
+the loss plateau (dashed; shaded where its end is known) and the step where the loss leaves it (dotted); see
+:mod:`twostage.numerics.chen_luo.metrics` and :mod:`twostage.numerics.chen_luo.anchor_stages` for their
+definitions. Undecided boundaries (a run that did not learn) are not drawn.
 """
 
 from __future__ import annotations
@@ -17,9 +19,11 @@ from twostage.publish.figures import png_bytes
 
 
 def _marks(ax, bounds: dict) -> None:
-    for key, style in (("switch", "-"), ("plateau", "--")):
+    for key, style in (("switch", "-"), ("plateau", "--"), ("exit", ":")):
         if bounds.get(key) is not None:
             ax.axvline(bounds[key], color="grey", ls=style, lw=1, label=f"{key} (step {bounds[key]})")
+    if bounds.get("plateau") is not None and bounds.get("plateau_end") is not None:
+        ax.axvspan(bounds["plateau"], bounds["plateau_end"], color="grey", alpha=0.12)
 
 
 def _series(ax, hist: dict, keys: list[str], title: str, bounds: dict, log: bool = False) -> None:
@@ -114,4 +118,20 @@ def probe_figure(r: dict) -> bytes:
     ax.set_ylabel("log ||W_Q||_F")
     ax.set_title(f"sigma1(F)={r['sigma1']:.3g}, measured {r['rate_measured']:.4g}", fontsize=8)
     ax.legend(fontsize=7)
+    return png_bytes(fig)
+
+
+def stage_figure(hist: dict, layers: int, bounds: dict, title: str = "") -> bytes:
+    """§5.1 at a glance: loss and held-out accuracy, Assumption-1 satisfaction rates, the singular values of
+    ``W_Q W_K^T`` (and their ratio) per block, and the groups' windowed relative changes, stages marked."""
+    fig, axes = plt.subplots(2, 2, figsize=(11, 7))
+    _series(axes[0, 0], hist, ["loss", "test_loss", "test_acc"], "loss / held-out accuracy", bounds)
+    _series(axes[0, 1], hist, [f"{a}/l{k}" for k in range(layers) for a in ("A1", "A2")],
+            "Assumption-1 satisfaction rates", bounds)
+    _series(axes[1, 0], hist, [f"{c}/l{k}" for k in range(layers) for c in ("qk_s1", "qk_s2", "qk_ratio")],
+            "singular values of W_Q W_K^T (s1, s2, s2/s1)", bounds, log=True)
+    _series(axes[1, 1], hist, ["rate/outer", "rate/attention"], "windowed relative change", bounds, log=True)
+    if title:
+        fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
     return png_bytes(fig)

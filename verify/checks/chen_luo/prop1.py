@@ -98,23 +98,26 @@ def _exact_affordable(cfg: IdentityConfig) -> bool:
     return len(instance(*cfg.dims).symbols()) <= EXACT_MAX_SYMBOLS
 
 
-def _claimed_expansion(n: int, s: int, d: int, c: sp.Expr | None) -> list[sp.Expr]:
+def _claimed_expansion(n: int, s: int, d: int, formula: sp.Basic) -> list[sp.Expr]:
+    """``L_0 .. L_5`` as the formula claims them (``L_0``, ``L_3``) and as derived (``L_4``, ``L_5``)."""
     L = expansion_exprs(instance(n, s, d))
-    obs = prop1.eps3_obligations(n, s, d, c)
-    return [obs[0].rhs, 0, 0, obs[3].rhs, L[4], L[5]]  # claimed L0, L3 (eq. (5)); derived L4, L5
+    claimed = {ob.name.split(" ")[0]: ob.rhs for ob in prop1.formula_obligations(formula, n, s, d)}
+    return [claimed.get("L0", L[0]), 0, 0, claimed.get("L3", L[3]), L[4], L[5]]
 
 
 @identity_checker(f"{P}/prop1/eps3-coefficient", "prop1")
-def eps3_coefficient(claim, cfg: IdentityConfig, _=None, c: sp.Expr | None = None) -> Measurement:
-    """``eps3-coefficient``: eq. (5) with prefactor ``c`` (default the corrected ``1/n``); the printed
-    form must differ. ``c = prefactor(n, printed=True)`` is the mutation that must be violated."""
+def eps3_coefficient(claim, cfg: IdentityConfig, _=None) -> Measurement:
+    """``eps3-coefficient``: the claim's formula (eq. (5), ERRATUM-CORRECTED prefactor ``1/n``), instantiated
+    on the ``(n, s, d)`` instance, against the derived expansion; the printed form ``1/(2n)`` must differ. A
+    formula with another prefactor, sign or power is proven false (``violated``)."""
     n, s, d = cfg.dims
-    p = prepare(("eps3", cfg.dims, None if c is None else str(c)),
-                lambda: prop1.eps3_obligations(n, s, d, c) + prop1.printed_form_obligations(n, s, d))
+    formula = claim.formula
+    p = prepare(("eps3", cfg.dims, sp.srepr(formula)),
+                lambda: prop1.formula_obligations(formula, n, s, d) + prop1.printed_form_obligations(n, s, d))
     m = judge_obligations(p.obligations, cfg.seed, {"dims": cfg.dims}, p)
     if m.status is not Status.HOLDS or not _exact_affordable(cfg):
         return m
-    return combine_numeric(m, expansion_vs_exact(n, s, d, cfg.seed, _claimed_expansion(n, s, d, c)))
+    return combine_numeric(m, expansion_vs_exact(n, s, d, cfg.seed, _claimed_expansion(n, s, d, formula)))
 
 
 @identity_checker(f"{P}/prop1/qk-order5", "prop1")

@@ -118,12 +118,14 @@ def formula_obligations(formula: sp.Basic, n_: int, s_: int, d: int) -> list[Obl
     parts = formula.args if isinstance(formula, sp.And) else (formula,)
     out = []
     for rel in parts:
-        if not isinstance(rel, sp.Equality) or rel.lhs not in coeffs:
+        if not isinstance(rel, sp.Equality | sp.Unequality) or rel.lhs not in coeffs:
             raise ValueError(f"eps3-coefficient: cannot instantiate {rel} (want Eq(L_k, expression))")
         rhs = rel.rhs.subs(_dm, d).subs({k.subs(_dm, d): v for k, v in mats.items()}).subs({n: n_, s: s_})
         rhs = rhs.doit()
         rhs = sp.expand(rhs[0] if isinstance(rhs, sp.MatrixBase) else rhs)
-        out.append(Obligation(f"{rel.lhs} = formula", L[coeffs[rel.lhs]], rhs,
+        ne = isinstance(rel, sp.Unequality)
+        out.append(Obligation(f"{rel.lhs} {'!=' if ne else '='} formula", L[coeffs[rel.lhs]], rhs,
+                              sense="ne" if ne else "eq",
                               ref="chen-luo-2025 Prop 1, eq. (5) (the claim's formula)"))
     return out
 

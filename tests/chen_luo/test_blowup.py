@@ -21,7 +21,8 @@ from twostage.numerics.chen_luo.blowup import escape_time, gaussian_state
 from twostage.numerics.chen_luo.init import InitConfig, init_normalised
 from twostage.numerics.chen_luo.nondegeneracy import nondegenerate_ok
 from twostage.theory.claims import load_all
-from twostage.verify.checks.chen_luo.nondegeneracy import DrawBatch, count
+from twostage.verify.checks.chen_luo import nondegeneracy as nd_check
+from twostage.verify.checks.chen_luo.nondegeneracy import DrawBatch, ExactDraw
 from twostage.verify.verdict import Status
 
 F64 = torch.float64
@@ -128,11 +129,42 @@ def test_blowup_counts_and_a_run_cut_short_is_a_counterexample():
 
 
 def test_nondegeneracy_counts_and_balanced_draws_are_degenerate():
-    k, n, _ = count(DrawBatch(4, 512, seed=2))
-    assert k == n
+    c, cfg = claim("chen-luo-2025/def4/nondegenerate-as"), DrawBatch(4, 512, seed=2)
+    m = nd_check.nondegenerate_as(c, cfg, nd_check.simulate(cfg))
+    assert m.status is Status.HOLDS and m.worst["successes"] == 512
     Wv, W1, _ = (x.numpy() for x in s1.initialisation(s1.Stage1Draw(4, 64, 3)))
     k, n, info = nondegenerate_ok(Wv, W1, Wv.copy(), 4)  # W2 = Wv^T: D1 = 0 exactly
     assert k == 0 and info["min_abs_D1"] == 0.0
+
+
+def _def4_mutants(f):
+    """Eq. (10) edited: "- max{..} D1" (issue 12: used to hold), "+ max", D2 without its D1 term, D1 with a
+    factor 2, a condition flipped to D1 = 0."""
+    defs = {a.lhs.name: a for a in f.args if isinstance(a, sp.Equality)}
+    conds = [a for a in f.args if not isinstance(a, sp.Equality)]
+    D1s, D2s = defs["D1"].lhs, defs["D2"].lhs
+    a_, b_ = sorted(defs["D1"].rhs.free_symbols, key=str)  # W2_sq, Wv_sq
+    p_q = defs["D2"].rhs.subs(D1s, 0)  # ||dW_v||^2 - ||dW2||^2
+    mk = lambda d1, d2, cs=conds: sp.And(sp.Eq(D1s, d1, evaluate=False), sp.Eq(D2s, d2, evaluate=False),  # noqa
+                                         *cs)
+    return {"- max D1": mk(defs["D1"].rhs, p_q - sp.Max(a_, b_) * D1s),
+            "+ max D1": mk(defs["D1"].rhs, p_q + sp.Max(a_, b_) * D1s),
+            "no D1 term": mk(defs["D1"].rhs, p_q),
+            "2 D1": mk(2 * defs["D1"].rhs, defs["D2"].rhs),
+            "D1 = 0": mk(defs["D1"].rhs, defs["D2"].rhs, [sp.Eq(D1s, 0), *conds[1:]])}
+
+
+@pytest.mark.parametrize("name", ["- max D1", "+ max D1", "no D1 term", "2 D1", "D1 = 0"])
+def test_def4_is_judged_on_its_polynomials(name):
+    """The formula's D1, D2 are evaluated exactly on integer draws against the expansion from the proof of
+    Thm 1 (iii); a wrong eq. (10) is violated, and so is a flipped condition on the Gaussian counts."""
+    c = claim("chen-luo-2025/def4/nondegenerate-as")
+    ex, gauss = ExactDraw(3, 64, seed=1), DrawBatch(3, 256, seed=1)
+    assert nd_check.nondegenerate_as(c, ex, nd_check.simulate(ex)).status is Status.HOLDS
+    bad = dataclasses.replace(c, formula=_def4_mutants(c.formula)[name])
+    m_exact = nd_check.nondegenerate_as(bad, ex, nd_check.simulate(ex))
+    m_count = nd_check.nondegenerate_as(bad, gauss, nd_check.simulate(gauss))
+    assert Status.VIOLATED in (m_exact.status, m_count.status), name
 
 
 def test_dm1_oracle_agrees_and_the_riccati_bound_is_not_the_blowup_time():

@@ -240,14 +240,32 @@ def test_weyl_bounds_hold_and_halved_bounds_fail():
 
 @pytest.mark.parametrize("cid, field, fn", [("prop6/cos-phi-positive", "cos_phi", cb.cos_phi_positive),
                                             ("prop7/cos-zeta-positive", "cos_zeta", cb.cos_zeta_positive)])
-def test_positive_angles_hold_and_fail_on_sabotage(cid, field, fn):
-    assert judge(fn, cid).status is Status.HOLDS
+def test_uniform_angle_bounds_hold_and_fail_on_sabotage(cid, field, fn):
+    """Props 6-7 as the paper states them: ``cos >= cos Theta > 0`` with Theta measured on [T_1, T_mid]. An
+    angle that degrades towards T* (positive throughout, so Assumption 1 alone would not notice) is violated,
+    and so are an obtuse angle, a flipped relation and a bound above the measured one."""
+    m = judge(fn, cid)
+    assert m.status is Status.HOLDS and 0 < m.worst["cos_Theta"] <= 1, m.worst
+
+    def degrade(tr):  # late half: cos -> cos * (T* - t)/(T* - T_mid), positive but tending to 0
+        for b in range(CFG.B):
+            k = ct.valid(tr, b)
+            k = k[k >= tr["ass1_from"][b]]
+            late = k[len(k) // 2:]
+            f = (tr["T_hi"][b] - tr["t"][b][late]) / (tr["T_hi"][b] - tr["t"][b][late[0]])
+            tr[field][b][late] = tr[field][b][late] * f.reshape((-1,) + (1,) * (tr[field].ndim - 2))
 
     def flip(tr):
         idx = window_of(tr)
-        tr[field][0][idx[len(idx) // 2]] *= -1  # one obtuse angle late in the window
-    bad = sabotaged(CFG, flip)
-    assert judge(fn, cid, tr=bad).status is Status.VIOLATED
+        tr[field][0][idx[-1]] *= -1  # one obtuse angle late in the window
+
+    for edit in (degrade, flip):
+        assert judge(fn, cid, tr=sabotaged(CFG, edit)).status is Status.VIOLATED, edit.__name__
+    S = syms(cid)
+    bound, theta = S[field], next(v for k, v in S.items() if "Theta" in k)
+    for rel in (sp.And(sp.LessThan(bound, theta), sp.StrictGreaterThan(theta, 0)),  # relation flipped
+                sp.And(sp.GreaterThan(bound, theta), sp.StrictLessThan(theta, 0))):  # cos Theta < 0
+        assert judge(fn, cid, rel=rel).status is Status.VIOLATED, rel
 
 
 def test_prop8_two_sided_estimate_holds_and_tightened_sides_fail():

@@ -228,10 +228,10 @@ register(Claim(
     tolerance=_LIM_TOL,
 ))
 cos_Theta1, cos_Theta2 = sp.symbols(r"\cos\Theta_1 \cos\Theta_2", real=True)
-_UNIFORM_TOL = ("Theta measured: cos Theta = the smallest value on the first half of the recorded points after "
-                "Assumption 1 holds (T_1 = the time it first holds for good); judge_bound (ball arithmetic, "
-                "relative error 1e-9) of the bound on the second half, up to E = 1e18, and of cos Theta > 0. A "
-                "trajectory whose angle degrades towards T* (the bound not uniform) is violated.")
+_UNIFORM_TOL = ("Theta measured: cos Theta = the smallest value on the first half of the recorded points "
+                "after Assumption 1 holds (T_1 = the time it first holds for good); judge_bound (ball "
+                "arithmetic, relative error 1e-9) of the bound on the second half, up to E = 1e18, and of "
+                "cos Theta > 0. A trajectory whose angle degrades towards T* (not uniform) is violated.")
 register(Claim(
     id=f"{P}/prop6/cos-phi-positive", paper=P, ref="Prop 6",
     provenance=Provenance.PAPER, kind=Kind.BOUND,

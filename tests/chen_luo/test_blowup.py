@@ -75,6 +75,38 @@ def test_edot_lower_holds_and_wrong_exponent_fails():
     assert judge(s1.edot_lower, EDOT, CFG, wrong).status is Status.VIOLATED
 
 
+def _edot_mutants():
+    S = syms(EDOT)
+    rhs = formula(EDOT).rhs
+    return {"constant x2": sp.Ge(S["Edot"], 2 * rhs),
+            "constant x1.05": sp.Ge(S["Edot"], sp.Rational(21, 20) * rhs),
+            "exponent 5/3": sp.Ge(S["Edot"], 3 * sp.Abs(S["E"]) ** sp.Rational(5, 3)),
+            "flipped": sp.Le(S["Edot"], rhs), "strict": sp.Gt(S["Edot"], rhs)}
+
+
+@pytest.mark.parametrize("name", ["constant x2", "constant x1.05", "exponent 5/3", "flipped", "strict"])
+def test_edot_lower_is_proven_and_a_stronger_formula_is_not(name):
+    """The AM-GM line is proven symbolically (d = 1, 2, 3); a formula it does not imply is violated."""
+    proof = s1.EdotProof()
+    assert s1.edot_lower(claim(EDOT), proof, None).status is Status.HOLDS
+    bad = dataclasses.replace(claim(EDOT), formula=_edot_mutants()[name])
+    assert s1.edot_lower(bad, proof, None).status is Status.VIOLATED, name
+
+
+def test_edot_lower_dynamical_check_can_fail():
+    """Along the dynamics (secants of the recorded E): the constant x2 fails near blow-up, where the bound is
+    attained asymptotically; a trajectory whose E decreases somewhere fails too."""
+    tr = s1.trajectories(CFG)
+    m = judge(s1.edot_lower, EDOT, CFG)
+    assert m.status is Status.HOLDS and m.worst["Edot_from"] == "secant of recorded E"
+    assert judge(s1.edot_lower, EDOT, CFG, _edot_mutants()["constant x2"]).status is Status.VIOLATED
+    assert judge(s1.edot_lower, EDOT, CFG, _edot_mutants()["flipped"]).status is Status.VIOLATED
+    bad = {**tr, "E": tr["E"].copy()}
+    k = int(np.flatnonzero(tr["mask"][0])[len(np.flatnonzero(tr["mask"][0])) // 2])
+    bad["E"][0, k + 1] = bad["E"][0, k] * (1 - 1e-3 * np.sign(bad["E"][0, k]))  # E decreases on one step
+    assert s1.edot_lower(claim(EDOT), CFG, bad).status is Status.VIOLATED
+
+
 def test_riccati_positive_holds_and_tightened_beyond_margin_fails():
     m = judge(s1.riccati_positive, RIC_POS, POS)
     assert m.status is Status.HOLDS and m.margin > 0

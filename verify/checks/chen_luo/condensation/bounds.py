@@ -15,6 +15,7 @@ from twostage.theory.chen_luo.condensation import prop8_constant
 from twostage.verify.check import checker
 from twostage.verify.checks.chen_luo.condensation.trajectory import (
     ALONG,
+    E_WINDOW,
     INTEGRATOR_TOL,
     CondensationDraw,
     not_applicable,
@@ -38,8 +39,9 @@ def _syms(relational) -> dict[str, sp.Symbol]:
 def uniform_measure(cfg: CondensationDraw, tr: dict, formula, name: str) -> Measurement:
     """Props 6, 7: a uniform bound ``cos >= cos Theta > 0`` near ``T*`` with ``Theta`` measured. After
     Assumption 1 holds for good (``T_1``), ``cos Theta`` is the smallest value (over indices and times) on the
-    first half of the recorded points; every relation of the formula is judged with it on the second half
-    (the bound must persist up to ``E = E_MAX``: an angle degrading towards ``T*`` is violated)."""
+    recorded points before the window near ``T*`` (``E < E_WINDOW``; the first half of the points when that
+    leaves fewer than 2 on either side); every relation of the formula is judged with it on the rest, up to
+    ``E = E_MAX`` (an angle degrading towards ``T*`` is violated)."""
     sym = _syms(formula)
     theta = next(s for n_, s in sym.items() if "Theta" in n_)
 
@@ -51,7 +53,9 @@ def uniform_measure(cfg: CondensationDraw, tr: dict, formula, name: str) -> Meas
         k = k[k >= start]
         if len(k) < 4:
             return Measurement(Status.UNDECIDED, None, {"element": b, "reason": "too few points after T_1"})
-        first, second = k[: len(k) // 2], k[len(k) // 2:]
+        early = k[tr["E"][b][k] < E_WINDOW]  # T_1 .. T_mid: before the window near T* (E >= E_WINDOW)
+        half = len(early) if 2 <= len(early) <= len(k) - 2 else len(k) // 2
+        first, second = k[:half], k[half:]
         cos_theta = float(np.min(tr[name][b][first]))
         x = tr[name][b][second]
         times = np.broadcast_to(tr["t"][b][second].reshape((-1,) + (1,) * (x.ndim - 1)), x.shape).ravel()

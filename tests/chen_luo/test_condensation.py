@@ -103,15 +103,22 @@ def test_assumption1_evaluators_agree_with_the_sympy_predicate():
 
 
 def test_forward_invariance_holds_and_a_lost_assumption_fails():
+    """Prop 4 judged as its proof shows it: every Ass.-1 quantity grows from t0, so the margin is a real slack
+    (issue 12: it used to be `holds` with margin 0 on exact fractions)."""
     m = judge(ca.forward_invariance, "prop4/forward-invariance")
-    assert m.status is Status.HOLDS
+    assert m.status is Status.HOLDS and m.margin > 0
 
-    def drop(tr):
+    def shrink(tr):  # one quantity falls back to 90 % of its t0 value (still positive: Ass. 1 still holds)
         k = ct.valid(tr, 0)
         first = k[np.flatnonzero(tr["frac_ass1"][0][k] == 1.0)[0]]
-        tr["frac_ass1"][0][first + 5] = 0.5  # fractions fall back below 1 after Ass. 1 held
-    bad = sabotaged(CFG, drop)
+        tr["ass1_q"][0][first + 5, 0] = 0.9 * tr["ass1_q"][0][first, 0]
+    bad = sabotaged(CFG, shrink)
     assert judge(ca.forward_invariance, "prop4/forward-invariance", tr=bad).status is Status.VIOLATED
+    S = syms("prop4/forward-invariance")
+    q, q0 = S["q_{A}(t)"], S["q_{A}(t_0)"]
+    for rel in (sp.LessThan(q, q0), sp.GreaterThan(q, 2 * q0)):  # flipped; doubled (not reached at once)
+        m = judge(ca.forward_invariance, "prop4/forward-invariance", rel=rel)
+        assert m.status is Status.VIOLATED, rel
 
 
 def test_reached_counts_and_a_run_cut_short_is_a_counterexample():

@@ -360,8 +360,8 @@ def inverse_eps(claim, cfg: Prop1Draw, r: dict) -> Measurement:
     Per initialisation: (i) the ratio ``t_esc / leading`` tends to 1 -- ``|r - 1|`` at the smallest ``eps``
     below ``LIMIT_FINAL``, decreasing, with fitted order (log-log) within ``ORDER_TOL`` of the relative
     correction order; (ii) the log-log slope of ``t_esc`` within 0.1 of the leading power. The law is
-    asymptotic: at eps = 1e-2 the initial weights are already within a factor ~2 of the escape size, so ``eps`` runs over ``ESCAPE_EPS`` = 1e-3 .. 1e-4
-    (measured ratios 0.97, 0.99, 0.997)."""
+    asymptotic: at eps = 1e-2 the initial weights are already within a factor ~2 of the escape size, so
+    ``eps`` runs over ``ESCAPE_EPS`` = 1e-3 .. 1e-4 (measured ratios 0.97, 0.99, 0.997)."""
     (rel,) = relations(claim.formula)
     eps = next(x for x in rel.rhs.free_symbols if x.name == "eps")
     consts = [x for x in rel.rhs.free_symbols if x.name == "C_esc"]

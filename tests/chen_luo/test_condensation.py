@@ -102,6 +102,16 @@ def test_assumption1_evaluators_agree_with_the_sympy_predicate():
     assert 0 < np.mean(a1 == 1) < 1  # both outcomes occur at Gaussian points
 
 
+@pytest.mark.parametrize("cid, fn", [("thm2/condensation", cl.condensation),
+                                     ("prop5/cos-xi-limit", cl.cos_xi_limit),
+                                     ("prop7/cos-zeta-limit", cl.cos_zeta_limit)])
+def test_limit_with_flipped_relation_is_judged_as_written(cid, fn):
+    """Eq(lim q, 1) flipped to Ne(lim q, 1): judged (violated where the limit holds), never an error."""
+    f = formula(cid)
+    assert judge(fn, cid).status is Status.HOLDS
+    assert judge(fn, cid, rel=sp.Ne(f.lhs, f.rhs)).status is Status.VIOLATED
+
+
 def test_forward_invariance_holds_and_a_lost_assumption_fails():
     """Prop 4 judged as its proof shows it: every Ass.-1 quantity grows from t0, so the margin is a real slack
     (issue 12: it used to be `holds` with margin 0 on exact fractions)."""

@@ -21,7 +21,8 @@ from twostage.numerics.chen_luo.blowup import escape_time, gaussian_state
 from twostage.numerics.chen_luo.init import InitConfig, init_normalised
 from twostage.numerics.chen_luo.nondegeneracy import nondegenerate_ok
 from twostage.theory.claims import load_all
-from twostage.verify.checks.chen_luo.nondegeneracy import DrawBatch, count
+from twostage.verify.checks.chen_luo import nondegeneracy as nd_check
+from twostage.verify.checks.chen_luo.nondegeneracy import DrawBatch, ExactDraw
 from twostage.verify.verdict import Status
 
 F64 = torch.float64
@@ -72,6 +73,38 @@ def test_edot_lower_holds_and_wrong_exponent_fails():
     S = syms(EDOT)
     wrong = sp.Ge(S["Edot"], 3 * sp.Abs(S["E"]) ** sp.Rational(5, 3))
     assert judge(s1.edot_lower, EDOT, CFG, wrong).status is Status.VIOLATED
+
+
+def _edot_mutants():
+    S = syms(EDOT)
+    rhs = formula(EDOT).rhs
+    return {"constant x2": sp.Ge(S["Edot"], 2 * rhs),
+            "constant x1.05": sp.Ge(S["Edot"], sp.Rational(21, 20) * rhs),
+            "exponent 5/3": sp.Ge(S["Edot"], 3 * sp.Abs(S["E"]) ** sp.Rational(5, 3)),
+            "flipped": sp.Le(S["Edot"], rhs), "strict": sp.Gt(S["Edot"], rhs)}
+
+
+@pytest.mark.parametrize("name", ["constant x2", "constant x1.05", "exponent 5/3", "flipped", "strict"])
+def test_edot_lower_is_proven_and_a_stronger_formula_is_not(name):
+    """The AM-GM line is proven symbolically (d = 1, 2, 3); a formula it does not imply is violated."""
+    proof = s1.EdotProof()
+    assert s1.edot_lower(claim(EDOT), proof, None).status is Status.HOLDS
+    bad = dataclasses.replace(claim(EDOT), formula=_edot_mutants()[name])
+    assert s1.edot_lower(bad, proof, None).status is Status.VIOLATED, name
+
+
+def test_edot_lower_dynamical_check_can_fail():
+    """Along the dynamics (secants of the recorded E): the constant x2 fails near blow-up, where the bound is
+    attained asymptotically; a trajectory whose E decreases somewhere fails too."""
+    tr = s1.trajectories(CFG)
+    m = judge(s1.edot_lower, EDOT, CFG)
+    assert m.status is Status.HOLDS and m.worst["Edot_from"] == "secant of recorded E"
+    assert judge(s1.edot_lower, EDOT, CFG, _edot_mutants()["constant x2"]).status is Status.VIOLATED
+    assert judge(s1.edot_lower, EDOT, CFG, _edot_mutants()["flipped"]).status is Status.VIOLATED
+    bad = {**tr, "E": tr["E"].copy()}
+    k = int(np.flatnonzero(tr["mask"][0])[len(np.flatnonzero(tr["mask"][0])) // 2])
+    bad["E"][0, k + 1] = bad["E"][0, k] * (1 - 1e-3 * np.sign(bad["E"][0, k]))  # E decreases on one step
+    assert s1.edot_lower(claim(EDOT), CFG, bad).status is Status.VIOLATED
 
 
 def test_riccati_positive_holds_and_tightened_beyond_margin_fails():
@@ -128,11 +161,42 @@ def test_blowup_counts_and_a_run_cut_short_is_a_counterexample():
 
 
 def test_nondegeneracy_counts_and_balanced_draws_are_degenerate():
-    k, n, _ = count(DrawBatch(4, 512, seed=2))
-    assert k == n
+    c, cfg = claim("chen-luo-2025/def4/nondegenerate-as"), DrawBatch(4, 512, seed=2)
+    m = nd_check.nondegenerate_as(c, cfg, nd_check.simulate(cfg))
+    assert m.status is Status.HOLDS and m.worst["successes"] == 512
     Wv, W1, _ = (x.numpy() for x in s1.initialisation(s1.Stage1Draw(4, 64, 3)))
     k, n, info = nondegenerate_ok(Wv, W1, Wv.copy(), 4)  # W2 = Wv^T: D1 = 0 exactly
     assert k == 0 and info["min_abs_D1"] == 0.0
+
+
+def _def4_mutants(f):
+    """Eq. (10) edited: "- max{..} D1" (issue 12: used to hold), "+ max", D2 without its D1 term, D1 with a
+    factor 2, a condition flipped to D1 = 0."""
+    defs = {a.lhs.name: a for a in f.args if isinstance(a, sp.Equality)}
+    conds = [a for a in f.args if not isinstance(a, sp.Equality)]
+    D1s, D2s = defs["D1"].lhs, defs["D2"].lhs
+    a_, b_ = sorted(defs["D1"].rhs.free_symbols, key=str)  # W2_sq, Wv_sq
+    p_q = defs["D2"].rhs.subs(D1s, 0)  # ||dW_v||^2 - ||dW2||^2
+    mk = lambda d1, d2, cs=conds: sp.And(sp.Eq(D1s, d1, evaluate=False), sp.Eq(D2s, d2, evaluate=False),  # noqa
+                                         *cs)
+    return {"- max D1": mk(defs["D1"].rhs, p_q - sp.Max(a_, b_) * D1s),
+            "+ max D1": mk(defs["D1"].rhs, p_q + sp.Max(a_, b_) * D1s),
+            "no D1 term": mk(defs["D1"].rhs, p_q),
+            "2 D1": mk(2 * defs["D1"].rhs, defs["D2"].rhs),
+            "D1 = 0": mk(defs["D1"].rhs, defs["D2"].rhs, [sp.Eq(D1s, 0), *conds[1:]])}
+
+
+@pytest.mark.parametrize("name", ["- max D1", "+ max D1", "no D1 term", "2 D1", "D1 = 0"])
+def test_def4_is_judged_on_its_polynomials(name):
+    """The formula's D1, D2 are evaluated exactly on integer draws against the expansion from the proof of
+    Thm 1 (iii); a wrong eq. (10) is violated, and so is a flipped condition on the Gaussian counts."""
+    c = claim("chen-luo-2025/def4/nondegenerate-as")
+    ex, gauss = ExactDraw(3, 64, seed=1), DrawBatch(3, 256, seed=1)
+    assert nd_check.nondegenerate_as(c, ex, nd_check.simulate(ex)).status is Status.HOLDS
+    bad = dataclasses.replace(c, formula=_def4_mutants(c.formula)[name])
+    m_exact = nd_check.nondegenerate_as(bad, ex, nd_check.simulate(ex))
+    m_count = nd_check.nondegenerate_as(bad, gauss, nd_check.simulate(gauss))
+    assert Status.VIOLATED in (m_exact.status, m_count.status), name
 
 
 def test_dm1_oracle_agrees_and_the_riccati_bound_is_not_the_blowup_time():

@@ -8,7 +8,10 @@ turned (a wrong rank, slope, rate or closed form); nothing is monkeypatched.
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
+import sympy as sp
 import torch
 
 from twostage.numerics.chen_luo import collapse as O
@@ -116,20 +119,45 @@ def test_rank_collapse_limits_and_multiplicity():
     # tied sigma_1 (k = 2): rank <= 2 holds, claiming rank 1 must fail
     tied = C2.limit_trajectory(TIED)
     assert C2.rank_le_multiplicity(claim(MULT), TIED, tied).status is HOLDS
-    assert C2.rank_collapse(claim(RANK), TIED, tied, claimed_rank=2).status is HOLDS
-    assert C2.rank_collapse(claim(RANK), TIED, tied, claimed_rank=1).status is VIOLATED
+    rank2 = with_formula(claim(RANK), lambda f: sp.Eq(f.lhs, 2))
+    assert C2.rank_collapse(rank2, TIED, tied).status is HOLDS
     assert C2.rank_collapse(claim(RANK), TIED, tied).status is VIOLATED  # rank 1 needs a simple sigma_1
+    # the formula's rank is what is judged: "rank 2" is false for a simple sigma_1, "rank != 1" too
+    tr = C2.limit_trajectory(SPEC)
+    assert C2.rank_collapse(rank2, SPEC, tr).status is VIOLATED
+    not1 = with_formula(claim(RANK), lambda f: sp.Ne(f.lhs, f.rhs))
+    assert C2.rank_collapse(not1, SPEC, tr).status is VIOLATED
+
+
+def with_formula(c, edit):
+    return dataclasses.replace(c, formula=edit(c.formula))
+
+
+def _rate_mutants(f):
+    """The collapse-rate formula edited (issue 12: a rate 2(sigma1-sigma2) for the ratio used to hold)."""
+    ratio, dist, srank = (next(a for a in f.args if k in a.lhs.name) for k in ("sigma_2/", "dist", "srank"))
+    rebuild = lambda *eqs: sp.And(*eqs, evaluate=False)  # noqa: E731
+    return {"ratio rate x2": rebuild(sp.Eq(ratio.lhs, 2 * ratio.rhs), dist, srank),
+            "srank rate / 2": rebuild(ratio, dist, sp.Eq(srank.lhs, srank.rhs / 2)),
+            "distance rate sigma1": rebuild(ratio, sp.Eq(dist.lhs, next(iter(sorted(
+                dist.rhs.free_symbols, key=str)))), srank),
+            "ratio relation flipped": rebuild(sp.Ne(ratio.lhs, ratio.rhs), dist, srank)}
 
 
 def test_rates_hold_and_wrong_rates_fail():
     c, tr = claim(f"{P}/stage2/collapse-rate"), C2.scaled_trajectory(SPEC, taus=C2.RATE_TAUS)
     assert C2.collapse_rate(c, SPEC, tr).status is HOLDS
-    assert C2.collapse_rate(c, SPEC, tr, slopes={"stable_rank_minus_1": -1.0}).status is VIOLATED
-    assert C2.collapse_rate(c, SPEC, tr, slopes={"ratio": -2.0}).status is VIOLATED
+    for name, bad in _rate_mutants(c.formula).items():
+        m = C2.collapse_rate(dataclasses.replace(c, formula=bad), SPEC, tr)
+        assert m.status is VIOLATED, name
     c, run = claim(f"{P}/stage2/growth-rate-sigma1"), C2.growth_run(SPEC)
     assert C2.growth_rate(c, SPEC, run).status is HOLDS
-    sigma2 = lambda F: torch.linalg.svdvals(F)[:, 1]  # noqa: E731
-    assert C2.growth_rate(c, SPEC, run, claimed=sigma2).status is VIOLATED
+    lhs, rhs, s2 = c.formula.lhs, c.formula.rhs, sp.Symbol("sigma2", positive=True)
+    for bad in (sp.Eq(lhs, s2), sp.Ne(lhs, rhs)):
+        assert C2.growth_rate(dataclasses.replace(c, formula=bad), SPEC, run).status is VIOLATED, bad
+    # rate 2 sigma_1: the distance approaches 1 from above (still decreasing), which judge_limit leaves open
+    assert C2.growth_rate(dataclasses.replace(c, formula=sp.Eq(lhs, 2 * rhs)), SPEC, run).status in (
+        VIOLATED, Status.UNDECIDED)
     s1 = torch.linalg.svdvals(run["F"])[:, 0]  # W_Q(t) e^{0.05 sigma_1 t}: grows at 1.05 sigma_1
     boost = torch.exp(0.05 * s1.view(-1, 1) * run["t"]).unsqueeze(-1).unsqueeze(-1)
     faster = {**run, "WQ": run["WQ"] * boost}

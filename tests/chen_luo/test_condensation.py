@@ -102,16 +102,33 @@ def test_assumption1_evaluators_agree_with_the_sympy_predicate():
     assert 0 < np.mean(a1 == 1) < 1  # both outcomes occur at Gaussian points
 
 
-def test_forward_invariance_holds_and_a_lost_assumption_fails():
-    m = judge(ca.forward_invariance, "prop4/forward-invariance")
-    assert m.status is Status.HOLDS
+@pytest.mark.parametrize("cid, fn", [("thm2/condensation", cl.condensation),
+                                     ("prop5/cos-xi-limit", cl.cos_xi_limit),
+                                     ("prop7/cos-zeta-limit", cl.cos_zeta_limit)])
+def test_limit_with_flipped_relation_is_judged_as_written(cid, fn):
+    """Eq(lim q, 1) flipped to Ne(lim q, 1): judged (violated where the limit holds), never an error."""
+    f = formula(cid)
+    assert judge(fn, cid).status is Status.HOLDS
+    assert judge(fn, cid, rel=sp.Ne(f.lhs, f.rhs)).status is Status.VIOLATED
 
-    def drop(tr):
+
+def test_forward_invariance_holds_and_a_lost_assumption_fails():
+    """Prop 4 judged as its proof shows it: every Ass.-1 quantity grows from t0, so the margin is a real slack
+    (issue 12: it used to be `holds` with margin 0 on exact fractions)."""
+    m = judge(ca.forward_invariance, "prop4/forward-invariance")
+    assert m.status is Status.HOLDS and m.margin > 0
+
+    def shrink(tr):  # one quantity falls back to 90 % of its t0 value (still positive: Ass. 1 still holds)
         k = ct.valid(tr, 0)
         first = k[np.flatnonzero(tr["frac_ass1"][0][k] == 1.0)[0]]
-        tr["frac_ass1"][0][first + 5] = 0.5  # fractions fall back below 1 after Ass. 1 held
-    bad = sabotaged(CFG, drop)
+        tr["ass1_q"][0][first + 5, 0] = 0.9 * tr["ass1_q"][0][first, 0]
+    bad = sabotaged(CFG, shrink)
     assert judge(ca.forward_invariance, "prop4/forward-invariance", tr=bad).status is Status.VIOLATED
+    S = syms("prop4/forward-invariance")
+    q, q0 = S["q_{A}(t)"], S["q_{A}(t_0)"]
+    for rel in (sp.LessThan(q, q0), sp.GreaterThan(q, 2 * q0)):  # flipped; doubled (not reached at once)
+        m = judge(ca.forward_invariance, "prop4/forward-invariance", rel=rel)
+        assert m.status is Status.VIOLATED, rel
 
 
 def test_reached_counts_and_a_run_cut_short_is_a_counterexample():
@@ -240,14 +257,32 @@ def test_weyl_bounds_hold_and_halved_bounds_fail():
 
 @pytest.mark.parametrize("cid, field, fn", [("prop6/cos-phi-positive", "cos_phi", cb.cos_phi_positive),
                                             ("prop7/cos-zeta-positive", "cos_zeta", cb.cos_zeta_positive)])
-def test_positive_angles_hold_and_fail_on_sabotage(cid, field, fn):
-    assert judge(fn, cid).status is Status.HOLDS
+def test_uniform_angle_bounds_hold_and_fail_on_sabotage(cid, field, fn):
+    """Props 6-7 as the paper states them: ``cos >= cos Theta > 0`` with Theta measured on [T_1, T_mid]. An
+    angle that degrades towards T* (positive throughout, so Assumption 1 alone would not notice) is violated,
+    and so are an obtuse angle, a flipped relation and a bound above the measured one."""
+    m = judge(fn, cid)
+    assert m.status is Status.HOLDS and 0 < m.worst["cos_Theta"] <= 1, m.worst
+
+    def degrade(tr):  # late half: cos -> cos * (T* - t)/(T* - T_mid), positive but tending to 0
+        for b in range(CFG.B):
+            k = ct.valid(tr, b)
+            k = k[k >= tr["ass1_from"][b]]
+            late = k[len(k) // 2:]
+            f = (tr["T_hi"][b] - tr["t"][b][late]) / (tr["T_hi"][b] - tr["t"][b][late[0]])
+            tr[field][b][late] = tr[field][b][late] * f.reshape((-1,) + (1,) * (tr[field].ndim - 2))
 
     def flip(tr):
         idx = window_of(tr)
-        tr[field][0][idx[len(idx) // 2]] *= -1  # one obtuse angle late in the window
-    bad = sabotaged(CFG, flip)
-    assert judge(fn, cid, tr=bad).status is Status.VIOLATED
+        tr[field][0][idx[-1]] *= -1  # one obtuse angle late in the window
+
+    for edit in (degrade, flip):
+        assert judge(fn, cid, tr=sabotaged(CFG, edit)).status is Status.VIOLATED, edit.__name__
+    S = syms(cid)
+    bound, theta = S[field], next(v for k, v in S.items() if "Theta" in k)
+    for rel in (sp.And(sp.LessThan(bound, theta), sp.StrictGreaterThan(theta, 0)),  # relation flipped
+                sp.And(sp.GreaterThan(bound, theta), sp.StrictLessThan(theta, 0))):  # cos Theta < 0
+        assert judge(fn, cid, rel=rel).status is Status.VIOLATED, rel
 
 
 def test_prop8_two_sided_estimate_holds_and_tightened_sides_fail():

@@ -5,6 +5,7 @@ Mutation tests: the printed 1/(2n) prefactor of eq. (5), a wrong exponent (E^{5/
 factor, a wrong homogeneity degree -- each makes the identity checker report ``violated``.
 """
 
+import dataclasses
 import math
 import random
 
@@ -105,7 +106,8 @@ def test_L0_is_one_and_L3_has_prefactor_one_over_n():
                                      (cp.rescaled_gradient, (2, 2, 2)), (cb.homogeneity, (2,)),
                                      (cb.balanced, (1,))])
 def test_checker_evaluations_hold(fn, dims):
-    m = fn(None, ci.IdentityConfig(dims, seed=5), None)
+    claim = load_all().get(EPS3) if fn is cp.eps3_coefficient else None
+    m = fn(claim, ci.IdentityConfig(dims, seed=5), None)
     assert m.status is Status.HOLDS, m.worst
     assert 0 < m.margin <= 1
 
@@ -121,16 +123,38 @@ def test_registered_identity_checkers_run_and_hold():
 
 
 # ------------------------------------------------------------------------------ mutations: violated
-def test_printed_prefactor_is_violated():
-    m = cp.eps3_coefficient(None, ci.IdentityConfig((2, 2, 2)), c=prop1.prefactor(2, printed=True))
-    assert m.status is Status.VIOLATED
-    assert "L0 = n c" in m.worst["failed"]
+EPS3 = "chen-luo-2025/prop1/eps3-coefficient"
+
+
+def _eps3_mutants() -> dict[str, sp.Basic]:
+    """The claim's formula edited: the printed prefactor 1/(2n), a factor 2, a flipped sign, a wrong power of
+    s, a wrong constant L0."""
+    f = load_all().get(EPS3).formula
+    eq0, eq3 = sorted(f.args, key=lambda a: str(a.lhs))
+    mk = lambda r0, r3: sp.And(sp.Eq(eq0.lhs, r0, evaluate=False), sp.Eq(eq3.lhs, r3, evaluate=False))
+    n_sym = next(x for x in eq3.rhs.free_symbols if x.name == "n")
+    s_sym = next(x for x in eq3.rhs.free_symbols if x.name == "s")
+    return {"printed 1/(2n)": mk(sp.Rational(1, 2), eq3.rhs / 2), "L3 x 2": mk(eq0.rhs, 2 * eq3.rhs),
+            "L3 sign": mk(eq0.rhs, -eq3.rhs), "1/(n s^2)": mk(eq0.rhs, eq3.rhs / s_sym),
+            "L0 = 1/n": mk(1 / n_sym, eq3.rhs)}
+
+
+@pytest.mark.parametrize("name", list(_eps3_mutants()))
+def test_eps3_coefficient_reads_its_formula(name):
+    """A wrong printed formula is proven false by the checker (issue 12: 1/(2n) used to hold)."""
+    claim = load_all().get(EPS3)
+    bad = dataclasses.replace(claim, formula=_eps3_mutants()[name])
+    m = cp.eps3_coefficient(bad, ci.IdentityConfig((2, 2, 2)))
+    assert m.status is Status.VIOLATED, (name, m.worst)
+    assert any("formula" in f for f in m.worst["failed"])
 
 
 def test_printed_prefactor_also_fails_numerically():
-    claimed = cp._claimed_expansion(2, 2, 2, prop1.prefactor(2, printed=True))
+    printed = _eps3_mutants()["printed 1/(2n)"]
+    claimed = cp._claimed_expansion(2, 2, 2, printed)
     assert cp.expansion_vs_exact(2, 2, 2, 0, claimed).status is Status.VIOLATED
-    wrong_L5 = cp._claimed_expansion(2, 2, 2, None)[:5] + [0]  # drop the eps^5 term: remainder O(eps^5)
+    good = load_all().get(EPS3).formula
+    wrong_L5 = cp._claimed_expansion(2, 2, 2, good)[:5] + [0]  # drop the eps^5 term: remainder O(eps^5)
     m = cp.expansion_vs_exact(2, 2, 2, 0, wrong_L5)
     assert m.status is Status.VIOLATED and abs(m.worst["remainder_order"] - 5) < 0.3
 

@@ -4,8 +4,10 @@ The judges receive the measured data and the expected exponent; the identity jud
 ``test_identities.py``.
 """
 
+import dataclasses
 import math
 
+import sympy as sp
 import torch
 
 import twostage.verify.checks.chen_luo.blowup as cbl
@@ -25,23 +27,52 @@ def claim(cid):
     return load_all().get(cid)
 
 
+def with_formula(c, edit):
+    return dataclasses.replace(c, formula=edit(c.formula))
+
+
+def _power(f, k):  # err <= C eps**2 -> err <= C eps**k
+    return f.func(f.lhs, f.rhs.subs(EPS_SYM, EPS_SYM ** sp.Rational(k, 2)))
+
+
+EPS_SYM = sp.Symbol("eps", positive=True)
+
+
 def test_agreement_is_order_eps_squared_not_cubed():
     c, r = claim("chen-luo-2025/prop1/agreement-eps2"), p1.agreement(CFG)
     assert p1.agreement_eps2(c, CFG, r).status is Status.HOLDS
-    assert p1.agreement_eps2(c, CFG, r, expected=3.0).status is Status.VIOLATED
-    assert p1.agreement_eps2(c, CFG, r, expected=1.0).status is Status.VIOLATED
+    for k in (3, 1):  # the exponent is read from the formula
+        bad = with_formula(c, lambda f, k=k: _power(f, k))
+        assert p1.agreement_eps2(bad, CFG, r).status is Status.VIOLATED
+    flipped = with_formula(c, lambda f: sp.GreaterThan(f.lhs, f.rhs))
+    assert p1.agreement_eps2(flipped, CFG, r).status is Status.VIOLATED
 
 
 def test_qk_quasistatic_exponent():
     c, r = claim("chen-luo-2025/prop1/qk-quasistatic"), p1.agreement(CFG)
     assert p1.qk_quasistatic(c, CFG, r).status is Status.HOLDS
-    assert p1.qk_quasistatic(c, CFG, r, expected=1.0).status is Status.VIOLATED
+    assert p1.qk_quasistatic(with_formula(c, lambda f: _power(f, 1)), CFG, r).status is Status.VIOLATED
 
 
-def test_escape_time_scales_like_inverse_eps():
-    c, t = claim("chen-luo-2025/escape/inverse-eps"), cbl.escape_times(CFG)
-    assert cbl.inverse_eps(c, CFG, t).status is Status.HOLDS
-    assert cbl.inverse_eps(c, CFG, t, expected=-2.0).status is Status.VIOLATED
+def test_escape_time_prefactor_and_power_come_from_the_formula():
+    """Issue 12: the prefactor x2 of n s Tbar*/(eps ||Z||) used to hold; now the ratio t_esc/leading term
+    must tend to 1 at the formula's correction order."""
+    c, r = claim("chen-luo-2025/escape/inverse-eps"), cbl.escape_times(CFG)
+    m = cbl.inverse_eps(c, CFG, r)
+    assert m.status is Status.HOLDS, m.worst
+    C = next(x for x in c.formula.rhs.free_symbols if x.name == "C_esc")
+    rhs, lead = c.formula.rhs, c.formula.rhs.subs(C, 0)
+    mutants = {"prefactor x2": sp.Eq(c.formula.lhs, 2 * rhs),
+               "prefactor x1.1": sp.Eq(c.formula.lhs, sp.Rational(11, 10) * rhs),
+               "power eps^-2": sp.Eq(c.formula.lhs, rhs / EPS_SYM),
+               "n s -> n": sp.Eq(c.formula.lhs, rhs / sp.Symbol("s", positive=True, integer=True)),
+               "correction C eps^1/2": sp.Eq(c.formula.lhs, lead * (1 + C * sp.sqrt(EPS_SYM))),
+               "relation flipped": sp.Ne(c.formula.lhs, c.formula.rhs)}
+    for name, bad in mutants.items():
+        assert cbl.inverse_eps(dataclasses.replace(c, formula=bad), CFG, r).status is Status.VIOLATED, name
+    # sabotaged data: escape times 5 % late at every eps (a wrong prefactor in the measurement)
+    late = {**r, "t_esc": 1.05 * r["t_esc"]}
+    assert cbl.inverse_eps(c, CFG, late).status is Status.VIOLATED
 
 
 def test_prop1_agreement_scales_like_eps_squared(small):

@@ -95,6 +95,19 @@ def assumption1_sets_numpy(Wv, W1, W2) -> tuple[np.ndarray, np.ndarray]:
     return a1, (gc > 0) & (gr > 0)
 
 
+def assumption1_values_numpy(Wv, W1, W2) -> np.ndarray:
+    """The values of every quantity of :func:`assumption1_quantities` (..., 2d + 2d^2), batched: the A1
+    products ``W2_i dW2_i``, ``W_{v,i} dW_{v,i}`` and the column and row Gram entries (all ordered pairs)."""
+    Wv, W1, W2 = (np.asarray(x, float) for x in (Wv, W1, W2))
+    dWv = np.einsum("...kl,...l->...k", W1, W2)
+    dW2 = np.einsum("...kl,...k->...l", W1, Wv)
+    cols, rows = W1 * W2[..., None, :], W1 * Wv[..., :, None]
+    gc = np.einsum("...ki,...kj->...ij", cols, cols)
+    gr = np.einsum("...ik,...jk->...ij", rows, rows)
+    flat = lambda g: g.reshape(g.shape[:-2] + (-1,))  # noqa: E731
+    return np.concatenate([W2 * dW2, Wv * dWv, flat(gc), flat(gr)], -1)
+
+
 def assumption1_fractions_numpy(Wv, W1, W2) -> tuple[np.ndarray, np.ndarray]:
     """Satisfaction fractions ``|A1|/d`` and ``|A2|/d^2`` (PAPER Ass. 1; Fig. 2a), batched (leading dims)."""
     a1, a2 = assumption1_sets_numpy(Wv, W1, W2)

@@ -101,6 +101,35 @@ def eps3_obligations(n: int, s: int, d: int, c: sp.Expr | None = None) -> list[O
     ]
 
 
+def formula_obligations(formula: sp.Basic, n_: int, s_: int, d: int) -> list[Obligation]:
+    """The claim's formula (``And`` of ``Eq(L_k, expr)``) instantiated on the ``(n, s, d)`` instance: each
+    ``L_k`` is the derived ``eps^k`` coefficient of the loss, each right side is the formula's own expression
+    with ``n, s, d_m`` and the matrix symbols ``Z, Wbar_V, Wbar1, Wbar2`` replaced by the instance's (so an
+    edited prefactor, power or sign in the printed formula is what gets proven or refuted).
+
+    >>> [ob.name for ob in formula_obligations(EPS3_FORMULA, 1, 1, 1)]
+    ['L0 = formula', 'L3 = formula']
+    """
+    inst = instance(n_, s_, d)
+    L = expansion_exprs(inst)
+    m = inst.matrices()
+    mats = {_Z: inst.Z(), _WVb: m["WV"], _W1b: m["W1"], _W2b: m["W2"], _WQb: m["WQ"], _WKb: m["WK"]}
+    coeffs = {L0: 0, L3: 3, L4: 4, L5: 5}
+    parts = formula.args if isinstance(formula, sp.And) else (formula,)
+    out = []
+    for rel in parts:
+        if not isinstance(rel, sp.Equality | sp.Unequality) or rel.lhs not in coeffs:
+            raise ValueError(f"eps3-coefficient: cannot instantiate {rel} (want Eq(L_k, expression))")
+        rhs = rel.rhs.subs(_dm, d).subs({k.subs(_dm, d): v for k, v in mats.items()}).subs({n: n_, s: s_})
+        rhs = rhs.doit()
+        rhs = sp.expand(rhs[0] if isinstance(rhs, sp.MatrixBase) else rhs)
+        ne = isinstance(rel, sp.Unequality)
+        out.append(Obligation(f"{rel.lhs} {'!=' if ne else '='} formula", L[coeffs[rel.lhs]], rhs,
+                              sense="ne" if ne else "eq",
+                              ref="chen-luo-2025 Prop 1, eq. (5) (the claim's formula)"))
+    return out
+
+
 def printed_form_obligations(n: int, s: int, d: int) -> list[Obligation]:
     """The printed eq. (5) is *wrong*: both its constant and its eps^3 coefficient differ (``!=``)."""
     inst = instance(n, s, d)
@@ -260,6 +289,9 @@ _SYM_TOL = ("SymPy: simplify(lhs - rhs) == 0 on symbolic instances (ci: n = s = 
             "(2,3,3)); numerical cross-check against the exact loss in mpmath at random points: remainder "
             "after the eps^5 truncation scales as eps^6 (fitted order within 0.3).")
 
+EPS3_FORMULA = sp.And(sp.Eq(L0, 1, evaluate=False),
+                      sp.Eq(L3, -(_Z * _WVb * _W1b * _W2b) / (n * s), evaluate=False))
+
 register(Claim(
     id=f"{P}/prop1/eps3-coefficient", paper=P, ref="Prop 1, eq. (5)",
     provenance=Provenance.ERRATUM, kind=Kind.IDENTITY,
@@ -268,8 +300,7 @@ register(Claim(
               "W^{[2]}+O(\\varepsilon^5)$, i.e. eq. (5) with prefactor $\\frac1n$; the printed "
               "$\\frac1{2n}$ gives the wrong constant ($\\frac12$) and half the $\\varepsilon^3$ "
               "coefficient, and both are shown to differ from the derived expansion.",
-    formula=sp.And(sp.Eq(L0, 1, evaluate=False),
-                   sp.Eq(L3, -(_Z * _WVb * _W1b * _W2b) / (n * s), evaluate=False)),
+    formula=EPS3_FORMULA,
     assumptions=(EPS_SMALL,),
     symbols=_SYMS_L,
     note="App. A item 1: eq. (5) is printed with prefactor 1/(2n); the loss at eps = 0 is 1 and the time "

@@ -20,6 +20,7 @@ import functools
 from dataclasses import dataclass
 
 import numpy as np
+import sympy as sp
 import torch
 from hypothesis import strategies as st
 
@@ -36,6 +37,7 @@ from twostage.verify.checks.chen_luo.draws import (
     per_scale,
     spectra,
 )
+from twostage.verify.checks.chen_luo.elements import as_relation, relations, value_of
 from twostage.verify.checks.chen_luo.stage2 import proven, symbolic_measurement
 from twostage.verify.judge import judge_limit, judge_residual, judge_scaling
 from twostage.verify.verdict import Measurement, Status, combine
@@ -202,9 +204,20 @@ def _rank_collapse(tr: Trajectory, claimed_rank: int) -> Measurement:
 
 @checker(f"{P}/thm3/rank-collapse", draws=per_scale(sources, 1), examples=[PINNED_SPECTRUM, PINNED_DATA],
          simulate=lambda cfg, ctx: limit_trajectory(cfg, ctx.device), seed_draws=True)
-def rank_collapse(claim, cfg, tr: Trajectory, claimed_rank: int = 1) -> Measurement:
-    """Rank 1 in the limit (simple ``sigma_1``), and the stable rank of ``W_Q`` tends to 1."""
-    return _rank_collapse(tr, claimed_rank)
+def rank_collapse(claim, cfg, tr: Trajectory) -> Measurement:
+    """The rank of the formula (``Eq(rank W_inf, r)``; Thm 3: ``r = 1``, simple ``sigma_1``) in the limit:
+    ``sigma_{r+1}/sigma_1 -> 0`` (and the stable rank of ``W_Q`` -> 1 for ``r = 1``); for ``r >= 2`` the
+    equality also needs ``sigma_r/sigma_1`` to stay above the tolerance (else the limit has a lower rank)."""
+    (rel,) = relations(claim.formula)
+    r = int(rel.rhs)
+    m = _rank_collapse(tr, r)
+    if r >= 2 and isinstance(rel, sp.Equality):
+        idx = torch.nonzero(tr.mask).flatten().tolist()
+        low = float(O.sv_ratio(tr.WQ, r - 1)[idx, -1].min()) if idx else float("nan")
+        if low < 1e-3:
+            m = combine([m, Measurement(Status.VIOLATED, low - 1e-3, {"claimed_rank": r,
+                         "final_sigma_r_over_sigma_1": low, "reason": "the limit has rank < r"})])
+    return as_relation(rel, m)
 
 
 @checker(f"{P}/stage2/collapse-limits", draws=per_scale(sources, 1), seed_draws=True,
@@ -240,25 +253,34 @@ RATE_EXPECT = {"deviation_limit_is_row2": True, "deviation_orthogonal_to_limit":
                "norm_correction_finite": True, "ratio_constant_det_C_over_c1_sq": True}
 
 
+RATE_SERIES = {r"\rho_{\sigma_2/\sigma_1}": "ratio", r"\rho_{\mathrm{dist}}": "distance",
+               r"\rho_{\mathrm{srank}}": "stable_rank_minus_1"}
+
+
 @checker(f"{P}/stage2/collapse-rate", draws=per_scale(spectra, 1),
          simulate=proven(TC.prove_collapse_rate,
                          lambda cfg, ctx: scaled_trajectory(cfg, ctx.device, RATE_TAUS)),
          examples=[PINNED_SPECTRUM, Proof("d=3; 2x2")], seed_draws=True)
-def collapse_rate(claim, cfg: SpectrumDraw | Proof, tr: Trajectory,
-                  slopes: dict | None = None) -> Measurement:
-    """Log-slopes (per unit ``tau = gap t``) of ``sigma_2/sigma_1(W_Q)`` (-1), the distance to ``u_1 c_hat``
-    (-1) and the stable rank minus 1 (-2), fitted on ``tau`` in [8, 20] by ``judge_scaling`` with
-    ``x = e^tau``."""
+def collapse_rate(claim, cfg: SpectrumDraw | Proof, tr: Trajectory) -> Measurement:
+    """Each rate of the claim's formula (``rho = f(sigma_1, sigma_2)``, evaluated at the draw's spectrum)
+    against the fitted log-slope of its quantity -- ``sigma_2/sigma_1(W_Q)``, the distance to ``u_1 c_hat``,
+    the stable rank minus 1 -- per unit ``tau = gap t`` on ``tau`` in [8, 20] (``judge_scaling`` with
+    ``x = e^tau``, expected slope ``-rho/gap``)."""
     if isinstance(cfg, Proof):
         return symbolic_measurement(tr, RATE_EXPECT, cfg.instance)
-    slopes = slopes or {"ratio": -1.0, "distance": -1.0, "stable_rank_minus_1": -2.0}
     s = O.singular_values(tr.WQ)
     series = {"ratio": s[..., 1] / s[..., 0],
               "stable_rank_minus_1": (s[..., 1:] ** 2).sum(-1) / s[..., 0] ** 2,
               "distance": O.distance_to(tr.WQ, S2.predicted_limits(tr.F, tr.Q0, tr.K0)["WQ"].unsqueeze(1))}
     x = np.exp(RATE_TAUS)
-    return combine(judge_scaling(x, series[k][b].cpu().numpy(), v, 0.08, {"quantity": k, "element": b})
-                   for k, v in slopes.items() for b in range(cfg.B))
+    sig = {"sigma1": cfg.sigma[0], "sigma2": cfg.sigma[1]}
+    ms = []
+    for rel in relations(claim.formula):
+        key, rate = RATE_SERIES[rel.lhs.name], value_of(rel.rhs, sig)
+        info = {"quantity": key, "rate": rate, "gap": cfg.gap}
+        ms += [as_relation(rel, judge_scaling(x, series[key][b].cpu().numpy(), -rate / cfg.gap, 0.08,
+                                              {**info, "element": b})) for b in range(cfg.B)]
+    return combine(ms)
 
 
 GROWTH_TAUS = np.linspace(0.0, 8.0, 81)
@@ -276,15 +298,18 @@ def growth_run(cfg, device: str = "cpu") -> dict:
 @checker(f"{P}/stage2/growth-rate-sigma1", draws=per_scale(spectra, 1),
          simulate=proven(TC.prove_growth_rate, lambda cfg, ctx: growth_run(cfg, ctx.device)),
          examples=[PINNED_SPECTRUM, Proof("2x2")], seed_draws=True)
-def growth_rate(claim, cfg: SpectrumDraw | Proof, run: dict, claimed=None) -> Measurement:
-    """``|d/dt log||W_Q|| - sigma_1| / sigma_1 -> 0`` (finite differences); ``claimed(F) -> (B,)`` is the
-    rate under test (default ``sigma_1``)."""
+def growth_rate(claim, cfg: SpectrumDraw | Proof, run: dict) -> Measurement:
+    """``|d/dt log||W_Q|| - rate| / sigma_1 -> 0`` (finite differences), ``rate`` the formula's right side
+    evaluated at ``sigma_1, sigma_2`` of each ``F`` (Thm 3 growth: ``sigma_1``)."""
     if isinstance(cfg, Proof):
         return symbolic_measurement(run, GROWTH_EXPECT, cfg.instance)
     F, WQ, gap = run["F"], run["WQ"], run["gap"]
     s1 = torch.linalg.svdvals(F)[:, 0]
     tau = torch.as_tensor(GROWTH_TAUS, dtype=WQ.dtype, device=WQ.device)
     rate = O.log_norm_rate(WQ, tau) * gap.view(-1, 1)  # d/dt = gap d/dtau
-    target = (s1 if claimed is None else claimed(F)).view(-1, 1)
-    return _limits((rate - target).abs() / s1.view(-1, 1), run["mask"], 1e-3,
-                   {"quantity": "dlog||W_Q||/dt vs sigma_1"}, GROWTH_TAUS)
+    (rel,) = relations(claim.formula)
+    sv = torch.linalg.svdvals(F)
+    target = torch.tensor([value_of(rel.rhs, {"sigma1": float(a), "sigma2": float(b)})
+                           for a, b in zip(sv[:, 0], sv[:, 1])], dtype=WQ.dtype, device=WQ.device).view(-1, 1)
+    return as_relation(rel, _limits((rate - target).abs() / s1.view(-1, 1), run["mask"], 1e-3,
+                   {"quantity": "dlog||W_Q||/dt vs the formula's rate"}, GROWTH_TAUS))

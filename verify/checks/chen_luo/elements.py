@@ -47,3 +47,29 @@ def per_element(tr: dict, B: int, judge_one, needs_blowup: bool = True) -> Measu
 def symbols_of(claim) -> dict[str, object]:
     """The free symbols of ``claim.formula`` by name (how a judge addresses the formula's quantities)."""
     return {s.name: s for s in claim.formula.free_symbols}
+
+
+def relations(formula) -> tuple:
+    """The relationals of a claim's formula (the arguments of an ``And``, or the formula itself)."""
+    import sympy as sp
+
+    return tuple(formula.args) if isinstance(formula, sp.And) else (formula,)
+
+
+def value_of(expr, values: dict[str, float]) -> float:
+    """``expr`` evaluated with its free symbols given by name (a formula's right side at measured values)."""
+    return float(expr.subs({s: values[s.name] for s in expr.free_symbols}))
+
+
+def as_relation(rel, m: Measurement) -> Measurement:
+    """A judge of ``lhs = rhs`` (``m``) read for the relation of ``rel``: ``Ne`` swaps holds and violated, so
+    a flipped equation is judged as written (never an internal error); any other relation keeps ``m``."""
+    import dataclasses
+
+    import sympy as sp
+
+    if isinstance(rel, sp.Unequality) and m.status in (Status.HOLDS, Status.VIOLATED):
+        swapped = Status.VIOLATED if m.status is Status.HOLDS else Status.HOLDS
+        return dataclasses.replace(m, status=swapped, margin=None if m.margin is None else -m.margin,
+                                   worst={**m.worst, "relation": "!="})
+    return m

@@ -29,6 +29,7 @@ from twostage.theory.chen_luo.model import expansion_exprs, instance
 from twostage.verify.check import checker
 from twostage.verify.checks.chen_luo.draws import EPS, EXAMPLE, FRACTIONS, Prop1Draw, prop1_draws, slopes
 from twostage.verify.checks.chen_luo.draws import instance as draw_instance
+from twostage.verify.checks.chen_luo.elements import as_relation, relations
 from twostage.verify.identity import (
     IdentityConfig,
     combine_numeric,
@@ -55,14 +56,33 @@ def simulate(cfg: Prop1Draw, ctx) -> dict[str, np.ndarray]:
     return agreement(cfg)
 
 
+def eps_order(claim) -> float:
+    """The power of ``eps`` in the claim's bound (``err <= C eps**k``): the exponent the fit is judged by."""
+    (rel,) = relations(claim.formula)
+    eps = next(x for x in rel.rhs.free_symbols if x.name == "eps")
+    return float(rel.rhs.as_coeff_exponent(eps)[1])
+
+
+def _order_measure(claim, series: np.ndarray, eps: np.ndarray, name: str, tol: float) -> Measurement:
+    """``series`` (E, B, M) is ``O(eps**k)`` with ``k`` read from the formula; a bound written with ``>=``
+    (the relation flipped) is judged as the equality it is not (``Ne``-like: a matching order violates it)."""
+    (rel,) = relations(claim.formula)
+    m = slopes(series, eps, eps_order(claim), tol, name)
+    if isinstance(rel, sp.GreaterThan | sp.StrictGreaterThan):
+        return as_relation(sp.Ne(rel.lhs, rel.rhs), m)
+    return m
+
+
 @checker(f"{P}/prop1/agreement-eps2", draws=prop1_draws(), simulate=simulate, examples=[EXAMPLE], cost=3)
-def agreement_eps2(claim, cfg: Prop1Draw, r: dict, expected: float = 2.0, tol: float = 0.3) -> Measurement:
-    return slopes(r["distance"], r["eps"], expected, tol, "relative distance to effective ODE")
+def agreement_eps2(claim, cfg: Prop1Draw, r: dict) -> Measurement:
+    """The relative distance to the effective ODE is ``O(eps**k)``, ``k`` the power in the formula (2)."""
+    return _order_measure(claim, r["distance"], r["eps"], "relative distance to effective ODE", ORDER_TOL)
 
 
 @checker(f"{P}/prop1/qk-quasistatic", draws=prop1_draws(), simulate=simulate, examples=[EXAMPLE], cost=3)
-def qk_quasistatic(claim, cfg: Prop1Draw, r: dict, expected: float = 2.0, tol: float = 0.3) -> Measurement:
-    return slopes(r["rel_QK"], r["eps"], expected, tol, "relative change of (W_Q, W_K)")
+def qk_quasistatic(claim, cfg: Prop1Draw, r: dict) -> Measurement:
+    """The relative change of ``(W_Q, W_K)`` is ``O(eps**k)``, ``k`` the power in the formula (2)."""
+    return _order_measure(claim, r["rel_QK"], r["eps"], "relative change of (W_Q, W_K)", ORDER_TOL)
 
 
 def _fitted_order(r1, r2, e1, e2) -> float:
@@ -98,23 +118,26 @@ def _exact_affordable(cfg: IdentityConfig) -> bool:
     return len(instance(*cfg.dims).symbols()) <= EXACT_MAX_SYMBOLS
 
 
-def _claimed_expansion(n: int, s: int, d: int, c: sp.Expr | None) -> list[sp.Expr]:
+def _claimed_expansion(n: int, s: int, d: int, formula: sp.Basic) -> list[sp.Expr]:
+    """``L_0 .. L_5`` as the formula claims them (``L_0``, ``L_3``) and as derived (``L_4``, ``L_5``)."""
     L = expansion_exprs(instance(n, s, d))
-    obs = prop1.eps3_obligations(n, s, d, c)
-    return [obs[0].rhs, 0, 0, obs[3].rhs, L[4], L[5]]  # claimed L0, L3 (eq. (5)); derived L4, L5
+    claimed = {ob.name.split(" ")[0]: ob.rhs for ob in prop1.formula_obligations(formula, n, s, d)}
+    return [claimed.get("L0", L[0]), 0, 0, claimed.get("L3", L[3]), L[4], L[5]]
 
 
 @identity_checker(f"{P}/prop1/eps3-coefficient", "prop1")
-def eps3_coefficient(claim, cfg: IdentityConfig, _=None, c: sp.Expr | None = None) -> Measurement:
-    """``eps3-coefficient``: eq. (5) with prefactor ``c`` (default the corrected ``1/n``); the printed
-    form must differ. ``c = prefactor(n, printed=True)`` is the mutation that must be violated."""
+def eps3_coefficient(claim, cfg: IdentityConfig, _=None) -> Measurement:
+    """``eps3-coefficient``: the claim's formula (eq. (5), ERRATUM-CORRECTED prefactor ``1/n``), instantiated
+    on the ``(n, s, d)`` instance, against the derived expansion; the printed form ``1/(2n)`` must differ. A
+    formula with another prefactor, sign or power is proven false (``violated``)."""
     n, s, d = cfg.dims
-    p = prepare(("eps3", cfg.dims, None if c is None else str(c)),
-                lambda: prop1.eps3_obligations(n, s, d, c) + prop1.printed_form_obligations(n, s, d))
+    formula = claim.formula
+    p = prepare(("eps3", cfg.dims, sp.srepr(formula)),
+                lambda: prop1.formula_obligations(formula, n, s, d) + prop1.printed_form_obligations(n, s, d))
     m = judge_obligations(p.obligations, cfg.seed, {"dims": cfg.dims}, p)
     if m.status is not Status.HOLDS or not _exact_affordable(cfg):
         return m
-    return combine_numeric(m, expansion_vs_exact(n, s, d, cfg.seed, _claimed_expansion(n, s, d, c)))
+    return combine_numeric(m, expansion_vs_exact(n, s, d, cfg.seed, _claimed_expansion(n, s, d, formula)))
 
 
 @identity_checker(f"{P}/prop1/qk-order5", "prop1")

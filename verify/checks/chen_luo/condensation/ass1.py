@@ -37,18 +37,23 @@ REACH_DIMS = (2, 4, 8, 16)
 
 # --------------------------------------------------------------------------------- Prop 4 (invariance)
 def forward_invariance_measure(cfg: CondensationDraw, tr: dict, relational) -> Measurement:
-    """``frac_ass1 >= 1`` at every recorded point from the first one at which both fractions are 1."""
-    sym = {s.name: s for s in relational.free_symbols}["frac_ass1"]
+    """Prop 4 (its proof): from the first recorded point ``t0`` at which both satisfaction fractions are 1,
+    every quantity of Assumption 1 satisfies ``relational`` (``q(t) >= q(t0)``) at every later point."""
+    sym = {s.name: s for s in relational.free_symbols}
+    q_t, q_0 = sym["q_{A}(t)"], sym["q_{A}(t_0)"]
 
     def one(b: int) -> Measurement:
         k = valid(tr, b)
         first = np.flatnonzero(tr["frac_ass1"][b][k] == 1.0)
-        if len(first) == 0:
+        if len(first) == 0 or first[0] + 1 >= len(k):
             return not_applicable(b)
-        k = k[first[0]:]
-        info = {"element": b, "t0": float(tr["t"][b][k[0]]), "E_t0": float(tr["E"][b][k[0]])}
-        return judge_bound(relational, {sym: tr["frac_ass1"][b][k]}, tol=INTEGRATOR_TOL, exact=(sym,),
-                           info=info, times=tr["t"][b][k])
+        k0, later = k[first[0]], k[first[0] + 1:]
+        q = tr["ass1_q"][b]
+        x, x0 = q[later], np.broadcast_to(q[k0], q[later].shape)
+        times = np.broadcast_to(tr["t"][b][later][:, None], x.shape).ravel()
+        info = {"element": b, "t0": float(tr["t"][b][k0]), "E_t0": float(tr["E"][b][k0])}
+        return judge_bound(relational, {q_t: x.ravel(), q_0: x0.ravel()}, tol=INTEGRATOR_TOL, info=info,
+                           times=times)
 
     return each_element(tr, cfg.B, one)
 

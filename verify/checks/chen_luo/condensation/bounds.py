@@ -15,14 +15,14 @@ from twostage.theory.chen_luo.condensation import prop8_constant
 from twostage.verify.check import checker
 from twostage.verify.checks.chen_luo.condensation.trajectory import (
     ALONG,
+    E_WINDOW,
     INTEGRATOR_TOL,
     CondensationDraw,
     not_applicable,
     stays_from,
     valid,
-    window,
 )
-from twostage.verify.checks.chen_luo.elements import each_element
+from twostage.verify.checks.chen_luo.elements import each_element, relations
 from twostage.verify.judge import judge_bound
 from twostage.verify.verdict import Measurement, Status, combine
 
@@ -36,32 +36,53 @@ def _syms(relational) -> dict[str, sp.Symbol]:
 
 
 # ------------------------------------------------------------------------------------------- Props 6, 7
-def positive_measure(cfg: CondensationDraw, tr: dict, relational, name: str) -> Measurement:
-    """Props 6, 7: ``relational`` (``cos > 0``) at every point (and index) of the Ass.-1 window."""
-    sym = _syms(relational)[name]
+def uniform_measure(cfg: CondensationDraw, tr: dict, formula, name: str) -> Measurement:
+    """Props 6, 7: a uniform bound ``cos >= cos Theta > 0`` near ``T*`` with ``Theta`` measured. After
+    Assumption 1 holds for good (``T_1``), ``cos Theta`` is the smallest value (over indices and times) on the
+    recorded points before the window near ``T*`` (``E < E_WINDOW``; the first half of the points when that
+    leaves fewer than 2 on either side); every relation of the formula is judged with it on the rest, up to
+    ``E = E_MAX`` (an angle degrading towards ``T*`` is violated)."""
+    sym = _syms(formula)
+    theta = next(s for n_, s in sym.items() if "Theta" in n_)
 
-    def one(b: int) -> Measurement:
-        idx = window(tr, b, True)
-        if idx is None or len(idx) == 0:
+    def one(b: int) -> Measurement | list[Measurement]:
+        start = tr["ass1_from"][b]
+        if start < 0:
             return not_applicable(b)
-        x = tr[name][b][idx]
-        times = np.broadcast_to(tr["t"][b][idx].reshape((-1,) + (1,) * (x.ndim - 1)), x.shape).ravel()
-        return judge_bound(relational, {sym: x.ravel()}, tol=INTEGRATOR_TOL, info={"element": b},
-                           times=times)
+        k = valid(tr, b)
+        k = k[k >= start]
+        if len(k) < 4:
+            return Measurement(Status.UNDECIDED, None, {"element": b, "reason": "too few points after T_1"})
+        early = k[tr["E"][b][k] < E_WINDOW]  # T_1 .. T_mid: before the window near T* (E >= E_WINDOW)
+        half = len(early) if 2 <= len(early) <= len(k) - 2 else len(k) // 2
+        first, second = k[:half], k[half:]
+        cos_theta = float(np.min(tr[name][b][first]))
+        x = tr[name][b][second]
+        times = np.broadcast_to(tr["t"][b][second].reshape((-1,) + (1,) * (x.ndim - 1)), x.shape).ravel()
+        info = {"element": b, "cos_Theta": cos_theta, "T_1": float(tr["t"][b][first[0]]),
+                "T_mid": float(tr["t"][b][second[0]])}
+        vals = {sym[name]: x.ravel(), theta: cos_theta}
+        out = []
+        for rel in relations(formula):
+            along = sym[name] in rel.free_symbols
+            out.append(judge_bound(rel, {s_: v for s_, v in vals.items() if s_ in rel.free_symbols},
+                                   tol=INTEGRATOR_TOL, info={**info, "relation": str(rel)},
+                                   times=times if along else None))
+        return out
 
     return each_element(tr, cfg.B, one)
 
 
 @checker(f"{P}/prop6/cos-phi-positive", **ALONG)
 def cos_phi_positive(claim, cfg: CondensationDraw, tr: dict) -> Measurement:
-    """chen-luo-2025 Prop 6: ``cos phi_i > 0`` for every ``i`` near ``T*`` (the Ass.-1 window)."""
-    return positive_measure(cfg, tr, claim.formula, "cos_phi")
+    """chen-luo-2025 Prop 6: ``cos phi_i >= cos Theta_1 > 0`` for every ``i`` on ``(T_1, T*)``."""
+    return uniform_measure(cfg, tr, claim.formula, "cos_phi")
 
 
 @checker(f"{P}/prop7/cos-zeta-positive", **ALONG)
 def cos_zeta_positive(claim, cfg: CondensationDraw, tr: dict) -> Measurement:
-    """chen-luo-2025 Prop 7, eqs. (36)-(37): ``cos zeta > 0`` near ``T*`` (the Ass.-1 window)."""
-    return positive_measure(cfg, tr, claim.formula, "cos_zeta")
+    """chen-luo-2025 Prop 7, eqs. (36)-(37): ``cos zeta >= cos Theta_2 > 0`` on ``(T_2, T*)``."""
+    return uniform_measure(cfg, tr, claim.formula, "cos_zeta")
 
 
 # ------------------------------------------------------------------------------------------- §9 P12 (Weyl)

@@ -21,7 +21,7 @@ from twostage.verify.checks.chen_luo.condensation.trajectory import (
     not_applicable,
     window,
 )
-from twostage.verify.checks.chen_luo.elements import each_element
+from twostage.verify.checks.chen_luo.elements import as_relation, each_element
 from twostage.verify.judge import judge_limit
 from twostage.verify.verdict import Measurement, Status
 
@@ -42,7 +42,8 @@ def _symbol_values(tr: dict, b: int, idx: np.ndarray) -> dict[str, np.ndarray]:
 
 
 def limit_distance(eq: sp.Eq, vals: dict, T_bracket: tuple[float, float]) -> np.ndarray:
-    """``|q - value|`` per point (worst column) for ``eq = Eq(Limit(q, t, T*), value)``; with ``T*`` in ``q``
+    """``|q - value|`` per point (worst column) for ``eq = Eq(Limit(q, t, T*), value)`` (or ``Ne``: the same
+    distance, :func:`as_relation` reads the verdict for the flipped relation); with ``T*`` in ``q``
     the larger distance over the two ends of the bracket."""
     lim_, target = eq.lhs, eq.rhs
     if not isinstance(lim_, sp.Limit):
@@ -85,7 +86,7 @@ def limit_measure(cfg: CondensationDraw, tr: dict, formula: sp.Basic, ass1: bool
             vals = _symbol_values(tr, b, sub)
             dist = limit_distance(eq, vals, (lo, hi))
             info["E_last"] = float(tr["E"][b][sub[-1]])
-            out.append(judge_limit(dist, tol, info, times=vals["t"]))
+            out.append(as_relation(eq, judge_limit(dist, tol, info, times=vals["t"])))
         return out
 
     return each_element(tr, cfg.B, one)

@@ -26,7 +26,10 @@ from hypothesis import strategies as st
 from twostage.numerics.chen_luo import condensation as cn
 from twostage.numerics.chen_luo import observables as ob
 from twostage.numerics.config import require
-from twostage.theory.chen_luo.condensation_symbolic import assumption1_fractions_numpy
+from twostage.theory.chen_luo.condensation_symbolic import (
+    assumption1_fractions_numpy,
+    assumption1_values_numpy,
+)
 from twostage.verify.check import Context
 from twostage.verify.verdict import Measurement, Status
 
@@ -120,6 +123,7 @@ def trajectories(cfg: CondensationDraw, device: str = "cpu") -> dict[str, np.nda
     }
     a1, a2 = assumption1_fractions_numpy(out["Wv"], cpu(W1), cpu(W2))  # the theory layer's evaluator
     out["frac_ass1"] = np.minimum(a1, a2)
+    out["ass1_q"] = assumption1_values_numpy(out["Wv"], cpu(W1), cpu(W2))  # every Ass.-1 quantity (B, K, Q)
     out["ass1_from"] = stays_from(out["frac_ass1"] == 1.0, out["mask"])
     return out
 

@@ -117,10 +117,28 @@ def classify(slack: float, tol: float) -> Status:
     return Status.UNDECIDED
 
 
+def settle(m: Measurement) -> Measurement:
+    """``holds`` only with room to spare: a ``holds`` whose margin is not positive becomes ``undecided``.
+
+    ``holds`` means "by more than the tolerance" (README); a margin of 0 (or below) says the evidence sat at
+    the bound, so the verdict cannot be ``holds`` whatever the judge decided.
+
+    >>> settle(Measurement(Status.HOLDS, 0.0)).status.value
+    'undecided'
+    >>> settle(Measurement(Status.HOLDS, 1e-3)).status.value
+    'holds'
+    """
+    if m.status is Status.HOLDS and m.margin is not None and math.isfinite(m.margin) and m.margin <= 0:
+        why = {**m.worst, "reason": "holds with no slack (margin <= 0) is undecided"}
+        return Measurement(Status.UNDECIDED, m.margin, why, m.examples)
+    return m
+
+
 def combine(measurements: Iterable[Measurement]) -> Measurement:
     """Aggregate: the most severe status wins; margin is the minimum; worst is from the minimum.
 
-    All ``not-applicable`` (or empty) gives ``not-applicable``.
+    All ``not-applicable`` (or empty) gives ``not-applicable``; a ``holds`` with no slack is settled to
+    ``undecided`` (:func:`settle`).
     """
     everything = list(measurements)
     ms = [m for m in everything if m.status is not Status.NOT_APPLICABLE]
@@ -132,4 +150,5 @@ def combine(measurements: Iterable[Measurement]) -> Measurement:
     with_margin = [m for m in same if m.margin is not None and math.isfinite(m.margin)]
     pick = min(with_margin, key=lambda m: m.margin) if with_margin else same[0]
     margins = [m.margin for m in ms if m.margin is not None and math.isfinite(m.margin)]
-    return Measurement(status, min(margins) if margins else None, pick.worst, sum(m.examples for m in ms))
+    return settle(Measurement(status, min(margins) if margins else None, pick.worst,
+                              sum(m.examples for m in ms)))

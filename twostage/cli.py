@@ -74,6 +74,14 @@ def build_parser() -> argparse.ArgumentParser:
     pp.add_argument("--pdf", action="store_true", help="also compile paper/companion.tex (needs latexmk)")
     pp.add_argument("--dir", default="paper", help="paper directory holding companion.tex (default: ./paper)")
 
+    a = sub.add_parser("audit", help="mutate each claim's formula, report what its checker catches")
+    a.add_argument("--paper", type=_paper)
+    a.add_argument("--claim")
+    a.add_argument("--quick", action="store_true", help="two deltas and the first few constants per formula")
+    a.add_argument("--profile", default="ci")
+    a.add_argument("--seed", type=int, default=0)
+    a.add_argument("--json", dest="json_out", help="write the audit summaries as JSON to this file")
+
     b = sub.add_parser("bench", help="throughput of the hot paths and ratios to naive loops / rooflines")
     b.add_argument("--device", default="cpu")
     b.add_argument("--size", choices=["small", "full"], default="small")
@@ -215,11 +223,14 @@ def cmd_verify(args) -> int:
     console.print(table)
     save_verdicts(Path(args.results), verdicts, profile.name, seed=args.seed, device=str(device))
     if args.json_out:
+        from twostage.runs.audit import latest_sensitivity
         from twostage.runs.records import verdict_record
         from twostage.runs.store import atomic_write_json
 
+        sens = latest_sensitivity(Path(args.results))
         payload = {"paper": args.paper, "profile": profile.name, "device": str(device), "seed": args.seed,
-                   "claims": [verdict_record(v, c) for c, v in zip(claims, verdicts)]}
+                   "claims": [{**verdict_record(v, c), **sens.get(c.id, {})}
+                              for c, v in zip(claims, verdicts)]}
         atomic_write_json(Path(args.json_out), payload)
     if failed:
         c, o = failed[0]
@@ -246,6 +257,32 @@ def cmd_run(args) -> int:
     with use_executor(spec_from_options(args.executor, args.workers, args.address)):
         summary = exp(profile=profile, device=device, seed=args.seed, out=out)
     _console().print(summary)
+    return EXIT_OK
+
+
+def cmd_audit(args) -> int:
+    from twostage.runs.audit import AuditSettings, run_audit, table_text
+    from twostage.runs.store import atomic_write_json, check_writable
+    from twostage.runs.suite import require_checkers, select
+    from twostage.verify.checks import Context, load_checkers
+    from twostage.verify.profiles import get_profile
+
+    profile = get_profile(args.profile)
+    claims = select(args.paper, args.claim)
+    require_checkers(claims)
+    check_writable(Path(args.results))
+    if args.json_out:
+        check_writable(Path(args.json_out).resolve().parent)
+    settings = AuditSettings(profile.name, args.seed, args.quick)
+    console = _console()
+    log = console.log if console.is_terminal else None
+    rows, folder = run_audit(claims, load_checkers(), Context(profile=profile, seed=args.seed), settings,
+                             Path(args.results), progress=log)
+    sys.stdout.write(table_text(rows))
+    print(f"audit results in {folder}")
+    if args.json_out:
+        atomic_write_json(Path(args.json_out), {"paper": args.paper, "profile": profile.name,
+                                                "seed": args.seed, "quick": args.quick, "claims": rows})
     return EXIT_OK
 
 
@@ -301,7 +338,7 @@ def cmd_paper(args) -> int:
 
 
 COMMANDS = {"claims": cmd_claims, "latex": cmd_latex, "verify": cmd_verify, "run": cmd_run,
-            "bench": cmd_bench, "report": cmd_report, "paper": cmd_paper}
+            "audit": cmd_audit, "bench": cmd_bench, "report": cmd_report, "paper": cmd_paper}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -234,6 +234,7 @@ def judge_ordering(t_first: float, t_second: float, scale: float, info: dict[str
 
 
 MIN_BINOMIAL = 20  # judge_binomial: fewer draws than this are never enough for holds
+BINOMIAL_UNIT = "Bernoulli trials"  # what a binomial verdict's ``examples`` counts
 
 
 def judge_binomial(
@@ -262,10 +263,10 @@ def judge_binomial(
             f"upper bound < p_claimed; margin lo - p_claimed (a.s.: lo)")
     w = {**(info or {}), "successes": successes, "n": n, "p_claimed": p_claimed, "alpha": alpha, "rule": rule}
     if n <= 0:
-        return Measurement(Status.UNDECIDED, None, {**w, "reason": "no draws"}, examples=0)
+        return Measurement(Status.UNDECIDED, None, {**w, "reason": "no draws"}, 0, BINOMIAL_UNIT)
     if p_claimed >= 1.0:
         if successes < n:
-            return Measurement(Status.VIOLATED, -(n - successes) / n, w, examples=n)
+            return Measurement(Status.VIOLATED, -(n - successes) / n, w, examples=n, unit=BINOMIAL_UNIT)
         lo = alpha ** (1.0 / n)  # one-sided: success rates below lo are rejected at level alpha
         w.update(ci_low=lo, excluded_failure_rate=1.0 - lo)
         status, margin = Status.HOLDS, lo
@@ -278,4 +279,4 @@ def judge_binomial(
     if status is Status.HOLDS and n < min_n:
         status = Status.UNDECIDED
         w["reason"] = f"only {n} draws (holds needs n >= {min_n})"
-    return Measurement(status, margin, w, examples=n)
+    return Measurement(status, margin, w, examples=n, unit=BINOMIAL_UNIT)

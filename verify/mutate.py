@@ -25,7 +25,7 @@ E >= (-t + E0**(-1/3))**(-29/10)
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import sympy as sp
@@ -152,3 +152,30 @@ def mutations(formula: sp.Basic | None, ladder: Sequence[sp.Rational] = LADDER,
                 out.append(Mutation("shift", f"exponent {p}", path, float(d), sign,
                                     replace_at(formula, path, p + sign * d)))
     return [m for m in out if m.formula not in (sp.true, formula) and m.formula != formula]
+
+
+class FormulaRead(Exception):
+    """Raised by :class:`FormulaSpy` at the first read of ``claim.formula`` (ends the check early)."""
+
+
+class FormulaSpy:
+    """A stand-in for a claim that forwards every attribute but raises :class:`FormulaRead` when ``formula``
+    is read: running a check on it answers "does this checker read its claim's formula?" without running it to
+    the end (issue 12, item 1: one formula per claim)."""
+
+    def __init__(self, claim: object) -> None:
+        object.__setattr__(self, "_claim", claim)
+
+    def __getattr__(self, name: str) -> object:
+        if name == "formula":
+            raise FormulaRead(object.__getattribute__(self, "_claim").id)
+        return getattr(object.__getattribute__(self, "_claim"), name)
+
+
+def reads_formula(check: Callable[..., object], ctx: object, claim: object) -> bool:
+    """Whether running ``check(ctx, claim)`` reads ``claim.formula`` (stops at the first read)."""
+    try:
+        check(ctx, FormulaSpy(claim))
+    except FormulaRead:
+        return True
+    return False

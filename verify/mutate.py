@@ -25,10 +25,17 @@ E >= (-t + E0**(-1/3))**(-29/10)
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+import dataclasses
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import sympy as sp
+
+from twostage.verify.verdict import Measurement, Status
+
+if TYPE_CHECKING:
+    from twostage.verify.check import Check, Context
 
 LADDER = tuple(sp.Rational(x) for x in ("1", "1/10", "1/100", "1/1000", "1/10000"))
 QUICK_LADDER = (sp.Rational(1, 2), sp.Rational(1, 20))
@@ -172,10 +179,25 @@ class FormulaSpy:
         return getattr(object.__getattribute__(self, "_claim"), name)
 
 
-def reads_formula(check: Callable[..., object], ctx: object, claim: object) -> bool:
-    """Whether running ``check(ctx, claim)`` reads ``claim.formula`` (stops at the first read)."""
+class _Unread(Exception):
+    """A judge returned a verdict without reading the formula."""
+
+
+def reads_formula(check: Check, ctx: Context, claim: object) -> bool:
+    """Whether the judge of ``check`` reads ``claim.formula``: the check runs on a :class:`FormulaSpy` and
+    stops at the first read (yes) or at the first judgement that is not ``not-applicable`` made without one
+    (no) -- a judge is one pure function of (claim, draw, data): one draw's judgement answers for all."""
+
+    def judge(c: object, draw: object, data: object) -> Measurement:
+        m = check.judge(c, draw, data)
+        if m.status is not Status.NOT_APPLICABLE:
+            raise _Unread(check.claim_id)
+        return m
+
     try:
-        check(ctx, FormulaSpy(claim))
+        dataclasses.replace(check, judge=judge)(ctx, FormulaSpy(claim))
     except FormulaRead:
         return True
+    except _Unread:
+        return False
     return False

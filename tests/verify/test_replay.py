@@ -50,8 +50,8 @@ def test_the_seed_reaches_every_checker():
 
 
 def test_no_random_module_in_strategies():
-    """Strategies draw through Hypothesis (shrinking and replay work); the stdlib ``random`` module is not used
-    anywhere in verify/."""
+    """Strategies draw through Hypothesis (shrinking and replay work); the stdlib ``random`` module is not
+    used anywhere in verify/."""
     from pathlib import Path
 
     import twostage.verify as v

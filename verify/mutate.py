@@ -20,7 +20,7 @@ left alone. A mutation whose formula SymPy simplifies back to the original (or t
 >>> sorted({m.kind for m in ms})
 ['drop', 'relation', 'scale', 'shift']
 >>> next(m for m in ms if m.kind == "shift").formula
-E >= (-t + E0**(-1/3))**(-29/10)
+E >= (-t + E0**(-7/30))**(-3)
 """
 
 from __future__ import annotations

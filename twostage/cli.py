@@ -130,6 +130,36 @@ def cmd_run(args) -> int:
     return EXIT_OK
 
 
+def cmd_audit(args) -> int:
+    """``twostage audit``: each claim's formula mutated, its checker rerun (:mod:`twostage.runs.audit`)."""
+    from twostage.numerics.device import resolve_device
+    from twostage.runs.audit import AuditSettings, run_audit, table_text
+    from twostage.runs.store import check_output_file, check_writable
+    from twostage.runs.suite import require_checkers, select
+    from twostage.verify.checks import Context, load_checkers
+    from twostage.verify.profiles import get_profile
+
+    profile = get_profile(args.profile)
+    device = resolve_device(args.device)
+    claims = select(args.paper, args.claim)
+    require_checkers(claims)
+    check_writable(Path(args.results))  # fail before the work, not after it
+    if args.json_out:
+        check_output_file(args.json_out)
+    settings = AuditSettings(profile.name, args.seed, args.quick)
+    console = _console(stderr=args.json_out == "-")
+    log = console.log if console.is_terminal else None
+    ctx = Context(profile=profile, device=str(device), seed=args.seed)
+    rows, folder = run_audit(claims, load_checkers(), ctx, settings, Path(args.results), progress=log)
+    if args.json_out:  # the numbers first: printing cannot lose them
+        payload = {"paper": args.paper, "profile": profile.name, "seed": args.seed, "quick": args.quick,
+                   "claims": rows}
+        _write_output(args.json_out, json.dumps(payload, indent=2, sort_keys=True, default=str) + "\n")
+    console.print(table_text(rows), markup=False, end="")
+    console.print(f"audit results in {folder}", markup=False)
+    return EXIT_OK
+
+
 def cmd_bench(args) -> int:
     from twostage.bench.hot_paths import print_report, run_bench
     from twostage.numerics.device import resolve_device
@@ -184,7 +214,7 @@ def cmd_paper(args) -> int:
 
 
 COMMANDS = {"claims": cmd_claims, "latex": cmd_latex, "verify": cmd_verify, "run": cmd_run,
-            "bench": cmd_bench, "report": cmd_report, "paper": cmd_paper}
+            "audit": cmd_audit, "bench": cmd_bench, "report": cmd_report, "paper": cmd_paper}
 
 
 def main(argv: list[str] | None = None) -> int:

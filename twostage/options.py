@@ -149,6 +149,14 @@ def build_parser() -> argparse.ArgumentParser:
     pp.add_argument("--pdf", action="store_true", help="also compile paper/companion.tex (needs latexmk)")
     pp.add_argument("--dir", default="paper", help="paper directory holding companion.tex (default: ./paper)")
 
+    a = sub.add_parser("audit", help="mutate each claim's formula, report what its checker catches")
+    _paper(a, "only this paper's claims")
+    _claim(a)
+    _common(a, "Hypothesis draws and the numerics")
+    a.add_argument("--quick", action="store_true", help="two deltas and the first few constants per formula")
+    a.add_argument("--json", dest="json_out", metavar="FILE",
+                   help="write the audit summaries as JSON to FILE ('-': standard output)")
+
     b = sub.add_parser("bench", help="throughput of the hot paths and ratios to naive loops / rooflines")
     b.add_argument("--device", default="cpu", metavar="DEVICE", help=f"{DEVICES} (default: cpu)")
     b.add_argument("--size", choices=["small", "full"], default="small", help="small (default) or full")

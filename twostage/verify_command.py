@@ -127,9 +127,11 @@ def _write_all(args, console, done, profile, device, run) -> list[StoreError]:
     errors: list[StoreError] = []
     if args.json_out:
         from twostage.publish.reading import paper_notes
+        from twostage.runs.audit import latest_sensitivity
 
+        sens = latest_sensitivity(Path(args.results))  # beside the margin: what the last audit caught
         payload = {"paper": args.paper, **run, "notes": paper_notes([c for c, _, _ in done]),
-                   "claims": [verdict_record(v, c) for c, v, _ in done]}
+                   "claims": [{**verdict_record(v, c), **sens.get(c.id, {})} for c, v, _ in done]}
         text = json.dumps(payload, indent=2, sort_keys=True, default=str) + "\n"
         try:
             if args.json_out == "-":

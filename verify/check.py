@@ -36,15 +36,17 @@ shrunk (a counterexample is a property of the pool, not of one draw).
 from __future__ import annotations
 
 import dataclasses
+import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from hypothesis import strategies as st
 
+from twostage.errors import UnsupportedExpression
 from twostage.verify.profiles import Profile
 from twostage.verify.prop import describe_config, run_property
-from twostage.verify.verdict import Measurement, Status, combine
+from twostage.verify.verdict import Measurement, Status, combine, settle
 
 
 @dataclass(frozen=True)
@@ -71,7 +73,7 @@ class Check:
     simulate: Callable[[Any, Context], Any] | None = None
     examples: Sequence[Any] | Callable[[Context], Sequence[Any]] = ()
     pool: Pool | None = None
-    seed_draws: bool = False  # pass ctx.seed to Hypothesis (else the profile's derandomised stream)
+    seed_draws: bool = True  # ignored: every strategy is drawn with draw_seed(ctx) (kept for registrations)
     cost: int = 1  # one draw costs this many ordinary ones: the profile's example count is divided by it
 
     def profile(self, ctx: Context) -> Profile:
@@ -92,17 +94,29 @@ class Check:
         return self.judge(claim, draw, data)
 
     def __call__(self, ctx: Context, claim: Any = None) -> Measurement:
+        """Run the check on ``claim`` (default: the registered claim; ``twostage audit`` passes mutated ones).
+
+        A formula the judges cannot read as a relation (:class:`~twostage.errors.UnsupportedExpression`) is an
+        ``undecided`` verdict saying so, never an internal error; a ``holds`` without slack is settled to
+        ``undecided`` (:func:`~twostage.verify.verdict.settle`).
+        """
         if self.draws is None:  # not yet converted: ``judge`` is a whole ``fn(ctx)`` (removed after issue 10)
-            return self.judge(ctx)
+            return settle(self.judge(ctx))
         if claim is None:
             from twostage.theory.claims import load_all
 
             claim = load_all().get(self.claim_id)
+        try:
+            return settle(self._run(ctx, claim))
+        except UnsupportedExpression as exc:
+            return Measurement(Status.UNDECIDED, None, {"reason": f"formula not judged: {exc}"})
+
+    def _run(self, ctx: Context, claim: Any) -> Measurement:
         space = self.space(ctx)
         if not isinstance(space, st.SearchStrategy):  # a fixed list of draws, every one evaluated
             records = [(self.evaluate(claim, d, ctx), d) for d in space]
             return self.pool(records) if self.pool else combine([m for m, _ in records])
-        seed = ctx.seed if self.seed_draws else None
+        seed = draw_seed(ctx)
         if self.pool is None:
             return run_property(space, lambda d: self.evaluate(claim, d, ctx), self.profile(ctx),
                                 examples=self.pinned(ctx), seed=seed)
@@ -117,12 +131,27 @@ class Check:
         return self.pool(records) if records else Measurement(Status.NOT_APPLICABLE, None, {})
 
 
+def draw_seed(ctx: Context) -> int:
+    """The Hypothesis seed of every drawn configuration: ``ctx.seed`` under ``ci``, and a seed mixed with the
+    profile's name otherwise (``quick``/``full`` draw other configurations than the ci set), so that
+    ``twostage verify --claim ID --profile P --seed S`` replays exactly the draws (and the worst case) of the
+    run that stored it. Claim-independent, so checks sharing a strategy share their draws (and caches).
+
+    >>> from twostage.verify.profiles import get_profile
+    >>> draw_seed(Context(get_profile("ci"), seed=3)), draw_seed(Context(get_profile("quick"), seed=3)) != 3
+    (3, True)
+    """
+    if ctx.profile.name == "ci":
+        return ctx.seed
+    return zlib.crc32(f"{ctx.profile.name}:{ctx.seed}".encode())
+
+
 CHECKERS: dict[str, Check] = {}
 
 
 def checker(claim_id: str, *, draws: Any = None, simulate: Callable[[Any, Context], Any] | None = None,
             examples: Sequence[Any] | Callable[[Context], Sequence[Any]] = (), pool: Pool | None = None,
-            seed_draws: bool = False, cost: int = 1) -> Callable[[Judge], Judge]:
+            seed_draws: bool = True, cost: int = 1) -> Callable[[Judge], Judge]:
     """Register ``judge`` as the check of ``claim_id`` (see the module docstring); returns ``judge``."""
 
     def deco(judge: Judge) -> Judge:

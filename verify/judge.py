@@ -103,16 +103,32 @@ def judge_bound_float(
     return Measurement(classify(float(slack.min()), tol), float(slack.min()), worst)
 
 
-def judge_residual(residual: float, tol: float, info: dict[str, Any] | None = None) -> Measurement:
-    """An identity checked numerically: relative residual below ``tol`` holds, above is violated.
+RESIDUAL_BAND = 0.1  # judge_residual: undecided within this relative band around the tolerance
 
-    Margin is ``1 - residual/tol`` (1 = exact, 0 = at the tolerance).
+
+def judge_residual(residual: float, tol: float, info: dict[str, Any] | None = None,
+                   band: float = RESIDUAL_BAND) -> Measurement:
+    """An identity checked numerically, with an undecided band around the tolerance (as in judge_bound).
+
+    Rule: ``residual < (1 - band) tol`` holds, ``residual > (1 + band) tol`` is violated, anything between is
+    undecided (a residual at the tolerance is not evidence either way). Margin ``1 - residual/tol``
+    (1 = exact, 0 = at the tolerance).
+
+    >>> [judge_residual(r, 1e-10).status.value for r in (1e-14, 0.99999e-10, 1e-10, 1.2e-10)]
+    ['holds', 'undecided', 'undecided', 'violated']
     """
-    info = {**(info or {}), "residual": float(residual), "tol": tol}
+    rule = f"residual < {1 - band:g}*tol holds, > {1 + band:g}*tol violated, else undecided (tol={tol:g})"
+    info = {**(info or {}), "residual": float(residual), "tol": tol, "rule": rule}
     if not math.isfinite(residual):
         return Measurement(Status.NUMERICAL_FAILURE, None, info)
     margin = 1.0 - residual / tol
-    return Measurement(Status.HOLDS if residual < tol else Status.VIOLATED, margin, info)
+    if residual < (1 - band) * tol:
+        status = Status.HOLDS
+    elif residual > (1 + band) * tol:
+        status = Status.VIOLATED
+    else:
+        status = Status.UNDECIDED
+    return Measurement(status, margin, info)
 
 
 def fit_loglog(x: np.ndarray, y: np.ndarray) -> tuple[float, float, float]:
@@ -146,29 +162,61 @@ def judge_scaling(
     return Measurement(status, (tol - err) / tol, w)
 
 
-def judge_limit(
-    distance: np.ndarray, tol: float, info: dict[str, Any] | None = None, times: np.ndarray | None = None
-) -> Measurement:
-    """A quantity tends to its limit: ``distance`` (>= 0) along the approach.
+LIMIT_FACTOR = 10.0  # judge_limit: an approach must shrink the distance by at least this factor
 
-    Holds when the final distance is below ``tol`` *and* below the first one (the approach is real,
-    not a coincidence at the start); violated when the final distance exceeds ``tol`` and did not
-    decrease over the last half of the record; undecided otherwise. Margin ``1 - final/tol``.
+
+def _fitted_decay(d: np.ndarray, x: np.ndarray) -> tuple[float, float]:
+    """Least-squares fit ``log d = a + b x`` over the record: ``(b, fitted decrease over the record)``."""
+    pos = d > 0
+    if pos.sum() < 3 or np.ptp(x[pos]) == 0:
+        return 0.0, 1.0
+    b = float(np.polyfit(x[pos], np.log(d[pos]), 1)[0])
+    return b, float(np.exp(-b * np.ptp(x[pos])))
+
+
+def judge_limit(
+    distance: np.ndarray, tol: float, info: dict[str, Any] | None = None, times: np.ndarray | None = None,
+    factor: float = LIMIT_FACTOR,
+) -> Measurement:
+    """A quantity tends to its limit: ``distance`` (>= 0) along the approach, which must be *observed*.
+
+    Rule: holds when the final distance is below ``tol`` *and* an approach was observed: the distance started
+    outside the tolerance (``d[0] >= tol``) and the final one is at least ``factor`` times smaller than the
+    largest one before it, or a log-linear fit of the distance against time decays by at least ``factor``
+    over the record with the final distance the smallest seen (up to 1%). Violated when the final distance
+    exceeds ``tol`` and did not decrease over the last half of the record. Anything else is undecided -- in
+    particular a distance that was inside the tolerance all along, or that grew (nothing approached).
+    Margin ``1 - final/tol``.
+
+    >>> d = np.geomspace(1.0, 1e-8, 20)
+    >>> judge_limit(d, 1e-6).status.value, judge_limit(np.full(20, 1e-8), 1e-6).status.value
+    ('holds', 'undecided')
     """
     d = np.asarray(distance, float).ravel()
+    rule = (f"final < tol and approach observed (d0 >= tol and final <= max(d)/{factor:g}, or fitted "
+            f"log-decay by >= {factor:g}); final > tol and not decreasing over the last half: violated; "
+            f"else undecided (tol={tol:g})")
     if not np.all(np.isfinite(d)):
         k = int(np.argmax(~np.isfinite(d)))
-        return Measurement(Status.NUMERICAL_FAILURE, None, {**(info or {}), "index": k})
+        return Measurement(Status.NUMERICAL_FAILURE, None, {**(info or {}), "index": k, "rule": rule})
     final = float(d[-1])
-    w = {**(info or {}), "final_distance": final, "initial_distance": float(d[0]), "tol": tol}
+    x = np.arange(len(d), dtype=float) if times is None else np.asarray(times, float).ravel()
+    slope, fitted = _fitted_decay(d, x)
+    peak = float(d[:-1].max()) if len(d) > 1 else final
+    w = {**(info or {}), "final_distance": final, "initial_distance": float(d[0]), "max_distance": peak,
+         "fitted_decay_factor": fitted, "tol": tol, "rule": rule}
     if times is not None:
-        w["time"] = float(np.ravel(times)[-1])
-    if final < tol and (final < d[0] or d[0] < tol):
+        w["time"] = float(x[-1])
+    outside = d[0] >= tol and final * factor <= peak
+    decays = fitted >= factor and final <= 1.01 * float(d.min())
+    if final < tol and (outside or decays):
         status = Status.HOLDS
     elif final > tol and final >= d[len(d) // 2] * (1 - 1e-12):
         status = Status.VIOLATED
     else:
         status = Status.UNDECIDED
+        w["reason"] = "final distance above tol but decreasing" if final >= tol else \
+            "no approach observed (never outside tol, or not shrunk by the stated factor)"
     return Measurement(status, 1.0 - final / tol, w)
 
 
@@ -185,32 +233,50 @@ def judge_ordering(t_first: float, t_second: float, scale: float, info: dict[str
     return Measurement(classify(slack, tol), slack, w)
 
 
+MIN_BINOMIAL = 20  # judge_binomial: fewer draws than this are never enough for holds
+BINOMIAL_UNIT = "Bernoulli trials"  # what a binomial verdict's ``examples`` counts
+
+
 def judge_binomial(
-    successes: int, n: int, p_claimed: float, alpha: float = 0.01, info: dict[str, Any] | None = None
+    successes: int, n: int, p_claimed: float, alpha: float = 0.01, info: dict[str, Any] | None = None,
+    min_n: int = MIN_BINOMIAL,
 ) -> Measurement:
     """A probabilistic claim "P(event) >= p_claimed", judged by an exact (Clopper-Pearson) interval.
 
-    Holds when the lower ``1-alpha`` confidence bound is >= ``p_claimed`` ... except for an
-    almost-sure claim (``p_claimed == 1``), where it holds when no failure was seen among ``n``
-    draws, and any failure is a counterexample (violated). Violated when the upper bound is below
-    ``p_claimed``; undecided otherwise. Margin: lower bound minus ``p_claimed`` (for a.s. claims:
-    the failure probability excluded at level alpha, ``1 - alpha**(1/n)``).
+    Rule: the lower bound ``lo`` of the two-sided ``1-alpha`` interval of P(event) decides (for an a.s. claim
+    with no failure, the one-sided bound ``alpha**(1/n)``). An almost-sure claim (``p_claimed == 1``) is
+    violated by any failure (a counterexample); a ``w.h.p.`` claim is violated when the upper bound is below
+    ``p_claimed``. It holds when ``lo >= p_claimed`` (a.s.: no failure) *and* ``n >= min_n``; anything else is
+    undecided.
+
+    Margin: ``lo - p_claimed`` for ``p_claimed < 1``; ``lo`` itself for an a.s. claim (the success probability
+    certified at level ``alpha``). Both *grow* with the evidence: one success out of one gives ``lo = alpha``,
+    never a large margin.
+
+    >>> [round(judge_binomial(n, n, 1.0).margin, 4) for n in (1, 1024)]
+    [0.01, 0.9955]
+    >>> judge_binomial(5, 5, 1.0).status.value
+    'undecided'
     """
-    w = {**(info or {}), "successes": successes, "n": n, "p_claimed": p_claimed, "alpha": alpha}
+    rule = (f"Clopper-Pearson lower bound lo (alpha={alpha:g}): holds when lo >= p_claimed "
+            f"(a.s.: no failure) and n >= {min_n}; a.s. violated by any failure, else violated when the "
+            f"upper bound < p_claimed; margin lo - p_claimed (a.s.: lo)")
+    w = {**(info or {}), "successes": successes, "n": n, "p_claimed": p_claimed, "alpha": alpha, "rule": rule}
     if n <= 0:
-        return Measurement(Status.UNDECIDED, None, {**w, "reason": "no draws"}, examples=0)
+        return Measurement(Status.UNDECIDED, None, {**w, "reason": "no draws"}, 0, BINOMIAL_UNIT)
     if p_claimed >= 1.0:
         if successes < n:
-            return Measurement(Status.VIOLATED, -(n - successes) / n, w, examples=n)
-        excluded = 1.0 - alpha ** (1.0 / n)  # failure rates above this are rejected at level alpha
-        return Measurement(Status.HOLDS, excluded, {**w, "excluded_failure_rate": excluded}, examples=n)
-    lo = 0.0 if successes == 0 else float(stats.beta.ppf(alpha / 2, successes, n - successes + 1))
-    hi = 1.0 if successes == n else float(stats.beta.ppf(1 - alpha / 2, successes + 1, n - successes))
-    w.update(ci_low=lo, ci_high=hi)
-    if lo >= p_claimed:
-        status = Status.HOLDS
-    elif hi < p_claimed:
-        status = Status.VIOLATED
+            return Measurement(Status.VIOLATED, -(n - successes) / n, w, examples=n, unit=BINOMIAL_UNIT)
+        lo = alpha ** (1.0 / n)  # one-sided: success rates below lo are rejected at level alpha
+        w.update(ci_low=lo, excluded_failure_rate=1.0 - lo)
+        status, margin = Status.HOLDS, lo
     else:
+        lo = 0.0 if successes == 0 else float(stats.beta.ppf(alpha / 2, successes, n - successes + 1))
+        hi = 1.0 if successes == n else float(stats.beta.ppf(1 - alpha / 2, successes + 1, n - successes))
+        w.update(ci_low=lo, ci_high=hi)
+        margin = lo - p_claimed
+        status = Status.HOLDS if lo >= p_claimed else Status.VIOLATED if hi < p_claimed else Status.UNDECIDED
+    if status is Status.HOLDS and n < min_n:
         status = Status.UNDECIDED
-    return Measurement(status, lo - p_claimed, w, examples=n)
+        w["reason"] = f"only {n} draws (holds needs n >= {min_n})"
+    return Measurement(status, margin, w, examples=n, unit=BINOMIAL_UNIT)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 
 from twostage.errors import ProfileError
 
@@ -30,6 +30,7 @@ class Profile:
     seeds: int  # draws for almost-sure / w.h.p. counts
     scale: int  # multiplier for batch sizes and sweep lengths
     derandomize: bool = True
+    shrink: bool = True  # shrink a counterexample (the audit turns it off: it only asks *whether* one exists)
 
 
 PROFILES = {
@@ -62,4 +63,5 @@ def get_profile(name: str) -> Profile:
 def hypothesis_settings(profile: Profile, seed: int | None = None) -> settings:
     """Settings for one property run: example count from the profile, deterministic under CI/seed."""
     derand = profile.derandomize or seed is not None or os.environ.get("CI", "").lower() == "true"
-    return settings(max_examples=profile.examples, derandomize=derand, **_COMMON)
+    phases = tuple(Phase) if profile.shrink else tuple(p for p in Phase if p is not Phase.shrink)
+    return settings(max_examples=profile.examples, derandomize=derand, phases=phases, **_COMMON)

@@ -83,5 +83,6 @@ def run_property(
     except _Counterexample as exc:
         shrunk = exc.measurement
         agg = combine(records)
-        return Measurement(Status.VIOLATED, agg.margin, {**shrunk.worst, "shrunk": True}, agg.examples)
+        worst = {**shrunk.worst, "shrunk": True}
+        return Measurement(Status.VIOLATED, agg.margin, worst, agg.examples, agg.unit)
     return combine(records)

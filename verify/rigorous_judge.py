@@ -10,8 +10,10 @@ values is a ``numerical-failure`` (with its index and time).
 
 Contract (see CONTRIBUTING.md, *Rigorous bound verdicts*):
 
-* ``relational`` is the ``Claim.formula`` (``Ge``/``Gt``/``Le``/``Lt``), so the printed and the
-  judged formula are the same object;
+* ``relational`` is the ``Claim.formula`` (``Ge``/``Gt``/``Le``/``Lt``; ``Eq``/``Ne`` are judged too --
+  ``Eq`` can only hold in exact arithmetic and is undecided where the balls overlap), so the printed and the
+  judged formula are the same object; a formula SymPy already decided (``true``/``false``) or that is no
+  relation at all is a verdict (undecided, or violated for ``false``), never an exception;
 * ``values`` maps each free symbol (or ``IndexedBase``, or its name) to a scalar or to a 1-D array
   with one entry per point; scalars are broadcast;
 * ``rel_err`` defaults to ``k * eps(dtype)`` (``k = 4``); ``abs_err`` is a scalar, or a dict
@@ -43,12 +45,13 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
+from twostage.errors import UnsupportedExpression
 from twostage.theory.rigorous import PRECISIONS, Truth, ball, compile_expr, decide, relation_sides, to_float
 from twostage.theory.rigorous import exact as exact_value
 from twostage.verify.verdict import Measurement, Status, relative_slack
 
 _EPS = {"float64": 2.0 ** -52, "float32": 2.0 ** -23, "float16": 2.0 ** -10, "bfloat16": 2.0 ** -7}
-_SENSE = {">=": ">=", ">": ">=", "<=": "<=", "<": "<="}
+_SENSE = {">=": ">=", ">": ">=", "<=": "<=", "<": "<=", "==": "==", "!=": "!="}
 
 
 def dtype_eps(dtype: Any) -> float:
@@ -98,9 +101,14 @@ def judge_bound_rigorous(
     ``exact``/``exact_symbols`` (synonyms) list float-valued symbols that are exact inputs.
     ``times`` (default: the values of ``t`` if that symbol is present) labels the worst point.
     """
-    lhs, rhs, op = relation_sides(relational)
-    if op not in _SENSE:
-        raise ValueError(f"a bound needs Ge/Gt/Le/Lt, got {op!r} in {relational}")
+    if relational in (sp.true, sp.false):  # a relation SymPy already decided (e.g. a mutated constant bound)
+        return Measurement(Status.VIOLATED if relational is sp.false else Status.UNDECIDED, None, {
+            **(info or {}), "reason": f"formula is identically {relational}: nothing is measured",
+            "rigorous": True})
+    try:
+        lhs, rhs, op = relation_sides(relational)
+    except UnsupportedExpression as exc:
+        return Measurement(Status.UNDECIDED, None, {**(info or {}), "reason": str(exc), "rigorous": True})
     compile_expr(lhs), compile_expr(rhs)  # fail early on unsupported nodes
     vals = {_key(kk): v for kk, v in values.items()}
     missing = {s for s in relational.free_symbols if isinstance(s, sp.Symbol)} - set(vals)
@@ -187,7 +195,7 @@ def _aggregate(decisions: list, op: str, tarr: np.ndarray | None, info: dict, re
     lhs = np.array([to_float(d.lhs) for d in decisions])
     rhs = np.array([to_float(d.rhs) for d in decisions])
     with np.errstate(invalid="ignore"):
-        slack = relative_slack(np.nan_to_num(lhs), np.nan_to_num(rhs), sense, floor)
+        slack = _slack(np.nan_to_num(lhs), np.nan_to_num(rhs), sense, floor)
     slack[[not d.finite for d in decisions]] = np.inf
     if counts[Truth.VIOLATED]:
         status = Status.VIOLATED
@@ -208,5 +216,16 @@ def _aggregate(decisions: list, op: str, tarr: np.ndarray | None, info: dict, re
     if tarr is not None:
         worst["time"] = float(tarr[i])
     margin = float(np.min(slack))
+    if op == "==" and status is Status.HOLDS:  # proven equal (exact): no slack to speak of, and none needed
+        return Measurement(status, None, worst)
     return Measurement(status, margin if math.isfinite(margin) else None, worst)
+
+
+def _slack(lhs: np.ndarray, rhs: np.ndarray, sense: str, floor: float) -> np.ndarray:
+    """Relative slack of one relation (positive = satisfied): ``relative_slack`` for the inequalities, minus
+    the relative distance for ``==`` and the relative distance for ``!=``."""
+    if sense in ("<=", ">="):
+        return relative_slack(lhs, rhs, sense, floor)
+    dist = np.abs(relative_slack(lhs, rhs, ">=", floor))
+    return -dist if sense == "==" else dist
 

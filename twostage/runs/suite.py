@@ -58,7 +58,7 @@ def run_claim(claim: Claim, ctx: Context) -> Verdict:
         return Verdict(claim.id, Status.NUMERICAL_FAILURE, None, 0, reason, claim.tolerance,
                        time.perf_counter() - t0)
     return Verdict(claim.id, m.status, m.margin, m.examples, m.worst or None, claim.tolerance,
-                   time.perf_counter() - t0)
+                   time.perf_counter() - t0, m.unit or "configurations")
 
 
 def run_suite(claims: list[Claim], ctx: Context,

@@ -1,0 +1,130 @@
+"""``twostage audit`` and its formula mutations (issue 12, item 2): the mutations are the edits they say, the
+audit catches a wrong formula on a checker that reads it, flags a checker that does not, resumes, and puts
+``sensitivity`` beside ``margin`` in ``verify --json``. The whole audit is a command
+(``twostage audit --paper P``), too slow for the suite; here a few cheap claims and synthetic checks."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import numpy as np
+import pytest
+import sympy as sp
+
+from twostage.runs.audit import AuditSettings, audit_claim, run_audit, summarise
+from twostage.theory.claims import Claim, Kind, Provenance, load_all
+from twostage.verify.check import Check, Context
+from twostage.verify.judge import judge_bound
+from twostage.verify.mutate import FormulaSpy, mutations, reads_formula, replace_at, sites
+from twostage.verify.profiles import get_profile
+from twostage.verify.verdict import Measurement, Status
+
+E, E0, t = sp.symbols("E E0 t")
+RICCATI = sp.Ge(E, (E0 ** sp.Rational(-1, 3) - t) ** -3)  # chen-luo-2025 Thm 1, eq. (11)
+P = "chen-luo-2025"
+
+
+def _claim(formula=RICCATI) -> Claim:
+    return Claim(id=f"{P}/demo/riccati", paper=P, ref="Thm 1, eq. (11)", provenance=Provenance.PAPER,
+                 kind=Kind.BOUND, statement="E(t) >= (E0^(-1/3) - t)^(-3)", formula=formula)
+
+
+def _simulate(draw, ctx):
+    """The exact solution of the balanced case with 20% room above the bound (E0 = 1)."""
+    ts = np.linspace(0.0, 0.5, 11)
+    return ts, 1.2 * (1.0 - ts) ** -3
+
+
+def _reads(claim, draw, data):
+    ts, e = data
+    return judge_bound(claim.formula, {E: e, E0: 1, t: ts}, tol=1e-9, exact=(t, E0))
+
+
+def _blind(claim, draw, data):
+    return Measurement(Status.HOLDS, 0.2)
+
+
+READS = Check(f"{P}/demo/riccati", _reads, [0], _simulate)
+BLIND = Check(f"{P}/demo/riccati", _blind, [0], _simulate)
+CTX = Context(get_profile("ci"))
+
+
+def test_mutations_are_the_stated_edits():
+    consts, exps, terms = sites(RICCATI)
+    assert sorted(str(replace_at(RICCATI, p, sp.Integer(7)).rhs) for p in exps) == \
+        sorted(["(-t + E0**(-1/3))**7", "(E0**7 - t)**(-3)"])
+    ms = mutations(RICCATI, ladder=(sp.Rational(1, 10),))
+    labels = {m.label for m in ms}
+    assert {"relation reversed <=", "relation negated <", "shift exponent -3 +0.1", "drop term -t"} <= labels
+    scaled = next(m for m in ms if m.kind == "scale" and m.sign > 0)
+    assert scaled.formula == sp.Ge(E, (E0 ** sp.Rational(-1, 3) - sp.Rational(11, 10) * t) ** -3)
+    assert all(m.formula != RICCATI for m in ms)
+    assert mutations(None) == [] and mutations(sp.Eq(E, 1))[0].label == "relation negated !="
+
+
+def test_audit_catches_mutations_of_a_checker_that_reads_its_formula(tmp_path):
+    s = summarise(_claim(), _state(READS, tmp_path))
+    assert s["flag"] == "ok" and s["status"] == "holds"
+    assert "relation reversed <=" in s["caught"] and s["sensitivity"] is not None
+    # 20% room above the bound at t = 1/2: the coefficient of t scaled by 1.1 crosses it, by 1.01 does not
+    assert s["sensitivity"] == 0.1
+    assert not s["inconsistent"]
+
+
+def test_audit_flags_a_formula_blind_checker(tmp_path):
+    s = summarise(_claim(), _state(BLIND, tmp_path))
+    assert s["flag"] == "formula-blind" and s["caught"] == [] and s["sensitivity"] is None
+
+
+def _state(check, folder):
+    settings = AuditSettings("ci", 0, quick=False)
+    audit_claim(_claim(), check, CTX, settings, folder)
+    return json.loads((folder / "chen-luo-2025__demo__riccati.json").read_text())
+
+
+def test_audit_resumes_from_its_file(tmp_path):
+    calls = []
+
+    def counting(claim, draw, data):
+        calls.append(claim.formula)
+        return _reads(claim, draw, data)
+
+    check = Check(f"{P}/demo/riccati", counting, [0], _simulate)
+    settings = AuditSettings("ci", 0, quick=True)
+    first = audit_claim(_claim(), check, CTX, settings, tmp_path)
+    n = len(calls)
+    assert audit_claim(_claim(), check, CTX, settings, tmp_path) == first and len(calls) == n  # nothing rerun
+    changed = _claim(sp.Ge(E, (E0 ** sp.Rational(-1, 3) - t) ** -2))
+    audit_claim(changed, check, CTX, settings, tmp_path)
+    assert len(calls) > n  # a changed formula is audited afresh
+
+
+def test_spy_tells_whether_a_checker_reads_the_formula():
+    assert reads_formula(READS, CTX, _claim()) and not reads_formula(BLIND, CTX, _claim())
+    assert FormulaSpy(_claim()).id == f"{P}/demo/riccati"
+
+
+def test_audit_of_real_claims_and_sensitivity_in_verify_json(tmp_path):
+    """The CI subset: two cheap real claims, through ``run_audit`` and the ``verify --json`` field."""
+    from twostage.cli import main
+    from twostage.verify.checks import load_checkers
+
+    ids = [f"{P}/thm1/tstar-upper", "gong-2025/earlier/K1-bound"]
+    reg, checks = load_all(), load_checkers()
+    claims = [reg.get(i) for i in ids]
+    ctx = Context(dataclasses.replace(get_profile("ci"), examples=2))
+    rows, folder = run_audit(claims, checks, ctx, AuditSettings("ci", 0, quick=True), tmp_path)
+    by = {r["id"]: r for r in rows}
+    assert by[ids[0]]["caught"], by[ids[0]]  # a flipped relation of a bound judged in ball arithmetic
+    assert (folder / "audit.txt").read_text().count("\n") == len(ids) + 2
+    out = tmp_path / "v.json"
+    assert main(["--results", str(tmp_path), "verify", "--claim", ids[1], "--json", str(out)]) in (0, 1)
+    rec = json.loads(out.read_text())["claims"][0]
+    assert rec["flag"] == by[ids[1]]["flag"] and "sensitivity" in rec and "margin" in rec
+
+
+@pytest.mark.parametrize("bad", [sp.true, sp.false, E + t])
+def test_a_check_given_an_odd_formula_gives_a_verdict(bad):
+    m = READS(CTX, _claim(bad))
+    assert m.status in (Status.UNDECIDED, Status.VIOLATED)

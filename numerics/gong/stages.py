@@ -25,6 +25,9 @@ from twostage.numerics.gong.cost import seed_bytes
 from twostage.numerics.gong.setting import GongConfig, init_params, losses, sample, step_terms, u_zeta, w_star
 
 SCHEDULES = ("two-stage", "anneal0", "constant")
+#: recorded per step and seed: training losses/accuracies, signals, block distances, held-out P/Q parts
+KEYS = ("t", "K", "K_P", "K_Q", "acc", "acc_P", "acc_Q", "S_P", "S_Q", "dW_P", "dW_Q",
+        "test_K_P", "test_K_Q", "test_acc_P", "test_acc_Q")
 N_SV = 3  # singular values recorded per block
 
 
@@ -72,8 +75,11 @@ def train(cfg: GongConfig, seeds: int, seed: int = 0, schedule: str = "two-stage
     p, q, y = p.to(device), q.to(device), y.to(device)
     params = init_params(cfg, seeds, generator=gen, dtype=dtype, device=device)
     ws, u = w_star(cfg, dtype, device), u_zeta(cfg, dtype, device)
+    held_gen = torch.Generator().manual_seed(10_000 + seed)  # held-out prompts carrying both parts
+    test = sample(cfg, seeds, n=cfg.n_test, generator=held_gen, dtype=dtype, mixture=False)
+    test = [t.to(device) for t in test]
     parts = [_train_chunk(cfg, schedule, record_every, spectra, ws, u, (p[sl], q[sl], y[sl]),
-                          [t[sl] for t in params])
+                          [t[sl] for t in params], [t[sl] for t in test])
              for sl in (slice(i, i + chunk) for i in range(0, seeds, chunk))]
     out = {k: np.concatenate([part[k] for part in parts], axis=1) for k in parts[0] if k not in _NOT_SEEDWISE}
     out["t"] = parts[0]["t"]
@@ -86,27 +92,33 @@ def train(cfg: GongConfig, seeds: int, seed: int = 0, schedule: str = "two-stage
 _NOT_SEEDWISE = ("t", "t1", "params", "params0")
 
 
-def _train_chunk(cfg, schedule, record_every, spectra, ws, u, data, params) -> dict:
+def _train_chunk(cfg, schedule, record_every, spectra, ws, u, data, params, test) -> dict:
     """All ``cfg.steps`` fused GD steps (:func:`step_terms`) of one chunk of seeds; :func:`train`'s record."""
     p, q, y = data
     params0 = [t.clone() for t in params]
     S, dtype, device = y.shape[0], y.dtype, y.device
     in_stage1 = torch.full((S,), schedule != "anneal0", device=device)
     t1 = torch.full((S,), math.nan, dtype=dtype, device=device)
-    rec: dict[str, list] = {k: [] for k in ("t", "K", "K_P", "K_Q", "acc", "acc_P", "acc_Q", "S_P", "S_Q",
-                                            "dW_P", "dW_Q", "sv_P", "sv_Q", "eta")}
+    rec: dict[str, list] = {k: [] for k in (*KEYS, "sv_P", "sv_Q", "eta")}
     for step in range(cfg.steps + 1):
         with torch.no_grad():
             if step < cfg.steps:
-                ls, (gP, gQ, gb) = step_terms(params, p, q, y)
+                ls, (gP, gQ, gb) = step_terms(params, p, q, y, cfg.coupling)
             else:
-                ls = losses(params, p, q, y)
-        if schedule == "two-stage":
+                ls = losses(params, p, q, y, cfg.coupling)
+        if schedule == "two-stage" and cfg.trigger == "step":
+            ending = in_stage1 & (step >= cfg.T1)
+            t1 = torch.where(ending, torch.full_like(t1, step), t1)
+            in_stage1 = in_stage1 & ~ending
+        elif schedule == "two-stage":
             ending = in_stage1 & (ls["K_P"] <= cfg.eps1)
             t1 = torch.where(ending, torch.full_like(t1, step), t1)
             in_stage1 = in_stage1 & ~ending
         eta = torch.where(in_stage1, torch.full_like(t1, cfg.eta1), torch.full_like(t1, cfg.eta2))
         if step % record_every == 0 or step == cfg.steps:
+            with torch.no_grad():
+                held = losses(params, *test, cfg.coupling)
+            ls = {**ls, **{f"test_{k}": held[k] for k in ("K_P", "K_Q", "acc_P", "acc_Q")}}
             _record(rec, step, ls, params, params0, ws, u, eta, spectra)
         if step == cfg.steps:
             break
@@ -123,7 +135,7 @@ def _train_chunk(cfg, schedule, record_every, spectra, ws, u, data, params) -> d
 def _record(rec, step, ls, params, params0, ws, u, eta, spectra=True):
     WP, WQ, _ = params
     rec["t"].append(step)
-    for k in ("K", "K_P", "K_Q", "acc", "acc_P", "acc_Q"):
+    for k in KEYS[1:7] + KEYS[11:]:
         rec[k].append(ls[k].cpu().numpy())
     rec["S_P"].append(torch.einsum("d,sde,e->s", ws, WP, ws).cpu().numpy())
     rec["S_Q"].append(torch.einsum("d,sde,e->s", u, WQ, u).cpu().numpy())

@@ -123,7 +123,7 @@ def _train_chunk(cfg, schedule, record_every, spectra, ws, u, data, params, test
         if step == cfg.steps:
             break
         params = [params[0] - eta[:, None, None] * gP, params[1] - eta[:, None, None] * gQ,
-                  params[2] - eta * gb]
+                  params[2] - eta * gb if cfg.train_b else params[2]]
     out = {k: np.stack(v) for k, v in rec.items() if k != "t" and v}
     out["t"] = np.asarray(rec["t"])
     out["t1"] = t1.cpu().numpy()
@@ -159,6 +159,17 @@ def event_time(t: np.ndarray, K: np.ndarray, alpha: float = 0.5) -> np.ndarray:
     return np.where(hit.any(0), t[idx].astype(float), np.nan)
 
 
+def first_reach(t: np.ndarray, acc: np.ndarray, level: float) -> np.ndarray:
+    """Per seed, the first recorded step with ``acc >= level`` (``inf`` if never): the absolute stage events
+    ``T_P``, ``T_Q`` of :mod:`twostage.theory.gong.stages`.
+
+    >>> first_reach(np.array([0, 5, 10]), np.array([[0.5, 0.5], [0.96, 0.6], [0.97, 0.7]]), 0.95).tolist()
+    [5.0, inf]
+    """
+    hit = acc >= level
+    return np.where(hit.any(0), t[np.argmax(hit, axis=0)].astype(float), np.inf)
+
+
 def truncate_smallest(params, keep: float = 0.5):
     """Keep the top ``keep`` fraction of the singular values of ``W = diag(W_P, W_Q)`` (per seed, jointly).
 
@@ -182,7 +193,7 @@ def truncation_damage(cfg: GongConfig, tr: dict, seed: int,
     prediction). Fresh test prompts (``cfg.n_test // 4`` per seed) from the generator seed ``10_000 + seed``.
     """
     g = torch.Generator().manual_seed(10_000 + seed)
-    data = sample(cfg, tr["params"][0].shape[0], n=cfg.n_test // 4, generator=g)
-    before = losses(tr["params"], *data)
-    after = losses(truncate_smallest(tr["params"], keep), *data)
+    data = sample(cfg, tr["params"][0].shape[0], n=cfg.n_test // 4, generator=g, mixture=False)
+    before = losses(tr["params"], *data, cfg.coupling)
+    after = losses(truncate_smallest(tr["params"], keep), *data, cfg.coupling)
     return (after["K_P"] - before["K_P"]).numpy(), (after["K_Q"] - before["K_Q"]).numpy()

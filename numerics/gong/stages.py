@@ -197,3 +197,29 @@ def truncation_damage(cfg: GongConfig, tr: dict, seed: int,
     before = losses(tr["params"], *data, cfg.coupling)
     after = losses(truncate_smallest(tr["params"], keep), *data, cfg.coupling)
     return (after["K_P"] - before["K_P"]).numpy(), (after["K_Q"] - before["K_Q"]).numpy()
+
+
+PHASES = ("P-then-Q", "simultaneous", "Q-then-P", "Q-never", "P-never")
+
+
+def classify(cfg: GongConfig, tr: dict, a_P: float = 0.95, a_Q: float = 0.9,
+             q_low: float = 0.65) -> np.ndarray:
+    """Per seed, the phase of a :func:`train` run (held-out accuracies; ``t1`` the anneal step ``cfg.T1``):
+
+    * ``P-never``: P accuracy below ``a_P`` at the end; else ``Q-never``: Q accuracy below ``a_Q`` at the end;
+    * ``P-then-Q``: at ``t1`` P >= ``a_P`` and Q <= ``q_low`` (the two stages of the stage claims);
+    * ``Q-then-P``: Q reaches ``a_Q`` before P reaches ``a_P``; else ``simultaneous``.
+
+    >>> t = np.array([0, 10, 20, 30])
+    >>> P, Q = np.array([[.5], [.97], [.98], [.99]]), np.array([[.5], [.5], [.6], [.95]])
+    >>> classify(GongConfig(T1=20), {"t": t, "test_acc_P": P, "test_acc_Q": Q}).tolist()
+    ['P-then-Q']
+    """
+    t, aP, aQ = tr["t"], tr["test_acc_P"], tr["test_acc_Q"]
+    i1 = int(np.clip(np.searchsorted(t, cfg.T1), 0, len(t) - 1))
+    TP, TQ = first_reach(t, aP, a_P), first_reach(t, aQ, a_Q)
+    out = np.where(TQ < TP, "Q-then-P", "simultaneous").astype(object)
+    out[(aP[i1] >= a_P) & (aQ[i1] <= q_low)] = "P-then-Q"
+    out[aQ[-1] < a_Q] = "Q-never"
+    out[aP[-1] < a_P] = "P-never"
+    return out

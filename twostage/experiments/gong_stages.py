@@ -20,7 +20,7 @@ import numpy as np
 from twostage.experiments import experiment
 from twostage.numerics.device import describe
 from twostage.numerics.gong.setting import DEFAULT, GongConfig
-from twostage.numerics.gong.stages import KEYS, first_reach, train
+from twostage.numerics.gong.stages import KEYS, PHASES, classify, first_reach, train
 from twostage.publish.figures import png_bytes
 from twostage.runs.store import write_run
 from twostage.theory.gong.setting import bayes_accuracy_p, bayes_accuracy_q
@@ -118,3 +118,82 @@ def gong_synthetic(profile, device, seed: int, out: Path) -> str:
             f"Q >= 0.9 and P >= 0.95 for {stage2:.0%} of seeds\n"
             f"  median T_P(0.95) = {np.median(TP):.0f}, T_Q(0.9) = {np.median(TQ):.0f}; top sv P/Q = "
             f"{np.median(tr['sv_P'][-1, :, 0]):.2f}/{np.median(tr['sv_Q'][-1, :, 0]):.2f}")
+
+
+#: The variants of the phase table (README "gong-2025 reconstruction"): each a set of switches applied to
+#: :data:`DEFAULT`, from the earlier single guess (one shared loss, trained bias) to the default.
+PHASE_VARIANTS = {
+    "shared-loss, trained b": dict(coupling="shared", q_scale=1.0, b0=0.0, train_b=True),
+    "shared-loss, weak Q, trained b": dict(coupling="shared", b0=0.0, train_b=True),
+    "shared-loss, mixture .5/.25/.25, trained b": dict(coupling="shared", mix=(0.5, 0.25, 0.25), b0=0.0,
+                                                       train_b=True),
+    "shared-loss, mixture .5/.25/.25, fixed b0": dict(coupling="shared", mix=(0.5, 0.25, 0.25)),
+    "parallel, trained b": dict(q_scale=1.0, b0=0.0, train_b=True),
+    "parallel, weak Q, trained b": dict(b0=0.0, train_b=True),
+    "parallel, Q not weak, fixed b0": dict(q_scale=0.5),
+    "default (parallel, weak Q, fixed b0)": {},
+    "default, gaussian P part": dict(p_part="gaussian"),
+}
+PHASE_GRID = {"q_scale": (0.2, 0.25, 0.3), "eta1": (0.1, 0.2, 0.3)}  # around the default, its switches
+
+
+def phase_cells() -> list[tuple[str, GongConfig]]:
+    cells = [(name, dataclasses.replace(DEFAULT, **kw)) for name, kw in PHASE_VARIANTS.items()]
+    cells += [(f"default, q_scale={qs}, eta1={e}", dataclasses.replace(DEFAULT, q_scale=qs, eta1=e))
+              for qs in PHASE_GRID["q_scale"] for e in PHASE_GRID["eta1"]]
+    return cells
+
+
+def phase_figure(rows: dict[str, list]) -> bytes:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = rows["cell"]
+    fig, ax = plt.subplots(figsize=(8, 0.35 * len(names) + 1.5))
+    left = np.zeros(len(names))
+    for j, ph in enumerate(PHASES):
+        v = np.asarray(rows[ph], dtype=float)
+        ax.barh(names, v, left=left, color=f"C{j}", label=ph)
+        left += v
+    ax.invert_yaxis()
+    ax.set_xlabel("fraction of seeds")
+    ax.legend(fontsize=7, ncol=len(PHASES), loc="lower center", bbox_to_anchor=(0.5, 1.0))
+    ax.tick_params(axis="y", labelsize=7)
+    fig.tight_layout()
+    out = png_bytes(fig)
+    plt.close(fig)
+    return out
+
+
+@experiment("gong-phase")
+def gong_phase(profile, device, seed: int, out: Path) -> str:
+    """Phase table of the reconstruction family: per cell (variant or grid point), the fraction of seeds in
+    each phase of :func:`~twostage.numerics.gong.stages.classify`, with both parts' Bayes accuracies."""
+    seeds = 16 * profile.scale
+    rows: dict[str, list] = {k: [] for k in ("cell", *PHASES, "bayes_P", "bayes_Q", "median_T_P",
+                                             "median_T_Q", "config")}
+    t0 = time.perf_counter()
+    for name, cfg in phase_cells():
+        tr = train(cfg, seeds, seed=seed, device=device, record_every=10, spectra=False)
+        ph = classify(cfg, tr)
+        rows["cell"].append(name)
+        for k in PHASES:
+            rows[k].append(float((ph == k).mean()))
+        rows["bayes_P"].append(bayes_accuracy_p(cfg.gamma0, cfg.sigma, cfg.p_part))
+        rows["bayes_Q"].append(bayes_accuracy_q(cfg.zeta, cfg.d_q, cfg.sigma))
+        rows["median_T_P"].append(float(np.median(first_reach(tr["t"], tr["test_acc_P"], 0.95))))
+        rows["median_T_Q"].append(float(np.median(first_reach(tr["t"], tr["test_acc_Q"], 0.9))))
+        rows["config"].append(repr({k: v for k, v in dataclasses.asdict(cfg).items()
+                                    if v != getattr(DEFAULT, k)}))
+    wall = time.perf_counter() - t0
+    table = {k: np.asarray(v) for k, v in rows.items()}
+    meta = {"seed": seed, "seeds": seeds, "device": describe(device), "wall_s": wall, "profile": profile.name,
+            "provenance": "reconstructed setting (gong-2025 body not retrievable)"}
+    d = write_run(Path(out).parent if Path(out).name == "gong-phase" else Path(out), "gong-phase",
+                  {"cells": [c for c, _ in phase_cells()], "seeds": seeds, "base": DEFAULT}, table, meta,
+                  extra_files={"phases.png": phase_figure(rows)})
+    lines = [f"{c:<44} " + " ".join(f"{k}={v:.2f}" for k in PHASES if (v := rows[k][i]) > 0)
+             for i, c in enumerate(rows["cell"])]
+    return f"gong-phase: {len(lines)} cells x {seeds} seeds in {wall:.1f}s -> {d}\n  " + "\n  ".join(lines)

@@ -30,7 +30,7 @@ from twostage.verify.verdict import Measurement, Status, combine
 
 P = "gong-2025"
 P_CLAIMED = float(th.LEVEL.rhs)  # pooled level (every stage claim states p_seeds = 0.9 in its formula)
-ANNEAL_SEEDS = 16
+ANNEAL_SEEDS = 8  # per schedule, the exploratory ablation on the default only
 
 #: The region where the default variant applies (README "gong-2025 reconstruction"): rates, margin, cluster
 #: shift and Q scale drawn around :data:`DEFAULT`; the switches and T1 stay those of the default.
@@ -46,7 +46,9 @@ def run(cfg: GongConfig, seeds: int, seed: int, schedule: str = "two-stage", dev
 
 
 def _seeds(ctx) -> int:
-    return 32 * ctx.profile.scale
+    """Seeds per drawn configuration: 20 under ci, so that the pinned default and two drawn configurations
+    pool 60 trials (all successes give a lower 99% bound of 0.915 >= 0.9)."""
+    return 20 * ctx.profile.scale
 
 
 def pooled(records: list[tuple[Measurement, GongConfig]]) -> Measurement:
@@ -139,8 +141,7 @@ def schedule_pair(cfg: GongConfig, ctx) -> dict:
             "anneal0": run(cfg, ANNEAL_SEEDS, ctx.seed, "anneal0", device=ctx.device)}
 
 
-@checker(f"{P}/stage/annealing-ablation", simulate=schedule_pair, draws=STAGE_CONFIGS, examples=[DEFAULT],
-         cost=3)
+@checker(f"{P}/stage/annealing-ablation", simulate=schedule_pair, draws=[DEFAULT])
 def annealing_ablation(claim, cfg: GongConfig, runs: dict) -> Measurement:
     """Median ``T_P`` of the two-stage schedule before that of annealing from step 0 (exploratory)."""
     level = th.constants(claim.formula)[th.a_P]

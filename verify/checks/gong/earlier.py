@@ -19,6 +19,7 @@ from functools import lru_cache
 import numpy as np
 from hypothesis import strategies as st
 
+from twostage.numerics.gong.earlier import k1_at_t1
 from twostage.numerics.gong.setting import DEFAULT, GongConfig
 from twostage.theory.gong import earlier as ev
 from twostage.verify.check import checker
@@ -73,11 +74,10 @@ def k1_bound(claim, cfg: GongConfig, tr: dict) -> Measurement:
     if cfg.coupling != "parallel":
         return Measurement(Status.NOT_APPLICABLE, None,
                            {"reason": "K^1 is defined for the parallel coupling"})
-    i = int(np.clip(np.searchsorted(tr["t"], cfg.T1), 0, len(tr["t"]) - 1))
-    k1 = float(tr["K_P"][i].max())
+    t1, k1 = k1_at_t1(cfg, tr)
     rel = claim.formula
     S = {s.name: s for s in rel.free_symbols}
     named = {"K1": np.array([k1]), "d": float(cfg.d_p), "L": float(cfg.L), "eps_W": float(cfg.L) ** (2 / 3),
              "eps_W1": 0.0}
     return judge_bound(rel, {S[k]: v for k, v in named.items() if k in S}, tol=1e-12,
-                       info={"t1": int(tr["t"][i]), "K1_max": k1, "d": cfg.d_p, "L": cfg.L})
+                       info={"t1": t1, "K1_max": k1, "d": cfg.d_p, "L": cfg.L})

@@ -1,8 +1,11 @@
 """gong-2025 training: full-batch GD with the SymPy-derived updates, batched over seeds, with trajectories.
 
-Schedules (RECONSTRUCTED, §2.5): ``"two-stage"`` (``eta1`` until the P-only loss first reaches ``eps1`` -- the
-end of stage 1, ``t1``, per seed -- then ``eta2 = anneal * eta1``), ``"anneal0"`` (``eta2`` from step 0) and
-``"constant"`` (``eta1`` throughout). Observables per recorded step: losses and accuracies (train), the P and
+Schedules (RECONSTRUCTED, §2.5): ``"two-stage"`` (``eta1`` until ``t1``, then ``eta2 = anneal * eta1``; ``t1``
+is the fixed step ``cfg.T1`` under ``cfg.trigger == "step"``, or, under ``"p-loss"``, the first step at which
+the P-only loss reaches ``eps1``, per seed), ``"anneal0"`` (``eta2`` from step 0) and ``"constant"``
+(``eta1`` throughout). The coupling (one shared loss or two parallel sub-models) is ``cfg.coupling``; the
+held-out P-part and Q-part losses and accuracies are recorded on ``cfg.n_test`` fresh prompts per seed that
+carry both parts (``test_*``). Observables per recorded step: losses and accuracies (train), the P and
 Q signal weights ``S_P = w*^T W_P w*``, ``S_Q = u^T W_Q u``, the distances ``|W_B(t) - W_B(0)|_F`` and the top
 singular values of each block.
 
@@ -145,18 +148,6 @@ def _record(rec, step, ls, params, params0, ws, u, eta, spectra=True):
         rec["sv_P"].append(torch.linalg.svdvals(WP)[:, :N_SV].cpu().numpy())
         rec["sv_Q"].append(torch.linalg.svdvals(WQ)[:, :N_SV].cpu().numpy())
     rec["eta"].append(eta.cpu().numpy())
-
-
-def event_time(t: np.ndarray, K: np.ndarray, alpha: float = 0.5) -> np.ndarray:
-    """Per seed: first recorded step with ``K(t) <= K(0) - alpha (K(0) - min K)`` (the half-way event).
-
-    >>> event_time(np.array([0, 1, 2, 3]), np.array([[1.0], [0.9], [0.4], [0.0]]))
-    array([2.])
-    """
-    level = K[0] - alpha * (K[0] - K.min(0))
-    hit = K <= level[None, :]
-    idx = np.argmax(hit, axis=0)
-    return np.where(hit.any(0), t[idx].astype(float), np.nan)
 
 
 def first_reach(t: np.ndarray, acc: np.ndarray, level: float) -> np.ndarray:

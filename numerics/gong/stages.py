@@ -55,7 +55,7 @@ def default_chunk(cfg: GongConfig, seeds: int, device: str | torch.device = "cpu
 
 def train(cfg: GongConfig, seeds: int, seed: int = 0, schedule: str = "two-stage", record_every: int = 10,
           device: str | torch.device = "cpu", dtype=torch.float64, data=None, spectra: bool = True,
-          chunk: int | None = None) -> dict[str, np.ndarray]:
+          chunk: int | None = None, held_out: bool = True) -> dict[str, np.ndarray]:
     """Run GD for ``cfg.steps`` steps on ``seeds`` independent (data, init) pairs; return numpy trajectories.
 
     Arrays are ``(records, seeds)`` (``sv_P``/``sv_Q``: ``(records, seeds, N_SV)``); ``t1`` is ``(seeds,)``
@@ -78,11 +78,13 @@ def train(cfg: GongConfig, seeds: int, seed: int = 0, schedule: str = "two-stage
     p, q, y = p.to(device), q.to(device), y.to(device)
     params = init_params(cfg, seeds, generator=gen, dtype=dtype, device=device)
     ws, u = w_star(cfg, dtype, device), u_zeta(cfg, dtype, device)
-    held_gen = torch.Generator().manual_seed(10_000 + seed)  # held-out prompts carrying both parts
-    test = sample(cfg, seeds, n=cfg.n_test, generator=held_gen, dtype=dtype, mixture=False)
-    test = [t.to(device) for t in test]
+    test = None
+    if held_out:  # held-out prompts carrying both parts (``test_*`` records); off for loss-only sweeps
+        held_gen = torch.Generator().manual_seed(10_000 + seed)
+        test = [t.to(device) for t in sample(cfg, seeds, n=cfg.n_test, generator=held_gen, dtype=dtype,
+                                             mixture=False)]
     parts = [_train_chunk(cfg, schedule, record_every, spectra, ws, u, (p[sl], q[sl], y[sl]),
-                          [t[sl] for t in params], [t[sl] for t in test])
+                          [t[sl] for t in params], None if test is None else [t[sl] for t in test])
              for sl in (slice(i, i + chunk) for i in range(0, seeds, chunk))]
     out = {k: np.concatenate([part[k] for part in parts], axis=1) for k in parts[0] if k not in _NOT_SEEDWISE}
     out["t"] = parts[0]["t"]
@@ -119,9 +121,10 @@ def _train_chunk(cfg, schedule, record_every, spectra, ws, u, data, params, test
             in_stage1 = in_stage1 & ~ending
         eta = torch.where(in_stage1, torch.full_like(t1, cfg.eta1), torch.full_like(t1, cfg.eta2))
         if step % record_every == 0 or step == cfg.steps:
-            with torch.no_grad():
-                held = losses(params, *test, cfg.coupling)
-            ls = {**ls, **{f"test_{k}": held[k] for k in ("K_P", "K_Q", "acc_P", "acc_Q")}}
+            if test is not None:
+                with torch.no_grad():
+                    held = losses(params, *test, cfg.coupling)
+                ls = {**ls, **{f"test_{k}": held[k] for k in ("K_P", "K_Q", "acc_P", "acc_Q")}}
             _record(rec, step, ls, params, params0, ws, u, eta, spectra)
         if step == cfg.steps:
             break
@@ -138,7 +141,7 @@ def _train_chunk(cfg, schedule, record_every, spectra, ws, u, data, params, test
 def _record(rec, step, ls, params, params0, ws, u, eta, spectra=True):
     WP, WQ, _ = params
     rec["t"].append(step)
-    for k in KEYS[1:7] + KEYS[11:]:
+    for k in KEYS[1:7] + (KEYS[11:] if "test_K_P" in ls else ()):
         rec[k].append(ls[k].cpu().numpy())
     rec["S_P"].append(torch.einsum("d,sde,e->s", ws, WP, ws).cpu().numpy())
     rec["S_Q"].append(torch.einsum("d,sde,e->s", u, WQ, u).cpu().numpy())

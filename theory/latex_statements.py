@@ -112,24 +112,46 @@ MARKUP: dict[str, tuple[tuple[str, str], ...]] = {
         ("t_P(eps)", r"$t_P(\epsilon)$"),
     ),
     f"{G}/earlier/K1-bound": (
-        ("K^1 <= eps_{W,1} + (sqrt(d) log d / L) eps_W + 1/sqrt(log d)",
-         r"$K^1\le\epsilon_{W,1}+\frac{\sqrt d\log d}{L}\epsilon_W+\frac{1}{\sqrt{\log d}}$"),
-        (">= log 2 + x/2", r"$\ge\log2+x/2$"),
+        ("K^1 at t1", r"$K^1$ at $t_1$"),
+        ("(K1 of the 'parallel' coupling, the variant where K^1 is defined)",
+         r"($K_1$ of the 'parallel' coupling, the variant where $K^1$ is defined)"),
+        ("is <= eps_{W,1} + (sqrt(d) log d / L) eps_W + 1/sqrt(log d) at the run's d = d_p and L, with "
+         "eps_W = L^(2/3) and eps_{W,1} = 0.",
+         r"is $\le\epsilon_{W,1}+\frac{\sqrt d\log d}{L}\epsilon_W+\frac{1}{\sqrt{\log d}}$ at the run's "
+         r"$d=d_p$ and $L$, with $\epsilon_W=L^{2/3}$ and $\epsilon_{W,1}=0$."),
     ),
-    f"{G}/stage/ordering": (("T_P < T_Q", "$T_P<T_Q$"),),
+    f"{G}/earlier/K1-proof-step": (
+        ("max(log 2 - x/2, log 2 + x/2) <= x with x = eps_{W,1} + (sqrt(d) log d / L) eps_W",
+         r"$\max(\log2-x/2,\log2+x/2)\le x$ with $x=\epsilon_{W,1}+\frac{\sqrt d\log d}{L}\epsilon_W$"),
+        ("is >= log 2", r"is $\ge\log2$"),
+        ("x < 2 log 2", r"$x<2\log2$"),
+    ),
+    f"{G}/stage/ordering": (
+        ("T_P < T_Q, where T_P (T_Q)", "$T_P<T_Q$, where $T_P$ ($T_Q$)"),
+        ("accuracy >= 0.95 (0.9)", r"accuracy $\ge0.95$ ($0.9$)"),
+    ),
     f"{G}/stage/q-suppression": (
-        ("|W_Q(t1) - W_Q(0)|_F <= rho |W_P(t1) - W_P(0)|_F with rho = 1/2",
-         r"$\|W_Q(t_1)-W_Q(0)\|_F\le\rho\,\|W_P(t_1)-W_P(0)\|_F$ with $\rho=1/2$"),
+        ("A_P(t1) >= 0.95 and A_Q(t1) <= 0.65", r"$A_P(t_1)\ge0.95$ and $A_Q(t_1)\le0.65$"),
     ),
     f"{G}/stage/p-preservation": (
-        ("K_P(t) <= K_P(t1) + delta for all t in [t1, T] (delta = 0.02)",
-         r"$K_P(t)\le K_P(t_1)+\delta$ for all $t\in[t_1,T]$ ($\delta=0.02$)"),
+        ("min over t in [t1, T] of A_P(t) >= 0.95", r"$\min_{t\in[t_1,T]}A_P(t)\ge0.95$"),
+    ),
+    f"{G}/stage/q-after-annealing": (
+        ("A_Q(T) >= 0.9 and A_P(T) >= 0.95 at the last step T", r"$A_Q(T)\ge0.9$ and $A_P(T)\ge0.95$ at the "
+         r"last step $T$"),
     ),
     f"{G}/stage/annealing-ablation": (
         ("(eta2 throughout)", r"($\eta_2$ throughout)"),
-        ("T_P(schedule) < T_P(annealed from 0)", r"$T_P(\text{schedule})<T_P(\text{annealed from }0)$"),
+        ("median T_P(schedule) < median T_P(annealed from 0), T_P the first step with held-out P "
+         "accuracy >= 0.95", r"$\operatorname{median}T_P(\text{schedule})<\operatorname{median}T_P(\text{annealed from }0)$, "
+         r"$T_P$ the first step with held-out P accuracy $\ge0.95$"),
     ),
-    f"{G}/spectral/block-order": (("W = diag(W_P, W_Q)", r"$W=\operatorname{diag}(W_P,W_Q)$"),),
+    f"{G}/spectral/block-order": (
+        ("W = diag(W_P, W_Q)", r"$W=\operatorname{diag}(W_P,W_Q)$"),
+        ("(sigma_max(W_Q) > sigma_max(W_P))", r"($\sigma_{\max}(W_Q)>\sigma_{\max}(W_P)$)"),
+        ("kappa = 1/16 of the 2 d", r"$\kappa=1/16$ of the $2d$"),
+        ("d_p = d_q = 8", "$d_p=d_q=8$"),
+    ),
     f"{G}/ass/data": (
         ("p = gamma0 y w* + sigma z, z ~ N(0,I)",
          r"$p=\gamma_0\,y\,w^\star+\sigma z$, $z\sim\mathcal N(0,I)$"),
@@ -144,10 +166,11 @@ MARKUP: dict[str, tuple[tuple[str, str], ...]] = {
         ("scalar bias b", "scalar bias $b$"),
     ),
     f"{G}/ass/schedule": (
-        ("W ~ sigma0 N(0,1) entries; eta = eta1 until",
-         r"$W\sim\sigma_0\,\mathcal N(0,1)$ entries; $\eta=\eta_1$ until"),
-        ("reaches eps1 (the end of stage 1, t1), then eta = eta2 = anneal * eta1",
-         r"reaches $\epsilon_1$ (the end of stage 1, $t_1$), then $\eta=\eta_2=\mathrm{anneal}\cdot\eta_1$"),
+        ("W ~ sigma0 N(0,1) entries; eta = eta1 for",
+         r"$W\sim\sigma_0\,\mathcal N(0,1)$ entries; $\eta=\eta_1$ for"),
+        ("then eta = eta2 = anneal * eta1 from t1 on; t1 is a fixed step T1",
+         r"then $\eta=\eta_2=\mathrm{anneal}\cdot\eta_1$ from $t_1$ on; $t_1$ is a fixed step $T_1$"),
+        ("P-loss <= eps1", r"P-loss $\le\epsilon_1$"),
     ),
     f"{G}/ass/factset": (("-> 3", r"$\to$ 3"),),
     f"{G}/ass/gpt2-architecture": (("d = 768", "$d=768$"),),
@@ -162,7 +185,14 @@ NOTE_MARKUP: dict[str, tuple[tuple[str, str], ...]] = {
         ("(T_type < T_exact)", r"($T_{type}<T_{exact}$)"),
         ("exact accuracy >= 0.9", r"exact accuracy $\ge0.9$"),
     ),
-    f"{G}/earlier/K1-bound": (("L = d^a, eps_W = L^(2/3)", r"$L=d^a$, $\epsilon_W=L^{2/3}$"),),
+    f"{G}/earlier/K1-bound": (
+        ("(L = Poly(d))", r"($L=\mathrm{Poly}(d)$)"),
+        ("eps_W = L^(2/3), eps_{W,1} = 0 are", r"$\epsilon_W=L^{2/3}$, $\epsilon_{W,1}=0$ are"),
+    ),
+    f"{G}/earlier/K1-proof-step": (("L = d^a, eps_W = L^(2/3)", r"$L=d^a$, $\epsilon_W=L^{2/3}$"),),
+    f"{G}/spectral/block-order": (
+        ("(W_P ~ w* w*^T, W_Q ~ u u^T)", r"($W_P\approx w^\star w^{\star\top}$, $W_Q\approx uu^\top$)"),
+    ),
     f"{C}/thm1/edot-lower": (
         ("(must be 1/3)", r"(must be $1/3$)"),
         ("E < 0", "$E<0$"),

@@ -74,7 +74,8 @@ def first_hit(K: np.ndarray, level: float) -> np.ndarray:
 def p_loss_curve(cfg: GongConfig, seeds: int, seed: int = 0, eta1: float | None = None) -> np.ndarray:
     """P-only loss at every step under constant ``eta1`` (fast path: the Q block does not affect f_P)."""
     c = GongConfig(**{**cfg.__dict__, "eta1": eta1 or cfg.eta1, "anneal": 1.0})
-    return train(c, seeds, seed=seed, schedule="constant", record_every=1, spectra=False)["K_P"]
+    tr = train(c, seeds, seed=seed, schedule="constant", record_every=1, spectra=False, held_out=False)
+    return tr["K_P"]
 
 
 def stage1_times(cfg: GongConfig, seeds: int, eps: float, seed: int = 0) -> np.ndarray:

@@ -1,8 +1,11 @@
 """gong-2025 training: full-batch GD with the SymPy-derived updates, batched over seeds, with trajectories.
 
-Schedules (RECONSTRUCTED, §2.5): ``"two-stage"`` (``eta1`` until the P-only loss first reaches ``eps1`` -- the
-end of stage 1, ``t1``, per seed -- then ``eta2 = anneal * eta1``), ``"anneal0"`` (``eta2`` from step 0) and
-``"constant"`` (``eta1`` throughout). Observables per recorded step: losses and accuracies (train), the P and
+Schedules (RECONSTRUCTED, §2.5): ``"two-stage"`` (``eta1`` until ``t1``, then ``eta2 = anneal * eta1``; ``t1``
+is the fixed step ``cfg.T1`` under ``cfg.trigger == "step"``, or, under ``"p-loss"``, the first step at which
+the P-only loss reaches ``eps1``, per seed), ``"anneal0"`` (``eta2`` from step 0) and ``"constant"``
+(``eta1`` throughout). The coupling (one shared loss or two parallel sub-models) is ``cfg.coupling``; the
+held-out P-part and Q-part losses and accuracies are recorded on ``cfg.n_test`` fresh prompts per seed that
+carry both parts (``test_*``). Observables per recorded step: losses and accuracies (train), the P and
 Q signal weights ``S_P = w*^T W_P w*``, ``S_Q = u^T W_Q u``, the distances ``|W_B(t) - W_B(0)|_F`` and the top
 singular values of each block.
 
@@ -25,6 +28,9 @@ from twostage.numerics.gong.cost import seed_bytes
 from twostage.numerics.gong.setting import GongConfig, init_params, losses, sample, step_terms, u_zeta, w_star
 
 SCHEDULES = ("two-stage", "anneal0", "constant")
+#: recorded per step and seed: training losses/accuracies, signals, block distances, held-out P/Q parts
+KEYS = ("t", "K", "K_P", "K_Q", "acc", "acc_P", "acc_Q", "S_P", "S_Q", "dW_P", "dW_Q",
+        "test_K_P", "test_K_Q", "test_acc_P", "test_acc_Q")
 N_SV = 3  # singular values recorded per block
 
 
@@ -49,7 +55,7 @@ def default_chunk(cfg: GongConfig, seeds: int, device: str | torch.device = "cpu
 
 def train(cfg: GongConfig, seeds: int, seed: int = 0, schedule: str = "two-stage", record_every: int = 10,
           device: str | torch.device = "cpu", dtype=torch.float64, data=None, spectra: bool = True,
-          chunk: int | None = None, checkpoint=None) -> dict[str, np.ndarray]:
+          chunk: int | None = None, checkpoint=None, held_out: bool = True) -> dict[str, np.ndarray]:
     """Run GD for ``cfg.steps`` steps on ``seeds`` independent (data, init) pairs; return numpy trajectories.
 
     Arrays are ``(records, seeds)`` (``sv_P``/``sv_Q``: ``(records, seeds, N_SV)``); ``t1`` is ``(seeds,)``
@@ -81,6 +87,11 @@ def train(cfg: GongConfig, seeds: int, seed: int = 0, schedule: str = "two-stage
     p, q, y = p.to(device), q.to(device), y.to(device)
     params = init_params(cfg, seeds, generator=gen, dtype=dtype, device=device)
     ws, u = w_star(cfg, dtype, device), u_zeta(cfg, dtype, device)
+    test = None
+    if held_out:  # held-out prompts carrying both parts (``test_*`` records); off for loss-only sweeps
+        held_gen = torch.Generator().manual_seed(10_000 + seed)
+        test = [t.to(device) for t in sample(cfg, seeds, n=cfg.n_test, generator=held_gen, dtype=dtype,
+                                             mixture=False)]
     parts = [_numpy(part) for part in saved["parts"]] if saved is not None else []
     for n, sl in enumerate(slice(i, i + chunk) for i in range(0, seeds, chunk)):
         if n < len(parts):
@@ -93,7 +104,8 @@ def train(cfg: GongConfig, seeds: int, seed: int = 0, schedule: str = "two-stage
 
         resume = saved["inner"] if saved is not None and n == len(saved["parts"]) else None
         parts.append(_train_chunk(cfg, schedule, record_every, spectra, ws, u, (p[sl], q[sl], y[sl]),
-                                  [t[sl] for t in params], save=save, resume=resume))
+                                  [t[sl] for t in params], None if test is None else [t[sl] for t in test],
+                                  save=save, resume=resume))
     out = {k: np.concatenate([part[k] for part in parts], axis=1) for k in parts[0] if k not in _NOT_SEEDWISE}
     out["t"] = parts[0]["t"]
     out["t1"] = np.concatenate([part["t1"] for part in parts])
@@ -114,7 +126,8 @@ def _numpy(part: dict) -> dict:
     return {k: v.numpy() if torch.is_tensor(v) else v for k, v in part.items()}
 
 
-def _train_chunk(cfg, schedule, record_every, spectra, ws, u, data, params, save=None, resume=None) -> dict:
+def _train_chunk(cfg, schedule, record_every, spectra, ws, u, data, params, test, save=None,
+                 resume=None) -> dict:
     """All ``cfg.steps`` fused GD steps (:func:`step_terms`) of one chunk of seeds; :func:`train`'s record.
     ``save(step, state)`` after every step; ``resume``: such a state to continue from."""
     p, q, y = data
@@ -122,8 +135,7 @@ def _train_chunk(cfg, schedule, record_every, spectra, ws, u, data, params, save
     S, dtype, device = y.shape[0], y.dtype, y.device
     in_stage1 = torch.full((S,), schedule != "anneal0", device=device)
     t1 = torch.full((S,), math.nan, dtype=dtype, device=device)
-    rec: dict[str, list] = {k: [] for k in ("t", "K", "K_P", "K_Q", "acc", "acc_P", "acc_Q", "S_P", "S_Q",
-                                            "dW_P", "dW_Q", "sv_P", "sv_Q", "eta")}
+    rec: dict[str, list] = {k: [] for k in (*KEYS, "sv_P", "sv_Q", "eta")}
     first = 0
     if resume is not None:
         params = [t.to(device) for t in resume["params"]]
@@ -133,20 +145,28 @@ def _train_chunk(cfg, schedule, record_every, spectra, ws, u, data, params, save
     for step in range(first, cfg.steps + 1):
         with torch.no_grad():
             if step < cfg.steps:
-                ls, (gP, gQ, gb) = step_terms(params, p, q, y)
+                ls, (gP, gQ, gb) = step_terms(params, p, q, y, cfg.coupling)
             else:
-                ls = losses(params, p, q, y)
-        if schedule == "two-stage":
+                ls = losses(params, p, q, y, cfg.coupling)
+        if schedule == "two-stage" and cfg.trigger == "step":
+            ending = in_stage1 & (step >= cfg.T1)
+            t1 = torch.where(ending, torch.full_like(t1, step), t1)
+            in_stage1 = in_stage1 & ~ending
+        elif schedule == "two-stage":
             ending = in_stage1 & (ls["K_P"] <= cfg.eps1)
             t1 = torch.where(ending, torch.full_like(t1, step), t1)
             in_stage1 = in_stage1 & ~ending
         eta = torch.where(in_stage1, torch.full_like(t1, cfg.eta1), torch.full_like(t1, cfg.eta2))
         if step % record_every == 0 or step == cfg.steps:
+            if test is not None:
+                with torch.no_grad():
+                    held = losses(params, *test, cfg.coupling)
+                ls = {**ls, **{f"test_{k}": held[k] for k in ("K_P", "K_Q", "acc_P", "acc_Q")}}
             _record(rec, step, ls, params, params0, ws, u, eta, spectra)
         if step == cfg.steps:
             break
         params = [params[0] - eta[:, None, None] * gP, params[1] - eta[:, None, None] * gQ,
-                  params[2] - eta * gb]
+                  params[2] - eta * gb if cfg.train_b else params[2]]
         if save is not None and step < cfg.steps - 1:
             kept = {k: v if k == "t" else [torch.from_numpy(a) for a in v] for k, v in rec.items()}
             save(step, {"step": step, "params": params, "in_stage1": in_stage1, "t1": t1, "rec": kept})
@@ -161,7 +181,7 @@ def _train_chunk(cfg, schedule, record_every, spectra, ws, u, data, params, save
 def _record(rec, step, ls, params, params0, ws, u, eta, spectra=True):
     WP, WQ, _ = params
     rec["t"].append(step)
-    for k in ("K", "K_P", "K_Q", "acc", "acc_P", "acc_Q"):
+    for k in KEYS[1:7] + (KEYS[11:] if "test_K_P" in ls else ()):
         rec[k].append(ls[k].cpu().numpy())
     rec["S_P"].append(torch.einsum("d,sde,e->s", ws, WP, ws).cpu().numpy())
     rec["S_Q"].append(torch.einsum("d,sde,e->s", u, WQ, u).cpu().numpy())
@@ -173,16 +193,15 @@ def _record(rec, step, ls, params, params0, ws, u, eta, spectra=True):
     rec["eta"].append(eta.cpu().numpy())
 
 
-def event_time(t: np.ndarray, K: np.ndarray, alpha: float = 0.5) -> np.ndarray:
-    """Per seed: first recorded step with ``K(t) <= K(0) - alpha (K(0) - min K)`` (the half-way event).
+def first_reach(t: np.ndarray, acc: np.ndarray, level: float) -> np.ndarray:
+    """Per seed, the first recorded step with ``acc >= level`` (``inf`` if never): the absolute stage events
+    ``T_P``, ``T_Q`` of :mod:`twostage.theory.gong.stages`.
 
-    >>> event_time(np.array([0, 1, 2, 3]), np.array([[1.0], [0.9], [0.4], [0.0]]))
-    array([2.])
+    >>> first_reach(np.array([0, 5, 10]), np.array([[0.5, 0.5], [0.96, 0.6], [0.97, 0.7]]), 0.95).tolist()
+    [5.0, inf]
     """
-    level = K[0] - alpha * (K[0] - K.min(0))
-    hit = K <= level[None, :]
-    idx = np.argmax(hit, axis=0)
-    return np.where(hit.any(0), t[idx].astype(float), np.nan)
+    hit = acc >= level
+    return np.where(hit.any(0), t[np.argmax(hit, axis=0)].astype(float), np.inf)
 
 
 def truncate_smallest(params, keep: float = 0.5):
@@ -208,7 +227,33 @@ def truncation_damage(cfg: GongConfig, tr: dict, seed: int,
     prediction). Fresh test prompts (``cfg.n_test // 4`` per seed) from the generator seed ``10_000 + seed``.
     """
     g = torch.Generator().manual_seed(10_000 + seed)
-    data = sample(cfg, tr["params"][0].shape[0], n=cfg.n_test // 4, generator=g)
-    before = losses(tr["params"], *data)
-    after = losses(truncate_smallest(tr["params"], keep), *data)
+    data = sample(cfg, tr["params"][0].shape[0], n=cfg.n_test // 4, generator=g, mixture=False)
+    before = losses(tr["params"], *data, cfg.coupling)
+    after = losses(truncate_smallest(tr["params"], keep), *data, cfg.coupling)
     return (after["K_P"] - before["K_P"]).numpy(), (after["K_Q"] - before["K_Q"]).numpy()
+
+
+PHASES = ("P-then-Q", "simultaneous", "Q-then-P", "Q-never", "P-never")
+
+
+def classify(cfg: GongConfig, tr: dict, a_P: float = 0.95, a_Q: float = 0.9,
+             q_low: float = 0.65) -> np.ndarray:
+    """Per seed, the phase of a :func:`train` run (held-out accuracies; ``t1`` the anneal step ``cfg.T1``):
+
+    * ``P-never``: P accuracy below ``a_P`` at the end; else ``Q-never``: Q accuracy below ``a_Q`` at the end;
+    * ``P-then-Q``: at ``t1`` P >= ``a_P`` and Q <= ``q_low`` (the two stages of the stage claims);
+    * ``Q-then-P``: Q reaches ``a_Q`` before P reaches ``a_P``; else ``simultaneous``.
+
+    >>> t = np.array([0, 10, 20, 30])
+    >>> P, Q = np.array([[.5], [.97], [.98], [.99]]), np.array([[.5], [.5], [.6], [.95]])
+    >>> classify(GongConfig(T1=20), {"t": t, "test_acc_P": P, "test_acc_Q": Q}).tolist()
+    ['P-then-Q']
+    """
+    t, aP, aQ = tr["t"], tr["test_acc_P"], tr["test_acc_Q"]
+    i1 = int(np.clip(np.searchsorted(t, cfg.T1), 0, len(t) - 1))
+    TP, TQ = first_reach(t, aP, a_P), first_reach(t, aQ, a_Q)
+    out = np.where(TQ < TP, "Q-then-P", "simultaneous").astype(object)
+    out[(aP[i1] >= a_P) & (aQ[i1] <= q_low)] = "P-then-Q"
+    out[aQ[-1] < a_Q] = "Q-never"
+    out[aP[-1] < a_P] = "P-never"
+    return out

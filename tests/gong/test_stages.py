@@ -1,13 +1,17 @@
-"""gong-2025 stage and spectral checkers (topic ``stages``) on a real small run, sabotaged trajectories
-(mutation tests: the judges receive the sabotaged trajectory, nothing is monkeypatched), and the pooling of
-per-configuration binomial counts into one verdict."""
+"""gong-2025 stage and spectral checkers (topic ``stages``) on a real run of the default variant, sabotaged
+trajectories and edited claims (mutation tests: the judges receive the sabotaged trajectory or a claim whose
+formula was edited, nothing is monkeypatched), and the pooling of per-configuration binomial counts."""
+
+import dataclasses
 
 import numpy as np
 import pytest
+import sympy as sp
 
-from twostage.numerics.gong.setting import GongConfig
-from twostage.numerics.gong.stages import truncation_damage
+from twostage.numerics.gong.setting import DEFAULT, GongConfig
+from twostage.numerics.gong.stages import first_reach
 from twostage.theory.claims import load_all
+from twostage.theory.gong import stages as th
 from twostage.verify.check import Context
 from twostage.verify.checks import load_checkers
 from twostage.verify.checks.gong import stages as gst
@@ -15,72 +19,98 @@ from twostage.verify.judge import judge_binomial
 from twostage.verify.profiles import get_profile
 from twostage.verify.verdict import Measurement, Status
 
-CFG = GongConfig(d_p=8, d_q=8, L=8, n=48, eps1=0.15, steps=150)
 P = "gong-2025"
+CTX = Context(get_profile("ci"))
+JUDGES = {"stage/ordering": gst.ordering, "stage/q-suppression": gst.q_suppression,
+          "stage/p-preservation": gst.p_preservation, "stage/q-after-annealing": gst.q_after_annealing,
+          "spectral/block-order": gst.block_order}
 
 
 def claim(cid):
     return load_all().get(f"{P}/{cid}")
 
 
-CTX = Context(get_profile("ci"))
+def edited(cid, old, new):
+    c = claim(cid)
+    return dataclasses.replace(c, formula=c.formula.xreplace({old: new}))
 
 
 @pytest.fixture(scope="module")
 def tr():
-    return gst.two_stage_run(CFG, CTX)  # 64 seeds under ci
+    return gst.run_and_truncate(DEFAULT, CTX)  # 20 seeds under ci
 
 
 def test_one_cached_run_is_shared_by_the_claims(tr):
-    assert gst.two_stage_run(CFG, CTX) is tr and tr["K_P"].shape[1] == 64
+    assert gst.two_stage_run(DEFAULT, CTX) is gst.two_stage_run(DEFAULT, CTX)
+    assert tr["test_acc_P"].shape[1] == 20
     checks = load_checkers()
-    ids = ("stage/ordering", "stage/q-suppression", "stage/p-preservation")
-    assert all(checks[f"{P}/{i}"].simulate is gst.two_stage_run for i in ids)
-    assert all(checks[f"{P}/{i}"].pool is gst.pooled for i in (*ids, "spectral/block-order"))
+    assert all(checks[f"{P}/{i}"].pool is gst.pooled for i in JUDGES)
 
 
-def test_suppression_and_preservation_hold(tr):
-    assert gst.q_suppression(claim("stage/q-suppression"), CFG, tr).status is Status.HOLDS
-    assert gst.p_preservation(claim("stage/p-preservation"), CFG, tr).status is Status.HOLDS
+@pytest.mark.parametrize("cid", list(JUDGES))
+def test_every_seed_shows_the_stage_and_the_pool_holds(tr, cid):
+    m = JUDGES[cid](claim(cid), DEFAULT, tr)
+    assert m.worst["successes"] == m.worst["n"] == 20, m.worst
+    assert gst.pooled([(m, DEFAULT)] * 3).status is Status.HOLDS
 
 
-def test_suppression_mutation(tr):
-    bad = dict(tr)
-    bad["dW_Q"] = tr["dW_P"] * 2.0  # sabotage: Q moves twice as much as P
-    assert gst.q_suppression(claim("stage/q-suppression"), CFG, bad).status is Status.VIOLATED
+def test_two_stages_in_numbers(tr):
+    """The done-when numbers, directly: at t1 P >= 0.95 and Q <= 0.65; at the end Q >= 0.9, P >= 0.95."""
+    i = int(np.searchsorted(tr["t"], DEFAULT.T1))
+    assert (tr["test_acc_P"][i] >= 0.95).all() and (tr["test_acc_Q"][i] <= 0.65).all()
+    assert (tr["test_acc_Q"][-1] >= 0.9).all() and (tr["test_acc_P"][-1] >= 0.95).all()
+    TP = first_reach(tr["t"], tr["test_acc_P"], 0.95)
+    assert np.median(TP) < DEFAULT.T1 < np.median(first_reach(tr["t"], tr["test_acc_Q"], 0.9))
 
 
-def test_preservation_mutation(tr):
-    bad = dict(tr)
-    # P forgotten after t1
-    bad["K_P"] = tr["K_P"] + 0.5 * (tr["t"][:, None] > np.nan_to_num(tr["t1"])[None, :])
-    assert gst.p_preservation(claim("stage/p-preservation"), CFG, bad).status is Status.VIOLATED
+def test_ordering_mutations(tr):
+    swapped = {**tr, "test_acc_P": tr["test_acc_Q"], "test_acc_Q": tr["test_acc_P"]}
+    assert gst.ordering(claim("stage/ordering"), DEFAULT, swapped).status is Status.VIOLATED
+    flipped = dataclasses.replace(claim("stage/ordering"), formula=claim("stage/ordering").formula.xreplace(
+        {sp.StrictLessThan(th.T_Pn, th.T_Qn): sp.StrictLessThan(th.T_Qn, th.T_Pn)}))
+    assert gst.ordering(flipped, DEFAULT, tr).status is Status.VIOLATED
 
 
-def test_stage1_never_ended_is_not_applicable(tr):
-    bad = dict(tr, t1=np.full_like(tr["t1"], np.nan))
-    assert gst.q_suppression(claim("stage/q-suppression"), CFG, bad).status is Status.NOT_APPLICABLE
-    assert gst.p_preservation(claim("stage/p-preservation"), CFG, bad).status is Status.NOT_APPLICABLE
+def test_q_suppression_mutations(tr):
+    learned = {**tr, "test_acc_Q": np.maximum(tr["test_acc_Q"], 0.8)}  # Q already learned at t1
+    assert gst.q_suppression(claim("stage/q-suppression"), DEFAULT, learned).status is Status.VIOLATED
+    # the threshold is read from the formula: a stricter a_Q1 than the chance level fails
+    strict = edited("stage/q-suppression", sp.Float(0.65, 15), sp.Float(0.45, 15))
+    assert gst.q_suppression(strict, DEFAULT, tr).status is Status.VIOLATED
 
 
-def test_ordering_swap_is_violated(tr):
-    swapped = dict(tr)
-    swapped["K_P"], swapped["K_Q"] = tr["K_Q"], tr["K_P"]  # swap the P/Q event times
-    assert gst.ordering(claim("stage/ordering"), CFG, swapped).status is Status.VIOLATED
+def test_preservation_mutations(tr):
+    forgot = {**tr, "test_acc_P": np.where(tr["t"][:, None] > DEFAULT.T1 + 50, 0.6, tr["test_acc_P"])}
+    assert gst.p_preservation(claim("stage/p-preservation"), DEFAULT, forgot).status is Status.VIOLATED
+    impossible = edited("stage/p-preservation", sp.Float(0.95, 15), sp.Float(1.01, 15))
+    assert gst.p_preservation(impossible, DEFAULT, tr).status is Status.VIOLATED
 
 
-def test_spectral_verdict_and_mutation(tr):
-    dP, dQ = truncation_damage(CFG, tr, 0)
-    # documented failure of the reconstruction
+def test_q_after_annealing_mutations(tr):
+    never = {**tr, "test_acc_Q": np.minimum(tr["test_acc_Q"], 0.6)}  # Q never learned
+    assert gst.q_after_annealing(claim("stage/q-after-annealing"), DEFAULT, never).status is Status.VIOLATED
+    impossible = edited("stage/q-after-annealing", sp.Float(0.9, 15), sp.Float(1.01, 15))
+    assert gst.q_after_annealing(impossible, DEFAULT, tr).status is Status.VIOLATED
+
+
+def test_spectral_mutations(tr):
     spectral = claim("spectral/block-order")
-    assert gst.block_order(spectral, CFG, {**tr, "dP": dP, "dQ": dQ}).status is Status.VIOLATED
-    fixed = {**tr, "sv_Q": tr["sv_P"] + 1.0, "dP": np.ones_like(dP), "dQ": np.zeros_like(dQ)}
-    assert gst.block_order(spectral, CFG, fixed).status is Status.HOLDS
+    swapped = {**tr, "sv_P": tr["sv_Q"], "sv_Q": tr["sv_P"]}
+    assert gst.block_order(spectral, DEFAULT, swapped).status is Status.VIOLATED
+    trunc = {**tr, "dP": tr["dQ"], "dQ": tr["dP"]}
+    assert gst.block_order(spectral, DEFAULT, trunc).status is Status.VIOLATED
 
 
 def test_annealing_ordering_mutation(tr):
     same = {"two-stage": tr, "anneal0": tr}  # identical runs: no ordering
-    assert gst.annealing_ablation(claim("stage/annealing-ablation"), CFG, same).status is not Status.HOLDS
+    assert gst.annealing_ablation(claim("stage/annealing-ablation"), DEFAULT, same).status is not Status.HOLDS
+
+
+def test_formula_is_the_single_source_of_the_numbers():
+    for cid in JUDGES:
+        c = th.constants(claim(cid).formula)
+        assert c[th.p_seeds] == 0.9 and th.relations(claim(cid).formula)
+    assert th.constants(claim("stage/q-suppression").formula)[th.a_Q1] == 0.65
 
 
 def _counts(k, n):
@@ -100,7 +130,7 @@ def test_pool_sums_the_counts_and_names_the_worst_configuration():
 
 
 def test_pool_without_counts_combines():
-    na = Measurement(Status.NOT_APPLICABLE, None, {"reason": "stage 1 never ended"})
-    assert gst.pooled([(na, CFG), (na, CFG)]).status is Status.NOT_APPLICABLE
-    mixed = [(na, CFG), (_counts(64, 64), CFG)]
+    na = Measurement(Status.NOT_APPLICABLE, None, {"reason": "none"})
+    assert gst.pooled([(na, DEFAULT), (na, DEFAULT)]).status is Status.NOT_APPLICABLE
+    mixed = [(na, DEFAULT), (_counts(64, 64), DEFAULT)]
     assert gst.pooled(mixed).worst["n"] == 64

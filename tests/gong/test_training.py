@@ -32,7 +32,7 @@ def _old_outputs(params, p, q, y):
     return (torch.relu(sP) * y[:, :, :-1]).sum(-1) / L, params[2][:, None] - torch.relu(sQ).sum(-1) / L
 
 
-def _old_losses(params, p, q, y):
+def _old_losses(params, p, q, y, coupling="shared"):
     fP, fQ = _old_outputs(params, p, q, y)
     yq, lg = y[:, :, -1], model.logistic
     acc = lambda m: (m > 0).to(fP.dtype).mean(1)
@@ -52,7 +52,7 @@ def _old_gradients(params, p, q, y):
             torch.einsum("snl,snd,snle->sde", cQ, q[:, :, -1], q[:, :, :-1]) / n, cb.mean(1))
 
 
-def _old_step(params, p, q, y):
+def _old_step(params, p, q, y, coupling="shared"):
     return _old_losses(params, p, q, y), _old_gradients(params, p, q, y)
 
 
@@ -134,7 +134,7 @@ def test_train_matches_pre_fusion_step(monkeypatch, schedule):
 
 
 def test_train_comparison_catches_a_perturbed_step(monkeypatch):
-    def perturbed(params, p, q, y):
+    def perturbed(params, p, q, y, coupling="shared"):
         ls, (gP, gQ, gb) = _old_step(params, p, q, y)
         return ls, (gP, gQ * (1 + 1e-9), gb)
 

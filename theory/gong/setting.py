@@ -65,8 +65,9 @@ A_MODEL = register_assumption(Assumption(
     provenance=Provenance.RECONSTRUCTED))
 A_SCHEDULE = register_assumption(Assumption(
     id="gong-2025/ass/schedule", paper=PAPER, ref="§2.5 [Rev-1, Rev-2] + reconstruction",
-    statement="full-batch GD from W ~ sigma0 N(0,1) entries; eta = eta1 until the P-loss first reaches eps1 "
-              "(the end of stage 1, t1), then eta = eta2 = anneal * eta1",
+    statement="full-batch GD from W ~ sigma0 N(0,1) entries; eta = eta1 for the constant-rate phase, then "
+              "eta = eta2 = anneal * eta1 from t1 on; t1 is a fixed step T1 (switch trigger='step', the "
+              "stage claims' default variant) or the first step with P-loss <= eps1 (trigger='p-loss')",
     provenance=Provenance.RECONSTRUCTED,
     predicate=sp.And(eta1 > 0, eta2 > 0, eta2 <= eta1, sigma0 > 0)))
 
@@ -140,3 +141,44 @@ UPDATE_CLAIM = register(Claim(
     tolerance="relative residual < 1e-10 in float64 on random instances (and SymPy proof of "
               "d(x^T W z)/dW = x z^T)",
 ))
+
+
+# --------------------------------------------------------------------------- Bayes accuracies of the parts
+m_q, tau = sp.symbols("m tau", positive=True)
+
+
+def _Phi(x: sp.Expr) -> sp.Expr:
+    return (1 + sp.erf(x / sp.sqrt(2))) / 2
+
+
+def bayes_threshold_q() -> sp.Expr:
+    """Bayes threshold on ``|a|`` for the Q part, ``a = <u, q>/sigma`` (DERIVED for §2.2's three clusters).
+
+    Along the shift direction ``u = 1/sqrt(d_q)`` the Q part is ``a ~ N(0, 1)`` for ``y = +1`` and
+    ``a ~ N(+-m, 1)`` (each w.p. 1/2) for ``y = -1``, ``m = zeta sqrt(d_q) / sigma``; the other directions
+    carry no label information (and ``q_scale`` cancels). The likelihood ratio ``cosh(m a) exp(-m^2/2)`` is
+    increasing in ``|a|``, so with balanced labels the Bayes rule is ``|a| > tau`` with
+    ``cosh(m tau) = exp(m^2/2)``.
+    """
+    return sp.acosh(sp.exp(m_q**2 / 2)) / m_q
+
+
+def bayes_accuracy_q_expr() -> sp.Expr:
+    """Bayes accuracy of the Q part: ``(1/2) P(|g| < tau) + (1/2) P(|g + m| > tau)``, ``g ~ N(0, 1)``."""
+    t = bayes_threshold_q()
+    return ((2 * _Phi(t) - 1) + (_Phi(m_q - t) + _Phi(-m_q - t))) / 2
+
+
+def bayes_accuracy_q(zeta_v: float, d_q: int, sigma_v: float, digits: int = 30) -> float:
+    """:func:`bayes_accuracy_q_expr` at ``m = zeta sqrt(d_q) / sigma``, evaluated by mpmath."""
+    m = sp.Float(zeta_v, digits) * sp.sqrt(d_q) / sp.Float(sigma_v, digits)
+    return float(bayes_accuracy_q_expr().subs(m_q, m).evalf(digits))
+
+
+def bayes_accuracy_p(gamma0_v: float, sigma_v: float, p_part: str = "separable", digits: int = 30) -> float:
+    """Bayes accuracy of the P part: 1 for the separable part of §2.2 (``y <w*, p> >= gamma0 > 0``), and
+    ``Phi(gamma0/sigma)`` for the unconditioned ('gaussian') variant (two unit-variance clusters at
+    ``+-gamma0`` along ``w*``), evaluated by mpmath."""
+    if p_part == "separable":
+        return 1.0
+    return float(_Phi(sp.Float(gamma0_v, digits) / sp.Float(sigma_v, digits)).evalf(digits))

@@ -20,6 +20,7 @@ EXPERIMENTS: dict[str, Experiment] = {}
 # module that defines each experiment (imported lazily so the CLI starts fast)
 MODULES: dict[str, str] = {
     "gong-synthetic": "twostage.experiments.gong_stages",
+    "gong-phase": "twostage.experiments.gong_stages",
     "stage1-blowup": "twostage.experiments.chen_luo_blowup",
     "counterfact": "twostage.experiments.gong_realdata",
     "rank-reduction": "twostage.experiments.gong_realdata",

@@ -29,7 +29,10 @@ def small_configs(draw):
     return GongConfig(d_p=draw(st.integers(2, 6)), d_q=draw(st.integers(2, 6)), L=draw(st.integers(2, 8)),
                       n=draw(st.integers(2, 16)), gamma0=draw(st.floats(0.2, 2.0)),
                       zeta=draw(st.floats(0.2, 2.0)), sigma=draw(st.floats(0.5, 1.5)),
-                      sigma0=draw(st.sampled_from([1e-3, 0.1, 1.0])))
+                      sigma0=draw(st.sampled_from([1e-3, 0.1, 1.0])),
+                      coupling=draw(st.sampled_from(["shared", "parallel"])),
+                      mix=draw(st.sampled_from([(1.0, 0.0, 0.0), (0.5, 0.25, 0.25)])),
+                      q_scale=draw(st.sampled_from([1.0, 0.25])), b0=draw(st.sampled_from([0.0, 1.0])))
 
 
 def update_pair(cfg: GongConfig, ctx) -> dict:
@@ -37,7 +40,8 @@ def update_pair(cfg: GongConfig, ctx) -> dict:
     g = torch.Generator().manual_seed(ctx.seed)
     p, q, y = sample(cfg, 3, generator=g)
     params = init_params(cfg, 3, generator=g)
-    return {"sympy": gradients(params, p, q, y), "autograd": autograd_gradients(params, p, q, y),
+    return {"sympy": gradients(params, p, q, y, cfg.coupling),
+            "autograd": autograd_gradients(params, p, q, y, cfg.coupling),
             "seed": ctx.seed}
 
 
@@ -47,7 +51,8 @@ def _outer_product_proved() -> bool:
 
 
 @checker("gong-2025/setting/gd-updates", draws=small_configs(), simulate=update_pair,
-         examples=[GongConfig(d_p=4, d_q=4, L=5, n=8)])
+         examples=[GongConfig(d_p=4, d_q=4, L=5, n=8),
+                   GongConfig(d_p=4, d_q=4, L=5, n=8, coupling="parallel", b0=1.0)])
 def gd_updates(claim, cfg: GongConfig, data: dict) -> Measurement:
     """Largest relative residual of the SymPy-derived ``(g_P, g_Q, g_b)`` against autograd below 1e-10."""
     if not _outer_product_proved():

@@ -143,7 +143,8 @@ MARKUP: dict[str, tuple[tuple[str, str], ...]] = {
     f"{G}/stage/annealing-ablation": (
         ("(eta2 throughout)", r"($\eta_2$ throughout)"),
         ("median T_P(schedule) < median T_P(annealed from 0), T_P the first step with held-out P "
-         "accuracy >= 0.95", r"$\operatorname{median}T_P(\text{schedule})<\operatorname{median}T_P(\text{annealed from }0)$, "
+         "accuracy >= 0.95",
+         r"$\operatorname{median}T_P(\text{schedule})<\operatorname{median}T_P(\text{annealed from }0)$, "
          r"$T_P$ the first step with held-out P accuracy $\ge0.95$"),
     ),
     f"{G}/spectral/block-order": (

@@ -20,15 +20,14 @@ from twostage.verify.mutate import reads_formula
 from twostage.verify.profiles import get_profile
 
 # checkers whose judge does not read claim.formula (measured 2026-12-07: 37 of 61 at bed6fe5; the restated
-# def4, prop1 eps3/agreement/quasistatic and thm3 rank checks read it since; the §5.1 anchor claims and
-# realdata/type-exact-gap were written reading it)
+# def4, prop1 eps3/agreement/quasistatic, escape/inverse-eps and thm3 rank checks read it since; the §5.1
+# anchor claims and realdata/type-exact-gap were written reading it)
 FORMULA_BLIND = {
     "chen-luo-2025/eq16/edot-identity",
     "chen-luo-2025/thm1/blowup-as",
     "chen-luo-2025/oracle/balanced",
     "chen-luo-2025/oracle/dm1-elliptic",
     "chen-luo-2025/escape/homogeneity",
-    "chen-luo-2025/escape/inverse-eps",
     "chen-luo-2025/ass1/reached-as",
     "chen-luo-2025/prop4/derivative-identities",
     "chen-luo-2025/prop2/conservation",

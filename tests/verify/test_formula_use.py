@@ -21,7 +21,7 @@ from twostage.verify.profiles import get_profile
 
 # checkers whose judge does not read claim.formula (measured 2026-12-07: 37 of 61 at bed6fe5; the restated
 # def4, prop1 eps3/agreement/quasistatic, escape/inverse-eps and thm3 rank checks read it since; the §5.1
-# anchor claims and realdata/type-exact-gap were written reading it)
+# anchor claims, realdata/type-exact-gap and the gong stage and spectral claims were written reading it)
 FORMULA_BLIND = {
     "chen-luo-2025/eq16/edot-identity",
     "chen-luo-2025/thm1/blowup-as",
@@ -48,11 +48,6 @@ FORMULA_BLIND = {
     "chen-luo-2025/stage2/collapse-rate",
     "chen-luo-2025/stage2/growth-rate-sigma1",
     "gong-2025/setting/gd-updates",
-    "gong-2025/stage/ordering",
-    "gong-2025/stage/p-preservation",
-    "gong-2025/stage/q-suppression",
-    "gong-2025/stage/annealing-ablation",
-    "gong-2025/spectral/block-order",
 }
 
 CLAIMS = [c.id for c in load_all().claims()]

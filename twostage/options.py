@@ -24,7 +24,7 @@ from twostage.errors import UsageError
 SEED_LIMIT = 2**32
 PROFILES = ("ci", "quick", "full")  # twostage.verify.profiles.PROFILES (checked by a test)
 DEVICES = "auto, cpu, cuda, cuda:N"
-EXPERIMENTS = ("anchor-function", "lm-text", "gong-synthetic", "stage1-blowup", "counterfact",
+EXPERIMENTS = ("anchor-function", "lm-text", "gong-synthetic", "gong-phase", "stage1-blowup", "counterfact",
                "rank-reduction")  # twostage.experiments.MODULES (checked by a test)
 KINDS = ("sequential", "process", "dask")  # twostage.runs.executor.KINDS (checked by a test)
 ECHO = 80  # at most this many characters of a user's value are echoed in an error

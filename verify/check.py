@@ -168,3 +168,20 @@ def config_worst(records: list[tuple[Measurement, Any]], key: Callable[[Measurem
     """The record minimising ``key`` and its configuration described for ``worst`` (for pools)."""
     m, d = min(records, key=lambda r: key(r[0]))
     return m, describe_config(d)
+
+
+def pool_seed_counts(records: list[tuple[Measurement, Any]], label: str = "config") -> Measurement:
+    """Pool the per-seed Bernoulli counts (``worst["successes"]``, ``worst["n"]``) of every drawn
+    configuration into one binomial verdict at the claimed probability (``worst["p_claimed"]``); ``worst``
+    names the configuration with the lowest success share (keys ``{label}s``, ``worst_{label}``,
+    ``worst_{label}_result``). Without any count (all not applicable) the results are combined."""
+    from twostage.verify.judge import judge_binomial
+
+    binom = [(m, c) for m, c in records if m.worst and "successes" in m.worst]
+    if not binom:
+        return combine([m for m, _ in records])
+    k = sum(m.worst["successes"] for m, _ in binom)
+    n = sum(m.worst["n"] for m, _ in binom)
+    wm, wc = config_worst(binom, lambda m: m.worst["successes"] / max(m.worst["n"], 1))
+    info = {f"{label}s": len(binom), f"worst_{label}": wc, f"worst_{label}_result": wm.worst}
+    return judge_binomial(k, n, binom[0][0].worst["p_claimed"], info=info)

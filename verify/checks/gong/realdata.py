@@ -18,6 +18,7 @@ seed 0: 17 of 18 seeds have a gap epoch, Clopper-Pearson lower bound 0.65; about
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -29,9 +30,9 @@ from twostage.numerics.gong import factset as fs
 from twostage.numerics.gong import realdata as cf
 from twostage.numerics.gong.gpt2lite import GPT2Config
 from twostage.theory.gong.realdata import gap_constants
-from twostage.verify.check import checker, config_worst
+from twostage.verify.check import checker, pool_seed_counts
 from twostage.verify.judge import judge_binomial
-from twostage.verify.verdict import Measurement, combine
+from twostage.verify.verdict import Measurement
 
 STOP = 0.9  # the run stops once every seed has exact accuracy >= STOP (the facts are learned)
 SEEDS = 6
@@ -81,16 +82,14 @@ def trajectories(case: Case, ctx) -> dict:
 
 def pooled(records: list[tuple[Measurement, Case]]) -> Measurement:
     """Pool the per-seed Bernoulli trials of every drawn case into one binomial verdict at the claimed
-    probability; ``worst`` names the case with the lowest share of gap seeds."""
-    binom = [(m, c) for m, c in records if "successes" in m.worst]
-    if not binom:
-        return combine([m for m, _ in records])
-    k = sum(m.worst["successes"] for m, _ in binom)
-    n = sum(m.worst["n"] for m, _ in binom)
-    wm, wc = config_worst(binom, lambda m: m.worst["successes"] / max(m.worst["n"], 1))
-    return judge_binomial(k, n, wm.worst["p_claimed"], info={
-        "cases": len(binom), "worst_case": wc, "worst_case_result": wm.worst,
-        "theta_type": wm.worst["theta_type"], "theta_exact": wm.worst["theta_exact"]})
+    probability (:func:`~twostage.verify.check.pool_seed_counts`); ``worst`` names the case with the lowest
+    share of gap seeds, and its thresholds."""
+    m = pool_seed_counts(records, "case")
+    res = (m.worst or {}).get("worst_case_result") or {}
+    if "theta_type" in res:
+        m = dataclasses.replace(m, worst={**m.worst, "theta_type": res["theta_type"],
+                                          "theta_exact": res["theta_exact"]})
+    return m
 
 
 @checker("gong-2025/realdata/type-exact-gap", draws=CASES, simulate=trajectories, examples=[PINNED],

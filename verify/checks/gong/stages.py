@@ -24,9 +24,9 @@ from hypothesis import strategies as st
 from twostage.numerics.gong.setting import DEFAULT, GongConfig
 from twostage.numerics.gong.stages import first_reach, train, truncation_damage
 from twostage.theory.gong import stages as th
-from twostage.verify.check import checker, config_worst
+from twostage.verify.check import checker, pool_seed_counts
 from twostage.verify.judge import judge_binomial, judge_ordering
-from twostage.verify.verdict import Measurement, Status, combine
+from twostage.verify.verdict import Measurement, Status
 
 P = "gong-2025"
 P_CLAIMED = float(th.LEVEL.rhs)  # pooled level (every stage claim states p_seeds = 0.9 in its formula)
@@ -52,19 +52,10 @@ def _seeds(ctx) -> int:
 
 
 def pooled(records: list[tuple[Measurement, GongConfig]]) -> Measurement:
-    """Pool the per-seed Bernoulli trials of every drawn configuration into one binomial verdict.
-
-    The pooled count is judged once; ``worst`` names the configuration with the lowest success fraction.
-    Without any count (every configuration not applicable) the per-configuration results are combined.
-    """
-    binom = [(m, c) for m, c in records if "successes" in m.worst]
-    if not binom:
-        return combine([m for m, _ in records])
-    k = sum(m.worst["successes"] for m, _ in binom)
-    n = sum(m.worst["n"] for m, _ in binom)
-    wm, wc = config_worst(binom, lambda m: m.worst["successes"] / max(m.worst["n"], 1))
-    return judge_binomial(k, n, binom[0][0].worst["p_claimed"],
-                          info={"configs": len(binom), "worst_config": wc, "worst_config_result": wm.worst})
+    """Pool the per-seed Bernoulli trials of every drawn configuration into one binomial verdict
+    (:func:`~twostage.verify.check.pool_seed_counts`; ``worst`` names the configuration with the lowest
+    success fraction)."""
+    return pool_seed_counts(records, "config")
 
 
 def two_stage_run(cfg: GongConfig, ctx) -> dict:

@@ -73,7 +73,6 @@ class Check:
     simulate: Callable[[Any, Context], Any] | None = None
     examples: Sequence[Any] | Callable[[Context], Sequence[Any]] = ()
     pool: Pool | None = None
-    seed_draws: bool = True  # ignored: every strategy is drawn with draw_seed(ctx) (kept for registrations)
     cost: int = 1  # one draw costs this many ordinary ones: the profile's example count is divided by it
 
     def profile(self, ctx: Context) -> Profile:
@@ -151,14 +150,14 @@ CHECKERS: dict[str, Check] = {}
 
 def checker(claim_id: str, *, draws: Any = None, simulate: Callable[[Any, Context], Any] | None = None,
             examples: Sequence[Any] | Callable[[Context], Sequence[Any]] = (), pool: Pool | None = None,
-            seed_draws: bool = True, cost: int = 1) -> Callable[[Judge], Judge]:
+            cost: int = 1) -> Callable[[Judge], Judge]:
     """Register ``judge`` as the check of ``claim_id`` (see the module docstring); returns ``judge``."""
 
     def deco(judge: Judge) -> Judge:
         old = CHECKERS.get(claim_id)
         if old is not None and old.judge is not judge:
             raise ValueError(f"two checkers for claim {claim_id!r}")
-        CHECKERS[claim_id] = Check(claim_id, judge, draws, simulate, examples, pool, seed_draws, cost)
+        CHECKERS[claim_id] = Check(claim_id, judge, draws, simulate, examples, pool, cost)
         return judge
 
     return deco

@@ -15,15 +15,6 @@ import pytest
 from twostage.cli import main
 from twostage.runs.store import is_complete
 
-
-def assert_one_line_error(rc, err, code, needle, out=""):
-    assert rc == code, f"exit {rc}, expected {code}; stderr: {err!r}"
-    lines = err.strip().splitlines()
-    assert len(lines) == 1, f"stderr is not one line: {err!r}"
-    assert needle in lines[0], f"{needle!r} not in {lines[0]!r}"
-    assert "Traceback" not in err + out
-
-
 # ---------------------------------------------------------------- in-process, real registry
 
 @pytest.mark.parametrize("argv, needle", [
@@ -39,13 +30,13 @@ def assert_one_line_error(rc, err, code, needle, out=""):
     (["report", "--bogus"], "unrecognized arguments: --bogus"),
     (["claims", "--check", "--paper"], "expected one argument"),
 ])
-def test_malformed_input_is_one_line_exit_2(argv, needle, capsys, results_dir):
+def test_malformed_input_is_one_line_exit_2(argv, needle, capsys, results_dir, one_line_error):
     rc = main(["--results", str(results_dir)] + argv)
     cap = capsys.readouterr()
-    assert_one_line_error(rc, cap.err, 2, needle, cap.out)
+    one_line_error(rc, cap.err, 2, needle, cap.out)
 
 
-def test_unwritable_results_dir_fails_before_any_work(demo_inproc, capsys, tmp_path):
+def test_unwritable_results_dir_fails_before_any_work(demo_inproc, capsys, tmp_path, one_line_error):
     demo_inproc()  # a sound demo registry: the failure must be the output, not the claims
     blocker = tmp_path / "a-file"
     blocker.write_text("not a directory")
@@ -55,18 +46,18 @@ def test_unwritable_results_dir_fails_before_any_work(demo_inproc, capsys, tmp_p
                  ["--results", str(tmp_path / "r"), "report", "--out", str(blocker / "report")]):
         rc = main(argv)
         cap = capsys.readouterr()
-        assert_one_line_error(rc, cap.err, 2, "cannot write to", cap.out)
+        one_line_error(rc, cap.err, 2, "cannot write to", cap.out)
         assert "verdicts (profile" not in cap.out  # nothing was run only to be lost
     assert blocker.read_text() == "not a directory" and not (tmp_path / "r" / "verdicts.json").exists()
 
 
 @pytest.mark.parametrize("command", [["claims"], ["report"]])
-def test_corrupt_verdicts_file_is_detected(command, demo_inproc, capsys, results_dir):
+def test_corrupt_verdicts_file_is_detected(command, demo_inproc, capsys, results_dir, one_line_error):
     demo_inproc()
     (results_dir / "verdicts.json").write_text('{"claims": {"x": ')
     rc = main(["--results", str(results_dir)] + command)
     cap = capsys.readouterr()
-    assert_one_line_error(rc, cap.err, 2, "verdicts.json is corrupt", cap.out)
+    one_line_error(rc, cap.err, 2, "verdicts.json is corrupt", cap.out)
     assert (results_dir / "verdicts.json").read_text() == '{"claims": {"x": '  # left for inspection
 
 
@@ -85,11 +76,11 @@ def test_nan_in_a_run_is_numerical_failure_with_step(demo_inproc, results_dir, c
     assert "twostage verify --claim chen-luo-2025/demo/nan --seed 4 --profile ci" in page
 
 
-def test_config_outside_assumptions_names_the_assumption(demo_inproc, results_dir, capsys):
+def test_config_outside_assumptions_names_the_assumption(demo_inproc, results_dir, capsys, one_line_error):
     demo_inproc()
     rc = main(["--results", str(results_dir), "run", "demo-bad-config"])
     cap = capsys.readouterr()
-    assert_one_line_error(rc, cap.err, 2, "outside assumption chen-luo-2025/demo/ass-pos", cap.out)
+    one_line_error(rc, cap.err, 2, "outside assumption chen-luo-2025/demo/ass-pos", cap.out)
 
 
 CYCLE = "chen-luo-2025/demo/cyc-a -> chen-luo-2025/demo/cyc-b -> chen-luo-2025/demo/cyc-a"
@@ -100,17 +91,17 @@ CYCLE = "chen-luo-2025/demo/cyc-a -> chen-luo-2025/demo/cyc-b -> chen-luo-2025/d
     ("cycle", f"claim graph: cycle: {CYCLE}"),
     ("nochecker", "chen-luo-2025/demo/orphan: claim has no checker"),
 ])
-def test_unsound_claim_graph_is_exit_2(demo_inproc, results_dir, capsys, scenario, needle):
+def test_unsound_claim_graph_is_exit_2(demo_inproc, results_dir, capsys, scenario, needle, one_line_error):
     demo_inproc(scenario)
     for command in (["claims", "--check"], ["report"], ["verify"]):
         rc = main(["--results", str(results_dir)] + command)
         cap = capsys.readouterr()
         if command == ["verify"]:  # verify refuses only a claim it cannot check, before running any
             if scenario == "nochecker":
-                assert_one_line_error(rc, cap.err, 2, "'chen-luo-2025/demo/orphan' has no checker", cap.out)
+                one_line_error(rc, cap.err, 2, "'chen-luo-2025/demo/orphan' has no checker", cap.out)
                 assert not (results_dir / "verdicts.json").exists()
             continue
-        assert_one_line_error(rc, cap.err, 2, needle, cap.out)
+        one_line_error(rc, cap.err, 2, needle, cap.out)
     assert not (results_dir / "report" / "index.html").exists()
 
 
@@ -121,12 +112,12 @@ def test_claims_check_passes_on_sound_demo(demo_inproc, results_dir, capsys):
 
 
 @pytest.mark.slow
-def test_crashing_checker_loses_only_its_own_verdict(demo, tmp_path):
+def test_crashing_checker_loses_only_its_own_verdict(demo, tmp_path, one_line_error):
     log = tmp_path / "log"
     p = demo("verify", "--paper", "chen-luo-2025", "--executor", "process", "--workers", "2",
              scenario="crash", DEMO_LOG=log)
     needle = "chen-luo-2025/demo/crash: error: RuntimeError: demo checker blew up"
-    assert_one_line_error(p.returncode, p.stderr, 3, needle, p.stdout)
+    one_line_error(p.returncode, p.stderr, 3, needle, p.stdout)
     stored = json.loads((demo.results / "verdicts.json").read_text())["claims"]
     assert {k: v["status"] for k, v in stored.items()} == {
         "chen-luo-2025/demo/base": "holds", "chen-luo-2025/demo/nan": "numerical-failure",

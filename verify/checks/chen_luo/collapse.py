@@ -99,7 +99,7 @@ def solver_run(cfg, device: str = "cpu") -> dict:
 @checker(f"{P}/stage2/closed-form", draws=lambda ctx: st.one_of(spectra(None, B=4 * ctx.profile.scale),
                                                                  data_draws(B=4 * ctx.profile.scale)),
          simulate=proven(TC.prove_closed_form, lambda cfg, ctx: solver_run(cfg, ctx.device)),
-         examples=[PINNED_SPECTRUM, PINNED_DATA, CF_PROOF], seed_draws=True)
+         examples=[PINNED_SPECTRUM, PINNED_DATA, CF_PROOF])
 def closed_form(claim, cfg, run: dict, formula=S2.closed_form) -> Measurement:
     """The closed form ``formula`` (eqs. (54)-(57)) vs the solver: max relative error over time, judged at
     1e-9."""
@@ -134,7 +134,7 @@ def conserved_flows(cfg: DataDraw, device: str = "cpu") -> dict:
 
 @checker(f"{P}/stage2/kq-conservation", draws=per_scale(data_draws, B=2, n_max=4, d_max=4),
          simulate=proven(TC.prove_conservation, lambda cfg, ctx: conserved_flows(cfg, ctx.device)),
-         examples=[DataDraw(n=6, s=3, d=3, seed=0, B=2), CONS_PROOF], seed_draws=True)
+         examples=[DataDraw(n=6, s=3, d=3, seed=0, B=2), CONS_PROOF])
 def kq_conservation(claim, cfg: DataDraw | Proof, run: dict) -> Measurement:
     """Drift of ``W_Q^T W_Q - W_K^T W_K`` relative to ``||W_Q||^2 + ||W_K||^2`` along each flow below 1e-8."""
     if isinstance(cfg, Proof):
@@ -203,7 +203,7 @@ def _rank_collapse(tr: Trajectory, claimed_rank: int) -> Measurement:
 
 
 @checker(f"{P}/thm3/rank-collapse", draws=per_scale(sources, 1), examples=[PINNED_SPECTRUM, PINNED_DATA],
-         simulate=lambda cfg, ctx: limit_trajectory(cfg, ctx.device), seed_draws=True)
+         simulate=lambda cfg, ctx: limit_trajectory(cfg, ctx.device))
 def rank_collapse(claim, cfg, tr: Trajectory) -> Measurement:
     """The rank of the formula (``Eq(rank W_inf, r)``; Thm 3: ``r = 1``, simple ``sigma_1``) in the limit:
     ``sigma_{r+1}/sigma_1 -> 0`` (and the stable rank of ``W_Q`` -> 1 for ``r = 1``); for ``r >= 2`` the
@@ -220,7 +220,7 @@ def rank_collapse(claim, cfg, tr: Trajectory) -> Measurement:
     return as_relation(rel, m)
 
 
-@checker(f"{P}/stage2/collapse-limits", draws=per_scale(sources, 1), seed_draws=True,
+@checker(f"{P}/stage2/collapse-limits", draws=per_scale(sources, 1),
          simulate=proven(TC.prove_rank_le_multiplicity, lambda cfg, ctx: limit_trajectory(cfg, ctx.device)),
          examples=[PINNED_SPECTRUM, PINNED_DATA, Proof("d=3")])
 def collapse_limits(claim, cfg, tr: Trajectory) -> Measurement:
@@ -237,7 +237,7 @@ def collapse_limits(claim, cfg, tr: Trajectory) -> Measurement:
 MULT_EXPECT = {"nonzero_rows": {1: 1, 2: 2, 3: 3}, "limits_rows_of_(A0+B0)/2": True}
 
 
-@checker(f"{P}/thm3/rank-le-multiplicity", draws=per_scale(spectra, None), seed_draws=True,
+@checker(f"{P}/thm3/rank-le-multiplicity", draws=per_scale(spectra, None),
          simulate=proven(TC.prove_rank_le_multiplicity, lambda cfg, ctx: limit_trajectory(cfg, ctx.device)),
          examples=[SpectrumDraw(sigma=(1.0, 1.0, 0.5, 0.2), seed=0), Proof("d=3")])
 def rank_le_multiplicity(claim, cfg: SpectrumDraw | Proof, tr: Trajectory) -> Measurement:
@@ -260,7 +260,7 @@ RATE_SERIES = {r"\rho_{\sigma_2/\sigma_1}": "ratio", r"\rho_{\mathrm{dist}}": "d
 @checker(f"{P}/stage2/collapse-rate", draws=per_scale(spectra, 1),
          simulate=proven(TC.prove_collapse_rate,
                          lambda cfg, ctx: scaled_trajectory(cfg, ctx.device, RATE_TAUS)),
-         examples=[PINNED_SPECTRUM, Proof("d=3; 2x2")], seed_draws=True)
+         examples=[PINNED_SPECTRUM, Proof("d=3; 2x2")])
 def collapse_rate(claim, cfg: SpectrumDraw | Proof, tr: Trajectory) -> Measurement:
     """Each rate of the claim's formula (``rho = f(sigma_1, sigma_2)``, evaluated at the draw's spectrum)
     against the fitted log-slope of its quantity -- ``sigma_2/sigma_1(W_Q)``, the distance to ``u_1 c_hat``,
@@ -297,7 +297,7 @@ def growth_run(cfg, device: str = "cpu") -> dict:
 
 @checker(f"{P}/stage2/growth-rate-sigma1", draws=per_scale(spectra, 1),
          simulate=proven(TC.prove_growth_rate, lambda cfg, ctx: growth_run(cfg, ctx.device)),
-         examples=[PINNED_SPECTRUM, Proof("2x2")], seed_draws=True)
+         examples=[PINNED_SPECTRUM, Proof("2x2")])
 def growth_rate(claim, cfg: SpectrumDraw | Proof, run: dict) -> Measurement:
     """``|d/dt log||W_Q|| - rate| / sigma_1 -> 0`` (finite differences), ``rate`` the formula's right side
     evaluated at ``sigma_1, sigma_2`` of each ``F`` (Thm 3 growth: ``sigma_1``)."""

@@ -74,7 +74,7 @@ def _factorisation_proofs() -> dict[str, dict]:
     return {"s=3": T2.prove_loss_factorisation(s=3), "s=2": T2.prove_loss_factorisation(s=2)}
 
 
-@checker(f"{P}/stage2/loss-factorisation", draws=per_scale(data_draws, s_min=3), seed_draws=True,
+@checker(f"{P}/stage2/loss-factorisation", draws=per_scale(data_draws, s_min=3),
          simulate=proven(_factorisation_proofs, lambda c, ctx: factorisation_errors(c, device=ctx.device)),
          examples=[PINNED, FACT_PROOF])
 def loss_factorisation(claim, cfg: DataDraw | Proof, r: dict, expected: float = 4.0) -> Measurement:
@@ -105,7 +105,7 @@ def separation_norms(cfg: DataDraw, device: str = "cpu") -> dict[str, np.ndarray
     return {k: np.stack(v) for k, v in out.items()}
 
 
-@checker(f"{P}/prop3/dynamics-separation", draws=per_scale(data_draws), seed_draws=True,
+@checker(f"{P}/prop3/dynamics-separation", draws=per_scale(data_draws),
          simulate=proven(T2.prove_dynamics_separation, lambda cfg, ctx: separation_norms(cfg, ctx.device)),
          examples=[PINNED, SEP_PROOF])
 def dynamics_separation(claim, cfg: DataDraw | Proof, norms: dict, orders: dict | None = None) -> Measurement:
@@ -144,7 +144,7 @@ def law_gradients(cfg: DataDraw, device: str = "cpu") -> dict[str, Any]:
             "gQ": gQ, "gK": gK}
 
 
-@checker(f"{P}/prop3/kq-linear-law", draws=per_scale(data_draws), seed_draws=True,
+@checker(f"{P}/prop3/kq-linear-law", draws=per_scale(data_draws),
          simulate=proven(T2.prove_linear_law, lambda cfg, ctx: law_gradients(cfg, ctx.device)),
          examples=[PINNED, LAW_PROOF])
 def kq_linear_law(claim, cfg: DataDraw | Proof, g: dict, F_fn=S2.F_from_u) -> Measurement:
@@ -183,7 +183,7 @@ def full_loss_flow(cfg: DataDraw, device: str = "cpu") -> dict[str, torch.Tensor
     return {"F": F, "Q0": Q0, "K0": K0, "t": t, "WQ": WQ, "WK": WK}
 
 
-@checker(f"{P}/prop3/kq-full-vs-linear", draws=per_scale(data_draws, B=2, n_max=4, d_max=4), seed_draws=True,
+@checker(f"{P}/prop3/kq-full-vs-linear", draws=per_scale(data_draws, B=2, n_max=4, d_max=4),
          simulate=lambda cfg, ctx: full_loss_flow(cfg, ctx.device),
          examples=[DataDraw(n=6, s=3, d=3, seed=0, B=2)])
 def kq_full_vs_linear(claim, cfg: DataDraw, fl: dict, predict=S2.closed_form) -> Measurement:
@@ -208,7 +208,7 @@ def F_first_tokens(X, y, u, weights=None):
     return S2.F_from_u(X.flip(-2), y, u, weights)
 
 
-@checker(f"{P}/stage2/F-structure", draws=per_scale(data_draws, fewer_samples=True), seed_draws=True,
+@checker(f"{P}/stage2/F-structure", draws=per_scale(data_draws, fewer_samples=True),
          simulate=proven(T2.prove_F_structure, lambda cfg, ctx: cfg.tensors(ctx.device)),
          examples=[DataDraw(n=2, s=3, d=5, seed=0), F_PROOF])
 def F_structure(claim, cfg: DataDraw | Proof, T: dict, F_fn=S2.F_from_u) -> Measurement:

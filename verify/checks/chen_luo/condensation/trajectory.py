@@ -134,7 +134,7 @@ def simulate(cfg: CondensationDraw, ctx: Context) -> dict[str, np.ndarray]:
 
 
 # How every check judged along the shared trajectories is registered: ``@checker(claim_id, **ALONG)``.
-ALONG = dict(draws=profile_draws, simulate=simulate, examples=[PAPER_DRAW], seed_draws=True)
+ALONG = dict(draws=profile_draws, simulate=simulate, examples=[PAPER_DRAW])
 
 
 def not_applicable(b: int) -> Measurement:

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 import sympy as sp
 
+from twostage.runs import audit as audit_module
 from twostage.runs.audit import AuditSettings, audit_claim, run_audit, summarise
 from twostage.theory.claims import Claim, Kind, Provenance, load_all
 from twostage.verify.check import Check, Context
@@ -83,7 +84,7 @@ def _state(check, folder):
     return json.loads((folder / "chen-luo-2025__demo__riccati.json").read_text())
 
 
-def test_audit_resumes_from_its_file(tmp_path):
+def test_audit_resumes_from_its_file(tmp_path, monkeypatch):
     calls = []
 
     def counting(claim, draw, data):
@@ -98,6 +99,32 @@ def test_audit_resumes_from_its_file(tmp_path):
     changed = _claim(sp.Ge(E, (E0 ** sp.Rational(-1, 3) - t) ** -2))
     audit_claim(changed, check, CTX, settings, tmp_path)
     assert len(calls) > n  # a changed formula is audited afresh
+    n = len(calls)
+    monkeypatch.setattr(audit_module, "_code", lambda: "another-version")
+    audit_claim(changed, check, CTX, settings, tmp_path)
+    assert len(calls) > n  # so is one measured by other code
+
+
+def test_a_dropped_term_is_judged_not_a_key_error():
+    """A judge addresses the formula's symbols by name; a mutation that drops a term (and its symbol) is
+    judged on the edited formula (measured: thm1/tstar-upper gave KeyError 'E_t0' before)."""
+    from twostage.verify.checks.chen_luo.elements import symbols_of
+
+    def judge(claim, draw, data):
+        ts, e = data
+        s = symbols_of(claim)
+        return judge_bound(claim.formula, {s["E"]: e, s["E0"]: 1, s["t"]: ts}, tol=1e-9,
+                           exact=(s["t"], s["E0"]))
+
+    check = Check(f"{P}/demo/riccati", judge, [0], _simulate)
+    assert check(CTX, _claim()).status is Status.HOLDS
+    for m in mutations(RICCATI):
+        if m.kind == "drop":
+            assert check(CTX, _claim(m.formula)).status.value in ("holds", "violated", "undecided"), m.label
+    # E >= (E0^(-1/3) - t)^(-3) without E0 (its symbol gone) and with E far below it: judged, violated
+    no_e0 = sp.Ge(E, (2 - t) ** -3)
+    assert check(CTX, _claim(no_e0)).status is Status.HOLDS
+    assert check(CTX, _claim(sp.Ge(E, 8 * (1 - t) ** -3))).status is Status.VIOLATED
 
 
 def test_spy_tells_whether_a_checker_reads_the_formula():

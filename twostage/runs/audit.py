@@ -16,7 +16,8 @@ claim:
 
 Results: ``<results>/audit/<config-hash>/`` (hash of profile, seed, quick/full ladder) holds one JSON file per
 claim (``<claim>.json``, rewritten atomically after every mutation, so an interrupted audit resumes where it
-stopped; a claim whose formula changed is redone), ``audit.json`` (the summary) and ``audit.txt`` (a table);
+stopped; a claim whose formula or code changed is redone), ``audit.json`` (the summary) and ``audit.txt`` (a
+table);
 ``<results>/audit/latest.json`` keeps the latest summary per claim id, read by ``twostage verify --json`` to
 put ``sensitivity`` beside ``margin``.
 """
@@ -24,6 +25,7 @@ put ``sensitivity`` beside ``margin``.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import time
 from collections.abc import Callable
@@ -80,6 +82,14 @@ def _run(check: Check, ctx: Context, claim: Claim) -> dict[str, Any]:
     return {**out, "seconds": round(time.perf_counter() - t0, 3)}
 
 
+@functools.cache
+def _code() -> str:
+    """The code version the results were measured with (a claim audited by other code is redone)."""
+    from twostage.runs.sweep_verify import code_version
+
+    return code_version()
+
+
 def _claim_file(folder: Path, claim: Claim) -> Path:
     return folder / (claim.id.replace("/", "__") + ".json")
 
@@ -90,8 +100,9 @@ def audit_claim(claim: Claim, check: Check, ctx: Context, settings: AuditSetting
     path = _claim_file(folder, claim)
     formula = sp.srepr(claim.formula) if claim.formula is not None else None
     state = read_json_dict(path) if path.exists() else {}
-    if state.get("formula") != formula:
-        state = {"id": claim.id, "formula": formula, "baseline": None, "mutations": {}}
+    code = _code()
+    if state.get("formula") != formula or state.get("code") != code:
+        state = {"id": claim.id, "formula": formula, "code": code, "baseline": None, "mutations": {}}
     if state["baseline"] is None:
         state["baseline"] = _run(check, ctx, claim)
         atomic_write_json(path, state)

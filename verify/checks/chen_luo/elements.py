@@ -44,9 +44,25 @@ def per_element(tr: dict, B: int, judge_one, needs_blowup: bool = True) -> Measu
     return each_element(tr, B, one, needs_blowup)
 
 
+class _ByName(dict):
+    """Symbols by name; a name the formula no longer has (an audit mutation dropped its term) gives a fresh
+    symbol, whose value the judges then ignore -- the edited formula is judged, not a ``KeyError``."""
+
+    def __missing__(self, name: str) -> object:
+        import sympy as sp
+
+        return sp.Symbol(name)
+
+
 def symbols_of(claim) -> dict[str, object]:
-    """The free symbols of ``claim.formula`` by name (how a judge addresses the formula's quantities)."""
-    return {s.name: s for s in claim.formula.free_symbols}
+    """The free symbols of ``claim.formula`` by name (how a judge addresses the formula's quantities).
+
+    >>> import sympy as sp, types
+    >>> s = symbols_of(types.SimpleNamespace(formula=sp.Symbol("T") <= 1))
+    >>> s["T"], s["E_t0"]
+    (T, E_t0)
+    """
+    return _ByName({s.name: s for s in claim.formula.free_symbols})
 
 
 def relations(formula) -> tuple:

@@ -69,13 +69,13 @@ def window_of(tr, b=0):
 # ------------------------------------------------------------------------------------------- registration
 def test_every_condensation_claim_has_a_check_written_the_one_way():
     checks = load_checkers()
-    assert len(TOPIC_IDS) == 17
+    assert len(TOPIC_IDS) == 19
     for cid in TOPIC_IDS:
         chk = checks[cid]
         assert chk.draws is not None and chk.judge.__module__.startswith(
             "twostage.verify.checks.chen_luo.condensation."), cid
     along = [cid for cid in TOPIC_IDS if checks[cid].simulate is ct.simulate]
-    assert len(along) == 15 and all(checks[c].examples == [ct.PAPER_DRAW]
+    assert len(along) == 17 and all(checks[c].examples == [ct.PAPER_DRAW]
                                     for c in along)
 
 

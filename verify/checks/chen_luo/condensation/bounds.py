@@ -184,3 +184,61 @@ def prop8_two_sided(claim, cfg: CondensationDraw, tr: dict) -> Measurement:
     """chen-luo-2025 Prop 8, eqs. (38)-(39), with Thm 1 (11): ``C^-3 (T*-t)^-3 <= E <= (T*-t)^-3`` on
     ``[T_3, T*)``."""
     return prop8_measure(cfg, tr, claim.formula)
+
+
+S_QUANTILES = (0.0, 0.2, 0.4, 0.6, 0.8)  # where s is taken on [T_3, T*) for eq. (38)
+
+
+def t3_proof_index(tr: dict, b: int) -> int:
+    """The ``T_3`` of the proof of (38): after it Ass. 1 holds, ``cos zeta > 0`` and the whole factor of
+    ``Edot = (||dW2|| ||W2||)^{4/3} (||dW2||/||W2||^2)^{2/3} [bracket]`` beyond the first power stays
+    ``<= 4``, i.e. ``Edot <= C_0 E^{4/3}`` (the bracket alone, :func:`t3_index`, is not enough: measured,
+    (38) fails right after it while ``||dW2||/||W2||^2`` is still above 1)."""
+    sl = slice(b, b + 1)
+    factor = tr["bracket"][sl] * (tr["dW2_norm"][sl] / tr["W2_sq"][sl]) ** (2.0 / 3.0)
+    ok = (tr["frac_ass1"][sl] == 1.0) & (tr["cos_zeta"][sl] > 0) & (factor <= 4.0)
+    return int(stays_from(ok, tr["mask"][sl])[0])
+
+
+def eq38_measure(cfg: CondensationDraw, tr: dict, formula) -> Measurement:
+    """Prop 8 (38) on pairs ``s < t`` of ``[T_3, T*)``: ``s`` at the quantiles ``S_QUANTILES`` of the
+    recorded points, every later ``t`` below the ``T*`` bracket with a positive base (the claim's note)."""
+    sym = _syms(formula)
+    cos_key = next(n_ for n_ in sym if "Theta" in n_)
+    base = formula.rhs.base if isinstance(formula.rhs, sp.Pow) else formula.rhs
+
+    def one(b: int) -> Measurement | list[Measurement]:
+        i3 = t3_proof_index(tr, b)
+        if i3 < 0:
+            return Measurement(Status.NOT_APPLICABLE, None, {"element": b, "reason": "T_3 not reached"})
+        k = valid(tr, b)
+        k = k[k >= i3]
+        t, E = tr["t"][b][k], tr["E"][b][k]
+        lo, hi = float(tr["T_lo"][b]), float(tr["T_hi"][b])
+        cos2 = float(tr["cos_zeta"][b][k].min())
+        ii, jj = [], []
+        for q in S_QUANTILES:
+            i = int(q * (len(k) - 1))
+            j = np.arange(i + 1, len(k))
+            j = j[(t[j] < lo) & ((hi - lo) < BRACKET * (lo - t[j]))]
+            ii.append(np.full(len(j), i)), jj.append(j)
+        ii, jj = np.concatenate(ii), np.concatenate(jj)
+        vals = {sym["E_t"]: E[jj], sym["E_s"]: E[ii], sym["t"]: t[jj], sym["s"]: t[ii], sym[cos_key]: cos2}
+        f = sp.lambdify(list(vals), base, modules="numpy")
+        pos = np.asarray(f(*vals.values()), float) > 0 if base.free_symbols else np.ones(len(ii), bool)
+        info = {"element": b, "T3": float(t[0]), "cos_Theta2": cos2, "pairs": int(pos.sum()),
+                "dropped_nonpositive_base": int((~pos).sum())}
+        if not pos.any():
+            return Measurement(Status.UNDECIDED, None, {**info, "reason": "no pair with a positive base"})
+        vals = {kk: (v[pos] if np.ndim(v) else v) for kk, v in vals.items()}
+        return judge_bound(formula, vals, tol=INTEGRATOR_TOL, exact=(sym["t"], sym["s"], sym[cos_key]),
+                           info=info, times=vals[sym["t"]])
+
+    return each_element(tr, cfg.B, one)
+
+
+@checker(f"{P}/prop8/energy-upper-38", **ALONG)
+def prop8_eq38(claim, cfg: CondensationDraw, tr: dict) -> Measurement:
+    """chen-luo-2025 Prop 8, eq. (38): ``E(t) <= (E(s)^{-1/3} - C (t - s))^{-3}`` for ``T_3 <= s < t < T*``,
+    ``C = (4/3) cos(Theta_2)^{-4/3}`` with ``cos Theta_2`` measured (all in the claim's formula)."""
+    return eq38_measure(cfg, tr, claim.formula)

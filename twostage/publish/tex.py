@@ -172,9 +172,37 @@ def claims_tex(claims: list[Any], keys: Mapping[str, str]) -> str:
         lines.append(rf"\noindent Verdict: \twStatus{key}; margin \twMargin{key};"
                      rf" examples \twExamples{key}.")
         if c.tolerance:
-            lines.append(rf"\emph{{How it is decided:}} {_breakable_text(c.tolerance)}")
+            lines.append(rf"\emph{{How it is decided:}} {_decided_text(c.tolerance)}")
         lines.append("")
     return "\n".join(lines)
+
+
+_CODE_CHARS = set("^_|<>=*")
+
+
+def _decided_text(text: str) -> str:
+    r"""A tolerance text ("How it is decided") for the PDF: its ASCII formulas (words with ``^ _ | < > = *``,
+    e.g. ``||W_v||^2`` or ``>=``) set in typewriter type, as code, breakable after ``/`` and ``,``; the rest
+    as :func:`_breakable_text` (inline ``$...$`` math untouched).
+
+    >>> _decided_text("E >= 1e6, ||W_v||^2/2 and $x^2$")
+    'E \\texttt{>=} 1e6, \\texttt{||W\\_v||\\textasciicircum{}2/\\allowbreak{}2} and $x^2$'
+    """
+    out = []
+    for k, part in enumerate(re.split(r"((?<!\\)\$[^$]*(?<!\\)\$)", text)):
+        if k % 2:
+            out.append(escape_text(part))
+            continue
+        words = []
+        for w in re.split(r"(\s+)", part):
+            if _CODE_CHARS & set(w):
+                core, tail = (w[:-1], w[-1]) if w[-1] in ",.;:" else (w, "")
+                body = re.sub(r"([/,])(?=\S)", r"\1\\allowbreak{}", escape_text(core))
+                words.append(rf"\texttt{{{body}}}" + escape_text(tail))
+            else:
+                words.append(_breakable_text(w) if w.strip() else w)
+        out.append("".join(words))
+    return "".join(out)
 
 
 def _breakable_text(text: str) -> str:

@@ -192,7 +192,14 @@ def cmd_report(args) -> int:
 
 
 def cmd_paper(args) -> int:
-    from twostage.publish.paper import INSTALL_HINT, CompileError, build, compile_pdf, toolchain
+    from twostage.publish.paper import (
+        INSTALL_HINT,
+        CompileError,
+        build,
+        compile_pdf,
+        overfull_boxes,
+        toolchain,
+    )
 
     paper_dir = Path(args.dir)
     if not (paper_dir / "companion.tex").is_file():
@@ -210,6 +217,10 @@ def cmd_paper(args) -> int:
         print(f"twostage: error: {exc}", file=sys.stderr)
         return EXIT_INTERNAL
     print(f"compiled {pdf}")
+    overfull = overfull_boxes(pdf.with_suffix(".log"))
+    if overfull:  # text running into the margin: the PDF is usable, but say where (the first one)
+        print(f"twostage: warning: {len(overfull)} overfull box(es) in {pdf.with_suffix('.log')}, first: "
+              f"{overfull[0]}", file=sys.stderr)
     return EXIT_OK
 
 

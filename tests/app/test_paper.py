@@ -247,6 +247,20 @@ def test_demo_companion_compiles_to_the_expected_pages(paper_dir, tmp_path):
 
 
 @pytest.mark.skipif(not HAS_TEX, reason=NO_TEX)
+def test_cli_paper_warns_on_text_running_into_the_margin(paper_dir, tmp_path, monkeypatch, capsys):
+    build = paper.build
+    monkeypatch.setattr(paper, "build", lambda d, r: build(d, r, claims=DEMO, checkers={}))
+    results = str(tmp_path / "results")
+    assert main(["--results", results, "paper", "--dir", str(paper_dir), "--pdf"]) == 0
+    assert "overfull" not in capsys.readouterr().err
+    tex = paper_dir / "companion.tex"
+    tex.write_text(tex.read_text().replace(r"\end{document}", r"\texttt{" + "x" * 200 + "}\n\\end{document}"))
+    assert main(["--results", results, "paper", "--dir", str(paper_dir), "--pdf"]) == 0  # the PDF is usable
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "warning: 1 overfull box(es)" in err[0] and "Overfull \\hbox" in err[0]
+
+
+@pytest.mark.skipif(not HAS_TEX, reason=NO_TEX)
 @pytest.mark.slow
 def test_real_companion_compiles(tmp_path, monkeypatch, capsys):
     d = tmp_path / "paper"

@@ -151,6 +151,17 @@ def prove_F_structure(n: int = 2, s: int = 3, d: int = 3, outer: str = "vector")
     return facts
 
 
+@cache
+def F_instance(n: int = 2, s: int = 3, d: int = 3) -> dict:
+    """The quantities of eq. (15) on the symbolic instance of :func:`prove_F_structure`, for instantiating the
+    claim's formula: ``F`` (:func:`F_eq15`, whose structure is proven), per sample ``y_i``, ``L_{1,i}``,
+    ``X_{i,s}^T``, ``S_i``, and ``u^T``, ``n``, ``s``, ``d``."""
+    inst = symbolic_instance(n, s, d)
+    return {"F": F_eq15(inst), "y": tuple(inst.y), "L1": tuple(inst.L1(i) for i in range(n)),
+            "X_s^T": tuple(inst.X[i][s - 1, :].T for i in range(n)), "S": tuple(inst.S(i) for i in range(n)),
+            "u^T": inst.u.T, "n": sp.Integer(n), "s": sp.Integer(s), "d": sp.Integer(d)}
+
+
 # ---------------------------------------------------------------- linear key-query law (14)
 @cache
 def prove_linear_law(n: int = 1, s: int = 3, d: int = 2) -> dict:
@@ -199,6 +210,24 @@ def prove_linear_law(n: int = 1, s: int = 3, d: int = 2) -> dict:
                  key_remainder_order=min(rk), full_loss_delta1_is_F_Kbar=full1,
                  full_loss_delta2_vanishes=full2)
     return facts
+
+
+@cache
+def linear_law_instances(n: int = 1, s: int = 3, d: int = 2) -> tuple[dict, ...]:
+    """Per sample ``i``, the matrices of (14) on the symbolic instance of :func:`prove_linear_law`, for
+    instantiating the claim's formula: symbolic ``W_Q, W_K``, ``F = n F_i / L_{1,i}`` and the velocities
+    ``dW_Q = y_i grad_{W_Q} g1_i``, ``dW_K = y_i grad_{W_K} g1_i`` (``-grad L_{2,i}`` with the positive
+    factors ``L_{2,i}``, ``L_{1,i}/n`` divided out)."""
+    inst = symbolic_instance(n, s, d)
+    WQ = sp.Matrix(d, d, lambda a, b: sp.Symbol(f"Q_{a}{b}"))
+    WK = sp.Matrix(d, d, lambda a, b: sp.Symbol(f"K_{a}{b}"))
+    out = []
+    for i in range(n):
+        g = g1(inst, i, WQ, WK)
+        out.append({"F": F_eq15(inst, (i,), with_L1=False) * n, "W_Q": WQ, "W_K": WK,
+                    "dW_Q": inst.y[i] * sp.Matrix(d, d, lambda a, b, g=g: sp.diff(g, WQ[a, b])),
+                    "dW_K": inst.y[i] * sp.Matrix(d, d, lambda a, b, g=g: sp.diff(g, WK[a, b]))})
+    return tuple(out)
 
 
 # ---------------------------------------------------------------- claims

@@ -17,6 +17,7 @@ losses of the misprinted (13), a wrong ``F``).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -274,9 +275,11 @@ FLOW_DELTAS = np.array([1e-2, 3e-3, 1e-3])
 FLOW_TAU = 2.0  # horizon in units of 1/sigma_1(F): the weights grow by about e^2/2 -- still small
 
 
+@functools.lru_cache(maxsize=64)
 def full_loss_flow(cfg: DataDraw, device: str = "cpu") -> dict[str, torch.Tensor]:
     """Q/K gradient flow on the full activation-free loss (frozen outer weights) from ``delta (Qbar, Kbar)``
-    for every delta (one delta-major batch), sampled up to ``t = FLOW_TAU / sigma_1(F)``."""
+    for every delta (one delta-major batch), sampled up to ``t = FLOW_TAU / sigma_1(F)``; cached per draw
+    (the slowest simulation here: ``twostage audit`` judges every edited formula on the same flows)."""
     T = cfg.tensors(device)
     m = len(FLOW_DELTAS)
     rep = lambda x: x.repeat(m, *([1] * (x.dim() - 1)))  # noqa: E731  (delta-major batch)

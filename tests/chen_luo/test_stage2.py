@@ -193,12 +193,15 @@ def test_F_structure_evaluates_eq15_and_mutations_fail():
 
 @pytest.mark.slow
 def test_symbolic_instances_read_the_formula():
-    """On the proof draws an edited formula is violated: order 5 instead of 4, orders (3, 1), ``2 F W_K``,
-    (15) x2."""
+    """On the proof draws an edited formula is violated: order 5 instead of 4, the factorised sum x2, orders
+    (3, 1), ``2 F W_K``, ``F W_Q`` for ``dW_K``, (15) x2."""
     cid = f"{P}/stage2/loss-factorisation"
-    c = claim(cid)
-    assert C1.loss_factorisation(edited(c, c.formula.xreplace({DELTA**4: DELTA**5})), C1.FACT_PROOF,
-                                 facts(cid, C1.FACT_PROOF)).status is VIOLATED
+    c, f = claim(cid), facts(cid, C1.FACT_PROOF)
+    x2 = sp.Eq(c.formula.lhs, 2 * c.formula.rhs.removeO() + sp.O(DELTA**4))  # caught by the series alone
+    assert C1.factorisation_symbolic(c.formula, f["series"]).status is HOLDS
+    assert C1.factorisation_symbolic(x2, f["series"]).status is VIOLATED
+    for wrong in (c.formula.xreplace({DELTA**4: DELTA**5}), x2):
+        assert C1.loss_factorisation(edited(c, wrong), C1.FACT_PROOF, f).status is VIOLATED
     cid = f"{P}/prop3/dynamics-separation"
     c = claim(cid)
     outer, qk = (names(c)[k] for k in (r"\mathrm{ord}_{\mathrm{outer}}", r"\mathrm{ord}_{QK}"))

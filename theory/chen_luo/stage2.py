@@ -51,14 +51,11 @@ def prove_loss_factorisation(n: int = 1, s: int = 3, d: int = 2) -> dict:
     With the misprinted ``L_2`` of (13) the ``eps^1`` coefficient is already nonzero: error ``delta^2``.
     """
     inst = symbolic_instance(n, s, d)
-    w, c, y = sp.symbols(f"w_1:{s + 1}"), sp.symbols(f"c_1:{s + 1}"), sp.Symbol("y")
+    w, y = sp.symbols(f"w_1:{s + 1}"), sp.Symbol("y")
     P = softmax_series(s, 1)
     lin_ok = all(is_zero(P[j][0] - sp.Rational(1, s)) and is_zero(P[j][1] - (w[j] / s - sum(w) / s**2))
                  for j in range(s))
-    order = 3 if s == 2 else 2
-    R = sum((EPS**m * r for m, r in enumerate(ratio_coeffs_generic(s, order))), sp.Integer(0))
-    G1 = {False: sum(((w[j] / s - sum(w) / s**2) * c[j] for j in range(s)), sp.Integer(0)),
-          True: sum(((w[j] - sum(w) / s**2) * c[j] for j in range(s)), sp.Integer(0))}
+    order, R, G1 = _generic_ratio(s)
     Q, K = DELTA * inst.Qbar, DELTA * inst.Kbar
     forms_ok = True
     for i in range(n):
@@ -75,6 +72,30 @@ def prove_loss_factorisation(n: int = 1, s: int = 3, d: int = 2) -> dict:
             is_nonzero_somewhere(coeffs[m].xreplace(generic_substitution(inst, i)), seed=i) for i in range(n))
         out[key] = 2 * m if witnessed else None
     return out
+
+
+def _generic_ratio(s: int) -> tuple[int, sp.Expr, dict[bool, sp.Expr]]:
+    """``(order, R, G1)``: the truncation order in ``eps = delta^2``, the series ``R`` of ``L_i / L_{1,i}``
+    and the exponent ``G1`` of ``L_{2,i}`` (``G1[True]``: misprinted (13)), in generic logits ``w`` and
+    token values ``c``."""
+    w, c = sp.symbols(f"w_1:{s + 1}"), sp.symbols(f"c_1:{s + 1}")
+    order = 3 if s == 2 else 2
+    R = sum((EPS**m * r for m, r in enumerate(ratio_coeffs_generic(s, order))), sp.Integer(0))
+    G1 = {False: sum(((w[j] / s - sum(w) / s**2) * c[j] for j in range(s)), sp.Integer(0)),
+          True: sum(((w[j] - sum(w) / s**2) * c[j] for j in range(s)), sp.Integer(0))}
+    return order, R, G1
+
+
+@cache
+def factorisation_series(s: int = 3) -> dict:
+    """One sample of App. A.3 as series in ``eps = delta^2`` (generic logits and token values), for
+    instantiating the claim's formula: ``L = L_1 R`` (``L_1`` a positive symbol, ``R`` the series of
+    ``L/L_1``), ``L1 = (L_1,)``, ``L2 = (exp(-y eps G1),)`` (eq. (46)), ``n = 1``; exact through
+    ``eps^order``."""
+    order, R, G1 = _generic_ratio(s)
+    L1 = sp.Symbol("L_1", positive=True)
+    L2 = exp_series(-sp.Symbol("y") * EPS * G1[False], EPS, order)
+    return {"L": sp.expand(L1 * R), "L1": (L1,), "L2": (L2,), "n": sp.Integer(1), "eps": EPS, "order": order}
 
 
 # ---------------------------------------------------------------- Prop. 3: dynamics separation

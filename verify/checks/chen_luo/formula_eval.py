@@ -103,6 +103,14 @@ def symbolic(expr: sp.Basic, env: Mapping[str, Any], bound: Mapping[str, int] | 
     return evaluate(expr, env, _sympy_number, bound)
 
 
+def equation(rel: sp.Basic) -> sp.Basic:
+    """``rel`` if it is one ``Eq`` or ``Ne`` (what the Stage-2 identities state), else
+    :class:`UnsupportedExpression` (the check reports ``undecided``)."""
+    if not isinstance(rel, sp.Equality | sp.Unequality):
+        raise UnsupportedExpression(f"an equation (= or !=) is judged here, not {type(rel).__name__}: {rel}")
+    return rel
+
+
 def order_term(expr: sp.Basic) -> tuple[sp.Basic, float | None]:
     """``(expr without its O-term, the order k of O(var**k))``; ``k`` is ``None`` without an O-term (the
     formula then claims an exact equality).

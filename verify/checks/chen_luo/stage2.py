@@ -1,18 +1,15 @@
 """Checkers for chen-luo-2025 Stage 2, part 1: loss factorisation, Prop 3 (dynamics separation, linear law and
 its regime of validity) and the structure of F (eq. (15)).
 
-Every judge reads what it tests from its claim's formula (issue 12, item 1): the claimed order of an
-``O(delta**k)`` term, the claimed orders of the gradients, and the right sides of (14), (15) and (46), which
-are evaluated on the measured quantities (:mod:`~twostage.verify.checks.chen_luo.formula_eval`); an ``Eq``
-edited to ``Ne`` is judged as written (:func:`~twostage.verify.checks.chen_luo.elements.as_relation`).
-
-A claim with a symbolic part is judged on one more pinned draw, its :class:`Proof` instance: ``simulate``
-runs the proof of ``theory/chen_luo/stage2.py`` and the judge compares the facts with the values the formula
-claims (and instantiates the formula on the proof's symbolic instance where it is an identity). The other
-draws are Hypothesis-drawn data (:class:`DataDraw`): ``simulate`` computes the numerics (per-sample losses,
-gradients, trajectories), the judge fits log-log slopes against ``delta`` (``judge_scaling``) or checks exact
-identities (``judge_residual``). Mutation tests hand a judge an edited formula or sabotaged data (e.g. the
-losses of the misprinted (13), a wrong ``F``).
+Every judge reads what it tests from its claim's formula (issue 12, item 1): the order ``k`` of an
+``O(delta**k)`` term, the claimed gradient orders, and the right sides of (14), (15) and (46), evaluated on
+the measured quantities (:mod:`~twostage.verify.checks.chen_luo.formula_eval`); ``Eq`` edited to ``Ne`` is
+judged as written (:func:`~twostage.verify.checks.chen_luo.elements.as_relation`). A claim with a symbolic
+part is judged on one more pinned draw, its :class:`Proof` instance: ``simulate`` runs the proof of
+``theory/chen_luo/stage2.py``, the judge compares its facts with the formula's values and instantiates the
+formula on the proof's symbolic instance. The other draws are Hypothesis-drawn data (:class:`DataDraw`):
+log-log slopes against ``delta`` (``judge_scaling``) or exact identities (``judge_residual``). Mutation
+tests hand a judge an edited formula or sabotaged data (the losses of the misprinted (13), a wrong ``F``).
 """
 
 from __future__ import annotations
@@ -30,11 +27,11 @@ from twostage.errors import UnsupportedExpression
 from twostage.numerics.chen_luo import stage2 as S2
 from twostage.numerics.chen_luo import stage2_loss as SL
 from twostage.theory.chen_luo import stage2 as T2
-from twostage.theory.chen_luo.stage2_symbolic import is_zero
+from twostage.theory.chen_luo.stage2_symbolic import coefficients, is_zero, leading_order
 from twostage.verify.check import Context, checker
 from twostage.verify.checks.chen_luo.draws import DataDraw, Proof, data_draws, per_scale
 from twostage.verify.checks.chen_luo.elements import as_relation, relations
-from twostage.verify.checks.chen_luo.formula_eval import evaluate, order_term, symbolic
+from twostage.verify.checks.chen_luo.formula_eval import equation, evaluate, order_term, symbolic
 from twostage.verify.judge import judge_residual, judge_scaling
 from twostage.verify.verdict import Measurement, Status, combine
 
@@ -68,18 +65,10 @@ def _per_element_scaling(x: np.ndarray, Y: np.ndarray, expected: float, tol: flo
                    for b in range(Y.shape[1]))
 
 
-def equation(rel: sp.Basic) -> sp.Basic:
-    """``rel`` if it is an ``Eq`` or ``Ne`` (what these claims state), else :class:`UnsupportedExpression`."""
-    if not isinstance(rel, sp.Equality | sp.Unequality):
-        raise UnsupportedExpression(f"an equation (= or !=) is judged here, not {type(rel).__name__}: {rel}")
-    return rel
-
-
 def order_measure(rel: sp.Basic, diff: np.ndarray, deltas: np.ndarray, tol: float, scale: np.ndarray,
                   info: dict) -> Measurement:
-    """``diff`` (len(deltas), B) = lhs - (rhs without its O-term) is ``O(delta**k)`` with ``k`` read from the
-    formula's O-term (slope within ``tol``); without an O-term the formula claims an exact equality: relative
-    residual ``|diff| / scale`` below :data:`EXACT_TOL`."""
+    """``diff`` (len(deltas), B) = lhs - (rhs without its O-term) is ``O(delta**k)``, ``k`` the formula's
+    (slope within ``tol``); no O-term claims an exact equality: ``|diff| / scale`` below :data:`EXACT_TOL`."""
     _, k = order_term(rel.rhs)
     if k is None:
         m = judge_residual(float(np.max(np.abs(diff) / scale)), EXACT_TOL, {**info, "claimed": "exact"})
@@ -93,7 +82,7 @@ FACT_EXPECT = {"softmax_first_order_(45)": True, "double_sum_equals_matrix_form"
                "misprint_order_of_error": 2}
 FACT_DELTAS = np.array([3e-2, 1e-2, 3e-3, 1e-3])
 FACT_PROOF = Proof("s=3; s=2")  # App. A.3: O(delta^4) for s >= 3, O(delta^6) for s = 2 (sigmoid)
-LOSS_SYMBOLS = {"L": r"\mathcal{L}", "L1": r"\mathcal{L}_{1}", "L2": r"\mathcal{L}_{2}"}
+LOSS_SYMBOLS = {"L": r"\mathcal{L}", "L1": r"\mathcal{L}_{1}", "L2": r"\mathcal{L}_{2}"}  # key: formula name
 
 
 def factorisation_errors(cfg: DataDraw, misprint: bool = False, device: str = "cpu") -> dict[str, Any]:
@@ -108,7 +97,23 @@ def factorisation_errors(cfg: DataDraw, misprint: bool = False, device: str = "c
 
 
 def _factorisation_proofs() -> dict[str, dict]:
-    return {"s=3": T2.prove_loss_factorisation(s=3), "s=2": T2.prove_loss_factorisation(s=2)}
+    return {"s=3": T2.prove_loss_factorisation(s=3), "s=2": T2.prove_loss_factorisation(s=2),
+            "series": T2.factorisation_series(s=3)}
+
+
+def factorisation_symbolic(rel: sp.Basic, ser: dict) -> Measurement:
+    """The formula instantiated on one sample's exact series (``s = 3``): the delta-order of ``lhs - rhs``
+    (its O-term removed) is the formula's ``k``."""
+    env = {LOSS_SYMBOLS[k]: ser[k] for k in LOSS_SYMBOLS} | {"n": ser["n"]}
+    diff = symbolic(rel.lhs, env) - symbolic(order_term(rel.rhs)[0], env)
+    m = leading_order(coefficients(diff, ser["eps"], ser["order"]))
+    k, info = order_term(rel.rhs)[1], {"symbolic": "one sample, s=3, series in delta^2"}
+    if m is None:
+        why = f"error beyond delta^{2 * ser['order']}"
+        return Measurement(Status.UNDECIDED, None, {**info, "reason": why})
+    ok = k is not None and 2 * m == k
+    return Measurement(Status.HOLDS if ok else Status.VIOLATED, 1.0 if ok else -1.0,
+                       {**info, "order": 2 * m, "claimed": k})
 
 
 def loss_residuals(rel: sp.Basic, r: dict) -> tuple[np.ndarray, np.ndarray]:
@@ -136,14 +141,14 @@ def loss_residuals(rel: sp.Basic, r: dict) -> tuple[np.ndarray, np.ndarray]:
          examples=[PINNED, FACT_PROOF])
 def loss_factorisation(claim, cfg: DataDraw | Proof, r: dict) -> Measurement:
     """Numeric: ``L`` minus the formula's right side evaluated at the measured ``L_{1,i}, L_{2,i}`` has the
-    formula's order ``k`` in delta (fitted slope within 0.3); symbolic: the exact delta-series facts, the
-    order of the error (``s >= 3``) being the formula's ``k``."""
-    (rel,) = relations(claim.formula)
-    rel = equation(rel)
+    formula's order ``k`` in delta (fitted slope within 0.3); symbolic: the formula instantiated on exact
+    series has order ``k``, and the delta-series facts (error order ``k`` for ``s >= 3``)."""
+    rel = equation(claim.formula)
     _, k = order_term(rel.rhs)
     if isinstance(cfg, Proof):
         m = combine([symbolic_measurement(r["s=3"], {**FACT_EXPECT, "order_of_error": k}, "s=3"),
-                     symbolic_measurement(r["s=2"], {"order_of_error": 6}, "s=2")])
+                     symbolic_measurement(r["s=2"], {"order_of_error": 6}, "s=2"),
+                     factorisation_symbolic(rel, r["series"])])
         return as_relation(rel, m)
     diff, L = loss_residuals(rel, r)
     return order_measure(rel, diff, FACT_DELTAS, 0.3, L, {"misprint": r["misprint"]})
@@ -174,8 +179,7 @@ def claimed_orders(claim) -> list[tuple[sp.Basic, tuple[str, ...], float]]:
     """``(relation, gradients, order)`` for each ``ord_X = k`` of the formula."""
     out = []
     for rel in relations(claim.formula):
-        rel = equation(rel)
-        name = getattr(rel.lhs, "name", None)
+        name = getattr(equation(rel).lhs, "name", None)
         if name not in SEP_GRADIENTS or not rel.rhs.is_number:
             raise UnsupportedExpression(f"not an order of a measured gradient: {rel}")
         out.append((rel, SEP_GRADIENTS[name], float(rel.rhs)))
@@ -308,8 +312,7 @@ def kq_full_vs_linear(claim, cfg: DataDraw, fl: dict, predict=S2.closed_form) ->
     """``err`` (the relative distance at ``FLOW_TAU`` between the flow and ``predict``, the closed form of
     (14)) minus the formula's right side without its O-term is ``O(delta**k)``, ``k`` the formula's order
     (fitted slope within 0.3)."""
-    (rel,) = relations(claim.formula)
-    rel = equation(rel)
+    rel = equation(claim.formula)
     err = flow_errors(cfg, fl, predict)
     env = {r"\mathrm{err}": err, "delta": FLOW_DELTAS[:, None]}
     diff = evaluate(rel.lhs, env) - evaluate(order_term(rel.rhs)[0], env) * np.ones_like(err)
@@ -368,8 +371,7 @@ def F_structure(claim, cfg: DataDraw | Proof, T: dict) -> Measurement:
     """The formula's right side evaluated on the draw's tensors equals the numerics' ``F`` (relative 1e-10);
     ``S_i`` symmetric PSD; on the formula's ``F``: numerical ``rank F <= min(n, d)`` and the left singular
     vectors (of nonzero singular values) in the span of the final tokens (projection residual)."""
-    (rel,) = relations(claim.formula)
-    rel = equation(rel)
+    rel = equation(claim.formula)
     if isinstance(cfg, Proof):
         return combine([symbolic_measurement(T, F_EXPECT, cfg.instance), F_symbolic(rel, T["instance"])])
     env = F_env({k: v for k, v in T.items() if k in F_SYMBOLS})

@@ -82,7 +82,7 @@ FACT_EXPECT = {"softmax_first_order_(45)": True, "double_sum_equals_matrix_form"
                "misprint_order_of_error": 2}
 FACT_DELTAS = np.array([3e-2, 1e-2, 3e-3, 1e-3])
 FACT_PROOF = Proof("s=3; s=2")  # App. A.3: O(delta^4) for s >= 3, O(delta^6) for s = 2 (sigmoid)
-LOSS_SYMBOLS = {"L": r"\mathcal{L}", "L1": r"\mathcal{L}_{1}", "L2": r"\mathcal{L}_{2}"}  # key: formula name
+LOSS_SYMBOLS = {"L": r"\mathcal{L}", "L1": r"\mathcal{L}_{1}", "L2": r"\mathcal{L}_{2}"}  # -> formula's names
 
 
 def factorisation_errors(cfg: DataDraw, misprint: bool = False, device: str = "cpu") -> dict[str, Any]:
@@ -129,10 +129,10 @@ def loss_residuals(rel: sp.Basic, r: dict) -> tuple[np.ndarray, np.ndarray]:
             for b in range(B):
                 L1 = [mpmath.mpf(float(v)) for v in r["L1"][e, b]]
                 L2 = [mpmath.mpf(float(v)) for v in r["L2"][e, b]]
-                Li = sum(a * c + mpmath.mpf(float(v)) for a, c, v in zip(L1, L2, r["r"][e, b], strict=True))
-                env = {LOSS_SYMBOLS["L"]: Li / n, LOSS_SYMBOLS["L1"]: L1, LOSS_SYMBOLS["L2"]: L2, "n": n}
+                Lsum = sum(a * c + mpmath.mpf(float(v)) for a, c, v in zip(L1, L2, r["r"][e, b], strict=True))
+                env = {LOSS_SYMBOLS["L"]: Lsum / n, LOSS_SYMBOLS["L1"]: L1, LOSS_SYMBOLS["L2"]: L2, "n": n}
                 diff[e, b] = float(evaluate(lhs, env, number) - evaluate(rhs, env, number))
-                L[e, b] = float(Li / n)
+                L[e, b] = float(Lsum / n)
     return diff, L
 
 

@@ -243,3 +243,18 @@ def test_every_stage2_claim_has_a_checker_written_the_one_way():
         chk = checkers[cid]
         assert chk.draws is not None and list(inspect.signature(chk.judge).parameters)[0] == "claim"
     assert not reg.check_graph()
+
+
+def test_an_unusual_formula_is_unsupported_not_an_internal_error():
+    """A relation other than = / != (``<=``), an unknown symbol or an O-term left in a right side raise
+    :class:`UnsupportedExpression`, which the check reports as ``undecided`` with the reason."""
+    from twostage.errors import UnsupportedExpression
+    from twostage.verify.checks.chen_luo.formula_eval import evaluate
+
+    c, r = claim(f"{P}/stage2/loss-factorisation"), C1.factorisation_errors(DATA)
+    unknown = sp.Eq(c.formula.lhs, sp.Symbol("zeta") + sp.O(DELTA**4))
+    for wrong in (sp.Le(c.formula.lhs, c.formula.rhs), unknown):
+        with pytest.raises(UnsupportedExpression):
+            C1.loss_factorisation(edited(c, wrong), DATA, r)
+    with pytest.raises(UnsupportedExpression):
+        evaluate(sp.Symbol("x") + sp.O(DELTA**2), {"x": 1.0})

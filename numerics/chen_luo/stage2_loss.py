@@ -7,6 +7,7 @@ sigma = id).
 
 * :func:`loss_full` -- ``(1/n) sum_i exp(-y_i f_i)`` (eq. (3)).
 * :func:`loss_factorised` -- ``(1/n) sum_i L_{1,i} L_{2,i}`` (eq. (46); ``misprint=True``: main-text (13)).
+* :func:`factorisation_terms` -- per sample ``L_{1,i}``, ``L_{2,i}`` and ``L_i - L_{1,i} L_{2,i}``.
 * :func:`qk_gradients`, :func:`outer_gradients` -- autograd gradients, per batch element.
 * :func:`train_qk` -- gradient flow on ``(W_Q, W_K)`` with frozen outer weights (adaptive Dormand-Prince).
 
@@ -64,10 +65,14 @@ def loss_factorised(X, y, u, WQ, WK, misprint: bool = False) -> torch.Tensor:
     return (torch.exp(-y * c.mean(-1)) * torch.exp(-y * g1)).mean(-1)
 
 
-def factorisation_error(X, y, u, WQ, WK, misprint: bool = False) -> torch.Tensor:
-    """``L - (1/n) sum_i L_{1,i} L_{2,i}`` (B,) without cancellation: both are ``L_1`` times ``exp`` of small
-    exponents, so the difference is ``L_1 (expm1(-y(f - g0)) - expm1(-y g1))`` with the softmax deviation
-    ``p_j - 1/s = (expm1(z_j) - mean_l expm1(z_l)) / (s (1 + mean_l expm1(z_l)))`` (exact and stable)."""
+def factorisation_terms(X, y, u, WQ, WK, misprint: bool = False) -> dict[str, torch.Tensor]:
+    """Per sample (B, n): ``L_{1,i}``, ``L_{2,i}`` of eq. (46) and ``r_i = L_i - L_{1,i} L_{2,i}`` without
+    cancellation, so that ``L_i = L_{1,i} L_{2,i} + r_i`` carries the full loss to well below its rounding (a
+    judge evaluates a claimed form of ``L`` from ``L_{1,i}, L_{2,i}`` and compares with it).
+
+    Both are ``L_{1,i}`` times ``exp`` of small exponents, so ``r_i = L_{1,i} (expm1(-y_i(f_i - g0_i)) -
+    expm1(-y_i g1_i))`` with the softmax deviation ``p_j - 1/s = (expm1(z_j) - mean_l expm1(z_l)) / (s (1 +
+    mean_l expm1(z_l)))`` (exact and stable). ``misprint``: ``L_2`` of main-text (13) (no first ``1/s``)."""
     z, c = logits(X, WQ, WK), token_values(X, u)
     s = X.shape[-2]
     e = torch.expm1(z)
@@ -76,7 +81,13 @@ def factorisation_error(X, y, u, WQ, WK, misprint: bool = False) -> torch.Tensor
     first = 1.0 if misprint else 1.0 / s
     g1 = ((first * z - z.sum(-1, keepdim=True) / s**2) * c).sum(-1)
     L1 = torch.exp(-y * c.mean(-1))
-    return (L1 * (torch.expm1(-y * (dp * c).sum(-1)) - torch.expm1(-y * g1))).mean(-1)
+    return {"L1": L1, "L2": torch.exp(-y * g1),
+            "r": L1 * (torch.expm1(-y * (dp * c).sum(-1)) - torch.expm1(-y * g1))}
+
+
+def factorisation_error(X, y, u, WQ, WK, misprint: bool = False) -> torch.Tensor:
+    """``L - (1/n) sum_i L_{1,i} L_{2,i}`` (B,) without cancellation (:func:`factorisation_terms`)."""
+    return factorisation_terms(X, y, u, WQ, WK, misprint)["r"].mean(-1)
 
 
 def L2_factors(X, y, u, WQ, WK) -> torch.Tensor:

@@ -1,12 +1,15 @@
 """chen-luo-2025 Stage 2, part 1 (topic ``stage2``): symbolic proofs, numerics and checkers, each with the
 mutation that must make it fail.
 
-The judges receive the claim, the draw and the data: a mutation is sabotaged data (the errors of the
-misprinted loss, a proof's facts with a wrong order) or a knob of the judge turned (a wrong exponent, a
-wrong ``F``); nothing is monkeypatched.
+The judges receive the claim, the draw and the data: a mutation is sabotaged data (the losses of the
+misprinted (13), a proof's facts with a wrong order, a wrong ``F``) or an edited formula
+(``dataclasses.replace(claim, formula=...)``: an order +1, a constant x2, a transposed factor, ``=``
+flipped to ``!=``; issue 12, item 1); nothing is monkeypatched.
 """
 
 from __future__ import annotations
+
+import dataclasses
 
 import pytest
 import sympy as sp
@@ -47,12 +50,13 @@ def facts(cid, proof):
 @pytest.mark.slow
 def test_symbolic_stage2_facts_and_the_erratum():
     fact = T2.prove_loss_factorisation(s=3)
-    assert C1.symbolic_measurement(fact, C1.FACT_EXPECT, "s=3").status is HOLDS
+    assert C1.symbolic_measurement(fact, {**C1.FACT_EXPECT, "order_of_error": 4}, "s=3").status is HOLDS
     assert T2.prove_loss_factorisation(s=2)["order_of_error"] == 6  # sigmoid: no quadratic term
     # with the main-text (13) (no first 1/s) the error is O(delta^2): claiming O(delta^4) for it must fail
     claim_misprint = {"order_of_error": fact["misprint_order_of_error"]}
     assert C1.symbolic_measurement(fact, claim_misprint, "").status is VIOLATED
-    assert C1.symbolic_measurement(T2.prove_dynamics_separation(), C1.SEP_EXPECT, "").status is HOLDS
+    sep = {**C1.SEP_FACTS, "outer": 2, "query": 1, "key": 1}
+    assert C1.symbolic_measurement(T2.prove_dynamics_separation(), sep, "").status is HOLDS
     assert C1.symbolic_measurement(T2.prove_dynamics_separation(), {"outer": 1}, "").status is VIOLATED
     assert C1.symbolic_measurement(T2.prove_linear_law(), C1.LAW_EXPECT, "").status is HOLDS
     assert C1.symbolic_measurement(T2.prove_F_structure(), C1.F_EXPECT, "").status is HOLDS
@@ -120,31 +124,110 @@ def test_training_QK_on_the_factorised_loss_follows_the_linear_law():
 
 
 # ------------------------------------------------------------------ checkers hold; mutations fail
-def test_factorisation_and_separation_hold_and_mutations_fail():
+DELTA = sp.Symbol("delta", positive=True)
+
+
+def edited(c, formula):
+    return dataclasses.replace(c, formula=formula)
+
+
+def names(c):
+    return {s.name: s for s in c.formula.free_symbols}
+
+
+def test_factorisation_reads_its_formula_and_mutations_fail():
+    """The registered formula holds; its O-order +1, the right side x2, ``!=``, the O-term dropped (an exact
+    identity claimed) and the losses of the misprinted (13) are violated."""
     c = claim(f"{P}/stage2/loss-factorisation")
-    assert C1.loss_factorisation(c, DATA, C1.factorisation_errors(DATA)).status is HOLDS
-    misprinted = C1.factorisation_errors(DATA, misprint=True)  # errors of the main-text (13)
+    r = C1.factorisation_errors(DATA)
+    assert C1.loss_factorisation(c, DATA, r).status is HOLDS
+    f = c.formula
+    for wrong in (f.xreplace({DELTA**4: DELTA**5}), sp.Eq(f.lhs, 2 * f.rhs.removeO() + sp.O(DELTA**4)),
+                  sp.Ne(f.lhs, f.rhs), sp.Eq(f.lhs, f.rhs.removeO())):
+        assert C1.loss_factorisation(edited(c, wrong), DATA, r).status is VIOLATED, wrong
+    misprinted = C1.factorisation_errors(DATA, misprint=True)  # losses of the main-text (13)
     assert C1.loss_factorisation(c, DATA, misprinted).status is VIOLATED
-    assert C1.loss_factorisation(c, DATA, C1.factorisation_errors(DATA), expected=3.0).status is VIOLATED
+
+
+def test_separation_reads_its_orders_and_mutations_fail():
     c, norms = claim(f"{P}/prop3/dynamics-separation"), C1.separation_norms(DATA)
     assert C1.dynamics_separation(c, DATA, norms).status is HOLDS
-    assert C1.dynamics_separation(c, DATA, norms, orders={"outer": 1.0}).status is VIOLATED
-    assert C1.dynamics_separation(c, DATA, norms, orders={"query": 2.0}).status is VIOLATED
+    outer, qk = (names(c)[k] for k in (r"\mathrm{ord}_{\mathrm{outer}}", r"\mathrm{ord}_{QK}"))
+    for wrong in (sp.And(sp.Eq(outer, 3), sp.Eq(qk, 1)), sp.And(sp.Eq(outer, 2), sp.Eq(qk, 2)),
+                  sp.And(sp.Ne(outer, 2), sp.Eq(qk, 1))):
+        assert C1.dynamics_separation(edited(c, wrong), DATA, norms).status is VIOLATED, wrong
 
 
-def test_linear_law_and_F_structure_hold_and_mutations_fail():
+def law_symbols(c):
+    return tuple(names(c)[k] for k in ("F", r"F^{\top}", "W_Q", "W_K", r"\dot{W}_Q", r"\dot{W}_K"))
+
+
+def test_linear_law_evaluates_its_right_sides_and_mutations_fail():
+    """Right sides x2, ``F`` transposed, the factors swapped, ``!=``: violated; a wrong ``F`` in the data
+    too."""
     c, g = claim(f"{P}/prop3/kq-linear-law"), C1.law_gradients(DATA)
     assert C1.kq_linear_law(c, DATA, g).status is HOLDS
-    assert C1.kq_linear_law(c, DATA, g, F_fn=C1.F_first_tokens).status is VIOLATED
+    F, FT, WQ, WK, dQ, dK = law_symbols(c)
+    for wrong in (sp.And(sp.Eq(dQ, 2 * F * WK), sp.Eq(dK, FT * WQ)),
+                  sp.And(sp.Eq(dQ, FT * WK), sp.Eq(dK, FT * WQ)),
+                  sp.And(sp.Eq(dQ, F * WK), sp.Eq(dK, WQ * FT)),
+                  sp.And(sp.Eq(dQ, F * WK), sp.Ne(dK, FT * WQ))):
+        assert C1.kq_linear_law(edited(c, wrong), DATA, g).status is VIOLATED, wrong
+    unweighted = {**g, "at_weights": {**g["at_weights"], "F": g["at_zero_full"]["F"]}}  # F, not Ftilde
+    assert C1.kq_linear_law(c, DATA, unweighted).status is VIOLATED
+
+
+def test_F_structure_evaluates_eq15_and_mutations_fail():
+    """(15) with a factor 2, without ``sqrt(d_m)``, with ``!=``: violated; data whose ``F`` is built from the
+    first tokens: violated."""
     c, few = claim(f"{P}/stage2/F-structure"), DataDraw(n=2, s=3, d=5, seed=0)
-    assert C1.F_structure(c, few, few.tensors()).status is HOLDS
-    assert C1.F_structure(c, few, few.tensors(), F_fn=C1.F_first_tokens).status is VIOLATED
+    q = C1.F_quantities(few)
+    assert C1.F_structure(c, few, q).status is HOLDS
+    f, dm = c.formula, names(c)["d_m"]
+    for wrong in (sp.Eq(f.lhs, 2 * f.rhs), sp.Eq(f.lhs, f.rhs * sp.sqrt(dm)), sp.Ne(f.lhs, f.rhs)):
+        assert C1.F_structure(edited(c, wrong), few, q).status is VIOLATED, wrong
+    T = few.tensors()
+    wrong_F = {**q, "F": S2.F_from_u(T["X"].flip(-2), T["y"], T["u"])}  # eq. (15) on the first tokens
+    assert C1.F_structure(c, few, wrong_F).status is VIOLATED
+
+
+@pytest.mark.slow
+def test_symbolic_instances_read_the_formula():
+    """On the proof draws an edited formula is violated: order 5 instead of 4, the factorised sum x2, orders
+    (3, 1), ``2 F W_K``, ``F W_Q`` for ``dW_K``, (15) x2."""
+    cid = f"{P}/stage2/loss-factorisation"
+    c, f = claim(cid), facts(cid, C1.FACT_PROOF)
+    x2 = sp.Eq(c.formula.lhs, 2 * c.formula.rhs.removeO() + sp.O(DELTA**4))  # caught by the series alone
+    assert C1.factorisation_symbolic(c.formula, f["series"]).status is HOLDS
+    assert C1.factorisation_symbolic(x2, f["series"]).status is VIOLATED
+    for wrong in (c.formula.xreplace({DELTA**4: DELTA**5}), x2):
+        assert C1.loss_factorisation(edited(c, wrong), C1.FACT_PROOF, f).status is VIOLATED
+    cid = f"{P}/prop3/dynamics-separation"
+    c = claim(cid)
+    outer, qk = (names(c)[k] for k in (r"\mathrm{ord}_{\mathrm{outer}}", r"\mathrm{ord}_{QK}"))
+    assert C1.dynamics_separation(edited(c, sp.And(sp.Eq(outer, 3), sp.Eq(qk, 1))), C1.SEP_PROOF,
+                                  facts(cid, C1.SEP_PROOF)).status is VIOLATED
+    cid = f"{P}/prop3/kq-linear-law"
+    c = claim(cid)
+    F, FT, WQ, WK, dQ, dK = law_symbols(c)
+    f = facts(cid, C1.LAW_PROOF)
+    assert C1.kq_linear_law(edited(c, sp.And(sp.Eq(dQ, 2 * F * WK), sp.Eq(dK, FT * WQ))), C1.LAW_PROOF,
+                            f).status is VIOLATED
+    assert C1.kq_linear_law(edited(c, sp.And(sp.Eq(dQ, F * WK), sp.Eq(dK, F * WQ))), C1.LAW_PROOF,
+                            f).status is VIOLATED
+    cid = f"{P}/stage2/F-structure"
+    c = claim(cid)
+    assert C1.F_structure(edited(c, sp.Eq(c.formula.lhs, 2 * c.formula.rhs)), C1.F_PROOF,
+                          facts(cid, C1.F_PROOF)).status is VIOLATED
 
 
 def test_full_loss_follows_linear_law_to_order_delta2():
+    """Holds; the order 3 instead of 2, ``!=``, and a transposed closed form (sabotaged prediction) fail."""
     c, small = claim(f"{P}/prop3/kq-full-vs-linear"), DataDraw(n=6, s=3, d=3, seed=0, B=2)
     fl = C1.full_loss_flow(small)
     assert C1.kq_full_vs_linear(c, small, fl).status is HOLDS
+    for wrong in (sp.Eq(c.formula.lhs, sp.O(DELTA**3)), sp.Ne(c.formula.lhs, c.formula.rhs)):
+        assert C1.kq_full_vs_linear(edited(c, wrong), small, fl).status is VIOLATED, wrong
     transposed = lambda F, Q, K, t: S2.closed_form(F.transpose(-1, -2), Q, K, t)  # noqa: E731
     assert C1.kq_full_vs_linear(c, small, fl, predict=transposed).status is VIOLATED
 
@@ -160,3 +243,18 @@ def test_every_stage2_claim_has_a_checker_written_the_one_way():
         chk = checkers[cid]
         assert chk.draws is not None and list(inspect.signature(chk.judge).parameters)[0] == "claim"
     assert not reg.check_graph()
+
+
+def test_an_unusual_formula_is_unsupported_not_an_internal_error():
+    """A relation other than = / != (``<=``), an unknown symbol or an O-term left in a right side raise
+    :class:`UnsupportedExpression`, which the check reports as ``undecided`` with the reason."""
+    from twostage.errors import UnsupportedExpression
+    from twostage.verify.checks.chen_luo.formula_eval import evaluate
+
+    c, r = claim(f"{P}/stage2/loss-factorisation"), C1.factorisation_errors(DATA)
+    unknown = sp.Eq(c.formula.lhs, sp.Symbol("zeta") + sp.O(DELTA**4))
+    for wrong in (sp.Le(c.formula.lhs, c.formula.rhs), unknown):
+        with pytest.raises(UnsupportedExpression):
+            C1.loss_factorisation(edited(c, wrong), DATA, r)
+    with pytest.raises(UnsupportedExpression):
+        evaluate(sp.Symbol("x") + sp.O(DELTA**2), {"x": 1.0})

@@ -22,7 +22,9 @@ from twostage.theory.chen_luo.effective import (
     W1_M,
     W2_M,
     WV_M,
+    InstanceBinding,
     Wv_M,
+    closed_binding,
     closed_pairs,
     closed_rhs,
     closed_state,
@@ -104,6 +106,21 @@ def velocity_difference_obligations(d: int) -> list[Obligation]:
         _ob("d^2 W2/dt^2 = W1^T W1 W2 + ||Wv||^2 W2", dW2, pairs, W1.T * W1 * W2 + sq(Wv) * W2,
             "chen-luo-2025 Thm 1 proof, case (iii) (erratum A.5: ddot W2)"),
     ]
+
+
+def ddot_w2_obligations(d: int) -> list[Obligation]:
+    """The part of Thm 1 step 3 that the formula of thm1/velocity-difference does not print (erratum A.5):
+    ``d^2 W2/dt^2 = W1^T W1 W2 + ||W_v||^2 W2``."""
+    Wv, W1, W2 = closed_state(d)
+    return [_ob("d^2 W2/dt^2 = W1^T W1 W2 + ||Wv||^2 W2", closed_rhs(d)[2], closed_pairs(d),
+                W1.T * W1 * W2 + sq(Wv) * W2, "chen-luo-2025 Thm 1 proof, case (iii) (erratum A.5: ddot W2)")]
+
+
+def velocity_binding(d: int) -> InstanceBinding:
+    """The closed system with ``P_3 = W_v W1 W1^T W1 W2`` (the names of thm1/velocity-difference)."""
+    Wv, W1, W2 = closed_state(d)
+    b = closed_binding(d)
+    return InstanceBinding({**b.names, "P_3": sp.expand((Wv * W1 * W1.T * W1 * W2)[0])}, b.pairs, b.dims)
 
 
 # --------------------------------------------------------------------------------- claims

@@ -22,13 +22,15 @@ expressions and accept a leading batch shape: ``Wv (..., d)``, ``W1 (..., d, d)`
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 import numpy as np
 import sympy as sp
 
-from twostage.theory.chen_luo.assumptions import E, Edot, W2_sq, Wv_sq, dW2_sq, dWv_sq
+from twostage.theory.chen_luo.assumptions import E, Edot, W2_sq, Wv_sq, dW2_sq, dWv_sq, t
 from twostage.theory.chen_luo.model import Obligation, flow_derivative
 from twostage.theory.claims import Claim, Kind, Provenance, register
 
@@ -154,6 +156,43 @@ def edot_obligations(d: int) -> list[Obligation]:
         Obligation("E = <dWv, Wv>", E, inner(dWv, Wv), ref=REF16),
         Obligation("E = <dW2, W2>", E, inner(dW2, W2), ref=REF16),
     ]
+
+
+# --------------------------------------------------------------------------------- formula bindings
+@dataclass(frozen=True)
+class InstanceBinding:
+    """What the names of a claim formula mean on the width-``d`` instance (issue 12, item 1): ``names`` maps
+    a symbol / ``IndexedBase`` / ``MatrixSymbol`` name to a concrete expression or matrix, or to a template
+    ``sp.Lambda`` in the formula's own objects; ``pairs`` is the vector field of ``Derivative(., t)``;
+    ``dims`` gives the width symbol's value (see ``verify/instantiate.py``)."""
+
+    names: Mapping[str, Any]
+    pairs: tuple
+    dims: Mapping[str, int]
+
+
+def closed_names(d: int) -> dict[str, Any]:
+    """The closed system (7) by the names of the claim formulas: ``W_v``, ``W^{[1]}``, ``W^{[2]}`` (as
+    matrices, indexed or not), their velocities, the energy (8) and the squared norms."""
+    Wv, W1, W2 = closed_state(d)
+    dWv, _, dW2 = closed_rhs(d)
+    return {"W_v": Wv, "W^{[1]}": W1, "W^{[2]}": W2, "\\dot W_{v}": dWv, "\\dot W^{[2]}": dW2,
+            "E": energy(d), "Wv_sq": sq(Wv), "W1_sq": sq(W1), "W2_sq": sq(W2), "dWv_sq": sq(dWv),
+            "dW2_sq": sq(dW2), "ip_dWv_Wv": inner(dWv, Wv), "ip_dW2_W2": inner(dW2, W2),
+            "Edot": sp.Lambda((), sp.Derivative(E, t))}
+
+
+def closed_binding(d: int) -> InstanceBinding:
+    """:class:`InstanceBinding` of the closed system (7) of width ``d`` (``d_m = d``)."""
+    return InstanceBinding(closed_names(d), tuple(closed_pairs(d)), {"d_m": d})
+
+
+def full_binding(d: int) -> InstanceBinding:
+    """The full system: ``W_V`` (d x d), ``v`` (unit row), ``W_v = v W_V``, ``W^{[1]}``, ``W^{[2]}``."""
+    WV, W1, W2 = full_state(d)
+    v = unit_row(d)
+    return InstanceBinding({"W_V": WV, "v": v, "W_v": v * WV, "W^{[1]}": W1, "W^{[2]}": W2},
+                           tuple(full_pairs(d)), {"d_m": d})
 
 
 # --------------------------------------------------------------------------------- numpy helpers

@@ -169,6 +169,29 @@ def test_prop4_identities_hold_and_the_printed_form_fails():
     assert m.status is Status.VIOLATED
 
 
+def test_prop4_judges_its_formula_and_edits_are_violated():
+    """prop4/derivative-identities reads its printed formula (issue 12, item 1): the paper's garbled form
+    (App. A item 6: dW_{v,i}^2 in place of dW2_i^2), a constant x2 and a flipped relation are ``violated``."""
+    c = claim("prop4/derivative-identities")
+    rels = list(c.formula.args)
+    dWv, dW2 = sp.IndexedBase("\\dot W_{v}"), sp.IndexedBase("\\dot W^{[2]}")
+    i = sp.Symbol("i", integer=True)
+    k = next(n for n, r in enumerate(rels) if r.has(dW2[i]))
+
+    def edited(new):
+        out = list(rels)
+        out[k] = new(rels[k])
+        return dataclasses.replace(c, formula=sp.And(*out, evaluate=False))
+
+    garbled = edited(lambda r: r.xreplace({dW2[i] ** 2: dWv[i] ** 2}))
+    x2 = edited(lambda r: r.xreplace({dW2[i] ** 2: 2 * dW2[i] ** 2}))
+    flipped = edited(lambda r: sp.Ne(r.lhs, r.rhs, evaluate=False))
+    assert ce.prop4_identities(c, ce.SymbolicDraw(2, 0)).status is Status.HOLDS
+    for bad in (garbled, x2, flipped):
+        m = ce.prop4_identities(bad, ce.SymbolicDraw(2, 0))
+        assert m.status is Status.VIOLATED, (bad.formula, m.worst)
+
+
 def test_column_cosine_formula_holds_and_a_wrong_formula_fails():
     cid, tr = "thm2/column-cosine-formula", ct.trajectories(CFG)
     assert formula(cid) == cs.COLUMN_COSINE_FORMULA

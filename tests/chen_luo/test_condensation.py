@@ -23,11 +23,12 @@ from twostage.numerics.chen_luo import condensation as cn
 from twostage.numerics.chen_luo.observables import assumption1_fractions
 from twostage.numerics.config import ConfigError
 from twostage.theory.chen_luo import condensation_symbolic as cs
-from twostage.theory.chen_luo.condensation import lim
+from twostage.theory.chen_luo.condensation import lim, prop4_binding
 from twostage.theory.chen_luo.effective import closed_state
 from twostage.theory.chen_luo.model import Obligation
 from twostage.theory.claims import load_all
 from twostage.verify.checks import load_checkers
+from twostage.verify.instantiate import instantiate
 from twostage.verify.judge import judge_binomial
 from twostage.verify.verdict import Status
 
@@ -190,6 +191,19 @@ def test_prop4_judges_its_formula_and_edits_are_violated():
     for bad in (garbled, x2, flipped):
         m = ce.prop4_identities(bad, ce.SymbolicDraw(2, 0))
         assert m.status is Status.VIOLATED, (bad.formula, m.worst)
+
+
+@pytest.mark.parametrize("d", [2, 3])
+def test_the_printed_prop4_formula_states_what_the_hand_built_obligations_state(d):
+    """The claim's formula instantiated on the closed system (with the Gram-entry extras) and the hand-built
+    ``prop4_obligations`` state the same relations."""
+    def statement(ob):
+        return sp.expand(ob.along[0]), sp.expand(ob.rhs), ob.sense
+
+    b = prop4_binding(d)
+    obs = instantiate(formula("prop4/derivative-identities"), b.names, b.pairs, b.dims)
+    obs += cs.prop4_gram_obligations(d)
+    assert sorted(map(statement, obs), key=str) == sorted(map(statement, cs.prop4_obligations(d)), key=str)
 
 
 def test_column_cosine_formula_holds_and_a_wrong_formula_fails():

@@ -17,9 +17,11 @@ from twostage.numerics.chen_luo.blowup import gaussian_state
 from twostage.numerics.chen_luo.data import DataConfig, make_data
 from twostage.numerics.chen_luo.init import InitConfig, init_normalised
 from twostage.numerics.chen_luo.model import grad
+from twostage.theory.chen_luo import effective
 from twostage.theory.claims import load_all
 from twostage.verify.checks.chen_luo.effective import edot_identity
 from twostage.verify.identity import IdentityConfig
+from twostage.verify.instantiate import instantiate
 from twostage.verify.verdict import Status
 
 F64 = torch.float64
@@ -176,3 +178,16 @@ def test_edot_identity_judges_its_formula_and_edits_are_violated():
     for bad in (x2, dropped, half, flipped):
         m = run(bad)
         assert m.status is Status.VIOLATED, (bad.formula, m.worst)
+
+
+@pytest.mark.parametrize("d", [1, 2, 3])
+def test_the_printed_identity16_states_what_the_hand_built_obligations_state(d):
+    """The claim's formula instantiated on the closed system (Edot = dE/dt along (7)) and the hand-built
+    obligations of ``effective.edot_obligations`` state the same three relations."""
+    def statement(ob):
+        return sp.expand(ob.along[0] if ob.along else ob.lhs), sp.expand(ob.rhs), ob.sense
+
+    b = effective.closed_binding(d)
+    obs = instantiate(load_all().get("chen-luo-2025/eq16/edot-identity").formula, b.names, b.pairs, b.dims)
+    hand_built = effective.edot_obligations(d)
+    assert sorted(map(statement, obs), key=str) == sorted(map(statement, hand_built), key=str)

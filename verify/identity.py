@@ -1,10 +1,13 @@
 """Judging identities that SymPy proves: symbolic proof obligations plus a numerical cross-check.
 
-Each claim is a list of :class:`~twostage.theory.chen_luo.model.Obligation` built for concrete sizes.
-A configuration (sizes, seed) is judged by
+Each claim is a list of :class:`~twostage.theory.chen_luo.model.Obligation` built for concrete sizes -- for
+the claims judged on their own printed formula (:func:`formula_measure`), the formula's relations instantiated
+on the instance by :func:`~twostage.verify.instantiate.instantiate`, plus only the evidence the formula does
+not print. A configuration (sizes, seed) is judged by
 
 1. **symbolic**: every ``=`` obligation has ``simplify(lhs - rhs) == 0`` and every ``!=`` obligation does
-   not -- otherwise ``violated``;
+   not -- otherwise ``violated``; an inequality (a formula edited to ``<=``, ``<``, ...) is decided where the
+   sides are identical (``<=``, ``>=`` hold, ``<``, ``>`` are violated), else ``undecided``;
 2. **numerical cross-check** at a random Gaussian point (seeded): the relative residual
    ``|lhs - rhs| / max(|lhs|, |rhs|, 1)`` is below ``NUM_TOL`` for ``=`` and above ``NE_TOL`` for
    ``!=`` obligations. Time derivatives along (7) are recomputed by a 4th-order finite difference of

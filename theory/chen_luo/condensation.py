@@ -157,8 +157,9 @@ register(Claim(
              ("d_m", "width")),
     note="App. A item 6: the printed derivative of W2_i W_v W1^i carries dW_{v,i}^2 and entries of W_v where "
          "dW2_i^2 and ||W_v||^2 W2_i^2 belong; the corrected forms (§4.4) are encoded and proven.",
-    tolerance="SymPy: simplify(lhs - rhs) == 0 for concrete d (ci: d = 2, 3), the time derivative by the "
-              "chain rule along (7); numerical cross-check at random points by a 4th-order finite "
+    tolerance="SymPy: the printed formula instantiated on concrete symbol matrices (ci: d = 2, 3), "
+              "simplify(lhs - rhs) == 0 for every i, the time derivative by the chain rule along (7), plus "
+              "the Gram-entry derivatives; numerical cross-check at random points by a 4th-order finite "
               "difference along the flow, relative residual < 1e-7.",
 ))
 q_A, q_A_t0 = sp.symbols("q_{A}(t) q_{A}(t_0)", real=True)

@@ -18,7 +18,7 @@ import sympy as sp
 
 from twostage.theory.chen_luo.assumptions import E, W1_sq, W2_sq, Wv_sq, dW2_sq, dWv_sq, t
 from twostage.theory.chen_luo.effective import (
-    SYMBOLIC_TOLERANCE,
+    FORMULA_TOLERANCE,
     W1_M,
     W2_M,
     WV_M,
@@ -149,7 +149,7 @@ register(Claim(
     symbols=(("W_v", "W_v = v W_V (row, normalised weights)"), ("W^{[1]}", "first FFN matrix W1"),
              ("W^{[2]}", "second FFN vector W2"), ("k", "width index 1..d_m"), ("k'", "summed width index"),
              ("t", "rescaled time tbar of eq. (6)"), ("d_m", "width")),
-    tolerance=SYMBOLIC_TOLERANCE,
+    tolerance=FORMULA_TOLERANCE,
 ))
 register(Claim(
     id="chen-luo-2025/prop2/norm-growth", paper="chen-luo-2025", ref="Prop 2 (proof, third equation)",
@@ -160,7 +160,7 @@ register(Claim(
     uses=("chen-luo-2025/eq16/edot-identity",),
     symbols=(("Wv_sq", "||W_v||_2^2"), ("W1_sq", "||W1||_F^2"), ("W2_sq", "||W2||_2^2"),
              ("E", "energy W_v W1 W2, eq. (8)"), ("t", "rescaled time tbar")),
-    tolerance=SYMBOLIC_TOLERANCE,
+    tolerance=FORMULA_TOLERANCE,
 ))
 register(Claim(
     id="chen-luo-2025/prop2/matrix-invariants", paper="chen-luo-2025", ref="§4.1 matrix versions of (9)",
@@ -175,7 +175,7 @@ register(Claim(
     symbols=(("W_v", "v W_V (1 x d_m)"), ("W^{[1]}", "W1 (d_m x d_m)"), ("W^{[2]}", "W2 (d_m x 1)"),
              ("W_V", "full value matrix (d_m x d_m)"), ("v", "condensation direction, unit row, eq. (6)"),
              ("t", "rescaled time tbar"), ("d_m", "width")),
-    tolerance=SYMBOLIC_TOLERANCE,
+    tolerance=FORMULA_TOLERANCE,
 ))
 register(Claim(
     id="chen-luo-2025/thm1/velocity-difference", paper="chen-luo-2025", ref="Thm 1 proof, case (iii), step 3",
@@ -194,5 +194,5 @@ register(Claim(
          "as W_v^T W2 instead of W_v^T W2^T; ddot W2 ends in W1_k' instead of W2_k'); the corrected "
          "intermediates are encoded. The stated difference is right; the paper writes its right side with "
          "||W2(0)||^2 - ||W_v(0)||^2, equal by norm-growth.",
-    tolerance=SYMBOLIC_TOLERANCE,
+    tolerance=FORMULA_TOLERANCE,
 ))

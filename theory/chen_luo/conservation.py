@@ -108,14 +108,6 @@ def velocity_difference_obligations(d: int) -> list[Obligation]:
     ]
 
 
-def ddot_w2_obligations(d: int) -> list[Obligation]:
-    """The part of Thm 1 step 3 that the formula of thm1/velocity-difference does not print (erratum A.5):
-    ``d^2 W2/dt^2 = W1^T W1 W2 + ||W_v||^2 W2``."""
-    Wv, W1, W2 = closed_state(d)
-    return [_ob("d^2 W2/dt^2 = W1^T W1 W2 + ||Wv||^2 W2", closed_rhs(d)[2], closed_pairs(d),
-                W1.T * W1 * W2 + sq(Wv) * W2, "chen-luo-2025 Thm 1 proof, case (iii) (erratum A.5: ddot W2)")]
-
-
 def velocity_binding(d: int) -> InstanceBinding:
     """The closed system with ``P_3 = W_v W1 W1^T W1 W2`` (the names of thm1/velocity-difference)."""
     Wv, W1, W2 = closed_state(d)
@@ -185,11 +177,13 @@ register(Claim(
               "$\\frac{d}{dt}(\\|\\dot W_v\\|^2-\\|\\dot W^{[2]}\\|^2)=2E(\\|W^{[2]}\\|^2-\\|W_v\\|^2)$;"
               " also $\\ddot W^{[2]}=W^{[1]\\top}W^{[1]}W^{[2]}+\\|W_v\\|^2W^{[2]}$.",
     formula=sp.And(_eq(_ddt(dWv_sq), 2 * E * W2_sq + 2 * _P), _eq(_ddt(dW2_sq), 2 * E * Wv_sq + 2 * _P),
-                   _eq(_ddt(dWv_sq - dW2_sq), 2 * E * (W2_sq - Wv_sq))),
+                   _eq(_ddt(dWv_sq - dW2_sq), 2 * E * (W2_sq - Wv_sq)),
+                   _eq(sp.Derivative(W2_M, (t, 2)), W1_M.T * W1_M * W2_M + Wv_sq * W2_M)),
     uses=("chen-luo-2025/eq16/edot-identity", "chen-luo-2025/prop2/norm-growth"),
     symbols=(("dWv_sq", "||dW_v/dt||_2^2"), ("dW2_sq", "||dW2/dt||_2^2"), ("Wv_sq", "||W_v||_2^2"),
              ("W2_sq", "||W2||_2^2"), ("E", "energy, eq. (8)"), ("P_3", "W_v W1 W1^T W1 W2"),
-             ("t", "rescaled time tbar")),
+             ("W^{[1]}", "W1 (d_m x d_m)"), ("W^{[2]}", "W2 (d_m x 1)"), ("t", "rescaled time tbar"),
+             ("d_m", "width")),
     note="App. A item 5: the printed intermediate expressions of step 3 are garbled (and dot W1 is printed "
          "as W_v^T W2 instead of W_v^T W2^T; ddot W2 ends in W1_k' instead of W2_k'); the corrected "
          "intermediates are encoded. The stated difference is right; the paper writes its right side with "

@@ -1,10 +1,13 @@
 """Judging identities that SymPy proves: symbolic proof obligations plus a numerical cross-check.
 
-Each claim is a list of :class:`~twostage.theory.chen_luo.model.Obligation` built for concrete sizes.
-A configuration (sizes, seed) is judged by
+Each claim is a list of :class:`~twostage.theory.chen_luo.model.Obligation` built for concrete sizes -- for
+the claims judged on their own printed formula (:func:`formula_measure`), the formula's relations instantiated
+on the instance by :func:`~twostage.verify.instantiate.instantiate`, plus only the evidence the formula does
+not print. A configuration (sizes, seed) is judged by
 
 1. **symbolic**: every ``=`` obligation has ``simplify(lhs - rhs) == 0`` and every ``!=`` obligation does
-   not -- otherwise ``violated``;
+   not -- otherwise ``violated``; an inequality (a formula edited to ``<=``, ``<``, ...) is decided where the
+   sides are identical (``<=``, ``>=`` hold, ``<``, ``>`` are violated), else ``undecided``;
 2. **numerical cross-check** at a random Gaussian point (seeded): the relative residual
    ``|lhs - rhs| / max(|lhs|, |rhs|, 1)`` is below ``NUM_TOL`` for ``=`` and above ``NE_TOL`` for
    ``!=`` obligations. Time derivatives along (7) are recomputed by a 4th-order finite difference of
@@ -29,8 +32,10 @@ from hypothesis import strategies as st
 from sympy.core.function import AppliedUndef
 
 from twostage.numerics.config import require
+from twostage.theory.chen_luo.effective import InstanceBinding
 from twostage.theory.chen_luo.model import Obligation, residual_is_zero
 from twostage.verify.check import Context, checker
+from twostage.verify.instantiate import instantiate
 from twostage.verify.verdict import Measurement, Status
 
 NUM_TOL = 1e-7  # relative residual of a numerically evaluated '=' obligation
@@ -133,11 +138,30 @@ def _numeric_residual(ob: Obligation) -> Callable[[np.random.Generator], float]:
     return residual
 
 
+def symbolic_outcome(ob: Obligation) -> str:
+    """``'ok'``, ``'fail'`` or ``'unproven'``: ``=`` needs ``lhs - rhs == 0``, ``!=`` needs it nonzero; an
+    inequality is decided only where the sides are identical (``<=``, ``>=`` hold, ``<``, ``>`` fail)."""
+    zero = residual_is_zero(ob)
+    if ob.sense in ("eq", "ne"):
+        return "ok" if zero == (ob.sense == "eq") else "fail"
+    if zero:
+        return "ok" if ob.sense in ("le", "ge") else "fail"
+    return "unproven"
+
+
 @dataclass
 class _Prepared:
     obligations: list[Obligation]
     symbolic_failures: list[str]
     numeric: list[Callable[[np.random.Generator], float]]
+    unproven: tuple[str, ...] = ()
+
+
+def _prove(obs: list[Obligation]) -> _Prepared:
+    outcome = [symbolic_outcome(ob) for ob in obs]
+    return _Prepared(obs, [ob.name for ob, o in zip(obs, outcome) if o == "fail"],
+                     [_numeric_residual(ob) for ob in obs],
+                     tuple(ob.name for ob, o in zip(obs, outcome) if o == "unproven"))
 
 
 _PREPARED: dict[tuple, _Prepared] = {}
@@ -146,29 +170,28 @@ _PREPARED: dict[tuple, _Prepared] = {}
 def prepare(key: tuple, build: Callable[[], list[Obligation]]) -> _Prepared:
     """Build, prove (symbolically) and lambdify a claim's obligations once per ``key`` (cached)."""
     if key not in _PREPARED:
-        obs = build()
-        fails = [ob.name for ob in obs if residual_is_zero(ob) != (ob.sense == "eq")]
-        _PREPARED[key] = _Prepared(obs, fails, [_numeric_residual(ob) for ob in obs])
+        _PREPARED[key] = _prove(build())
     return _PREPARED[key]
 
 
 def judge_obligations(obligations: list[Obligation], seed: int = 0, info: dict | None = None,
                       prepared: _Prepared | None = None) -> Measurement:
     """Symbolic proof + numerical cross-check of a list of obligations (see the module docstring)."""
-    p = prepared or _Prepared(obligations, [ob.name for ob in obligations
-                                            if residual_is_zero(ob) != (ob.sense == "eq")],
-                              [_numeric_residual(ob) for ob in obligations])
+    p = prepared or _prove(obligations)
     info = {**(info or {}), "obligations": len(p.obligations), "seed": seed}
     if p.symbolic_failures:
         return Measurement(Status.VIOLATED, -1.0, {**info, "failed": p.symbolic_failures,
                                                    "reason": "simplify(lhs - rhs) does not match the claim"})
+    if p.unproven:
+        return Measurement(Status.UNDECIDED, None, {**info, "unproven": list(p.unproven), "reason":
+                           "an inequality between sides that are not identical is not decided by SymPy here"})
     rng = np.random.default_rng(seed)
     worst, margin, bad = 0.0, 1.0, []
     for ob, res in zip(p.obligations, p.numeric):
         r = res(rng)
         if not math.isfinite(r):
             return Measurement(Status.NUMERICAL_FAILURE, None, {**info, "obligation": ob.name})
-        if ob.sense == "eq":
+        if ob.sense in ("eq", "le", "ge"):  # (an inequality reaching here has identical sides)
             worst = max(worst, r)
             margin = min(margin, 1.0 - r / NUM_TOL)
             if r >= NUM_TOL:
@@ -188,24 +211,6 @@ def combine_numeric(m: Measurement, extra: Measurement) -> Measurement:
         return Measurement(Status.HOLDS, min(m.margin, extra.margin), {**m.worst, **extra.worst})
     status = Status.UNDECIDED if extra.status is Status.VIOLATED else extra.status
     return Measurement(status, extra.margin, {**m.worst, **extra.worst})
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
 
 
 # ------------------------------------------------------------------------------ the checkers
@@ -240,4 +245,20 @@ def symbolic(cfg: IdentityConfig, name: str, build: Callable[[int], list[Obligat
     """Judge the obligations ``build(d)`` of a (d,)-sized instance (prepared once per size)."""
     (d,) = cfg.dims
     p = prepare((name, cfg.dims), lambda: build(d))
+    return judge_obligations(p.obligations, cfg.seed, {"dims": cfg.dims}, p)
+
+
+def formula_measure(name: str, formula, cfg: IdentityConfig, bind: Callable[[int], InstanceBinding],
+                    extra: Callable[[int], list[Obligation]] | None = None, ref: str = "") -> Measurement:
+    """Judge the claim's own ``formula`` on the (d,)-sized instance ``bind(d)`` (issue 12, item 1): its
+    relations instantiated by :func:`~twostage.verify.instantiate.instantiate`, plus ``extra(d)`` -- evidence
+    the formula does not state (never a copy of it). Proven once per ``(formula, d)``: a mutated formula is
+    proven anew (``name`` keys the cache with them)."""
+    (d,) = cfg.dims
+
+    def build() -> list[Obligation]:
+        b = bind(d)
+        return instantiate(formula, b.names, b.pairs, b.dims, ref=ref) + (extra(d) if extra else [])
+
+    p = prepare(("formula", name, formula, cfg.dims), build)
     return judge_obligations(p.obligations, cfg.seed, {"dims": cfg.dims}, p)

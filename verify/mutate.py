@@ -10,8 +10,9 @@ the numerics it speaks of should call the edited claim ``violated``. The classes
   equality/inequality; ``weaken`` edits (``>`` to ``>=``, ``==`` to ``>=``) are expected *not* to be caught;
 * ``drop``: one additive term of a sum is dropped.
 
-Numbers inside ``Indexed`` subscripts and ``Tuple`` s (summation limits) are structure, not constants, and are
-left alone. A mutation whose formula SymPy simplifies back to the original (or to ``True``) is skipped.
+Numbers inside ``Indexed`` subscripts, ``Tuple`` s (summation limits) and ``MatrixSymbol`` shapes are
+structure, not constants, and are left alone. A mutation whose formula SymPy simplifies back to the original
+(or to ``True``) is skipped.
 
 >>> import sympy as sp
 >>> E, E0, t = sp.symbols("E E0 t")
@@ -79,13 +80,15 @@ def replace_at(expr: sp.Basic, path: Path, new: sp.Basic) -> sp.Basic:
         return new
     args = list(expr.args)
     args[path[0]] = replace_at(args[path[0]], path[1:], new)
+    if isinstance(expr, sp.Rel):  # rebuilt as written (an Eq of matrix expressions would evaluate to False)
+        return expr.func(*args, evaluate=False)
     return expr.func(*args)
 
 
 def _nodes(expr: sp.Basic, path: Path = ()) -> Iterator[tuple[Path, sp.Basic, sp.Basic | None]]:
     """Every node with its path and its parent (structure subtrees skipped)."""
     yield path, expr, None
-    if isinstance(expr, sp.Indexed | sp.Tuple | sp.IndexedBase | sp.Symbol):
+    if isinstance(expr, sp.Indexed | sp.Tuple | sp.IndexedBase | sp.Symbol | sp.MatrixSymbol):
         return
     for i, a in enumerate(expr.args):
         for p, node, parent in _nodes(a, path + (i,)):

@@ -23,11 +23,12 @@ from twostage.numerics.chen_luo import condensation as cn
 from twostage.numerics.chen_luo.observables import assumption1_fractions
 from twostage.numerics.config import ConfigError
 from twostage.theory.chen_luo import condensation_symbolic as cs
-from twostage.theory.chen_luo.condensation import lim
+from twostage.theory.chen_luo.condensation import lim, prop4_binding
 from twostage.theory.chen_luo.effective import closed_state
 from twostage.theory.chen_luo.model import Obligation
 from twostage.theory.claims import load_all
 from twostage.verify.checks import load_checkers
+from twostage.verify.instantiate import instantiate
 from twostage.verify.judge import judge_binomial
 from twostage.verify.verdict import Status
 
@@ -167,6 +168,42 @@ def test_prop4_identities_hold_and_the_printed_form_fails():
     garbled = Obligation(ob.name, ob.lhs, ob.rhs - dW2_0**2 + dWv0**2, ref=ob.ref, along=ob.along)
     m = ce.judge_symbolic(("prop4-garbled",), lambda: [garbled, *obs[1:]], 0, {})
     assert m.status is Status.VIOLATED
+
+
+def test_prop4_judges_its_formula_and_edits_are_violated():
+    """prop4/derivative-identities reads its printed formula (issue 12, item 1): the paper's garbled form
+    (App. A item 6: dW_{v,i}^2 in place of dW2_i^2), a constant x2 and a flipped relation are ``violated``."""
+    c = claim("prop4/derivative-identities")
+    rels = list(c.formula.args)
+    dWv, dW2 = sp.IndexedBase("\\dot W_{v}"), sp.IndexedBase("\\dot W^{[2]}")
+    i = sp.Symbol("i", integer=True)
+    k = next(n for n, r in enumerate(rels) if r.has(dW2[i]))
+
+    def edited(new):
+        out = list(rels)
+        out[k] = new(rels[k])
+        return dataclasses.replace(c, formula=sp.And(*out, evaluate=False))
+
+    garbled = edited(lambda r: r.xreplace({dW2[i] ** 2: dWv[i] ** 2}))
+    x2 = edited(lambda r: r.xreplace({dW2[i] ** 2: 2 * dW2[i] ** 2}))
+    flipped = edited(lambda r: sp.Ne(r.lhs, r.rhs, evaluate=False))
+    assert ce.prop4_identities(c, ce.SymbolicDraw(2, 0)).status is Status.HOLDS
+    for bad in (garbled, x2, flipped):
+        m = ce.prop4_identities(bad, ce.SymbolicDraw(2, 0))
+        assert m.status is Status.VIOLATED, (bad.formula, m.worst)
+
+
+@pytest.mark.parametrize("d", [2, 3])
+def test_the_printed_prop4_formula_states_what_the_hand_built_obligations_state(d):
+    """The claim's formula instantiated on the closed system (with the Gram-entry extras) and the hand-built
+    ``prop4_obligations`` state the same relations."""
+    def statement(ob):
+        return sp.expand(ob.along[0]), sp.expand(ob.rhs), ob.sense
+
+    b = prop4_binding(d)
+    obs = instantiate(formula("prop4/derivative-identities"), b.names, b.pairs, b.dims)
+    obs += cs.prop4_gram_obligations(d)
+    assert sorted(map(statement, obs), key=str) == sorted(map(statement, cs.prop4_obligations(d)), key=str)
 
 
 def test_column_cosine_formula_holds_and_a_wrong_formula_fails():

@@ -1,10 +1,13 @@
 """chen-luo-2025 effective dynamics (7) numerically: the loss expansion against the field, conservation along
-the integration, the theory's right-hand sides against autograd (topic ``effective``)."""
+the integration, the theory's right-hand sides against autograd (topic ``effective``); identity (16) judged on
+its claim's own formula, with mutations."""
 
+import dataclasses
 import math
 
 import numpy as np
 import pytest
+import sympy as sp
 import torch
 
 from twostage.numerics.chen_luo import blowup as bl
@@ -14,6 +17,12 @@ from twostage.numerics.chen_luo.blowup import gaussian_state
 from twostage.numerics.chen_luo.data import DataConfig, make_data
 from twostage.numerics.chen_luo.init import InitConfig, init_normalised
 from twostage.numerics.chen_luo.model import grad
+from twostage.theory.chen_luo import effective
+from twostage.theory.claims import load_all
+from twostage.verify.checks.chen_luo.effective import edot_identity
+from twostage.verify.identity import IdentityConfig
+from twostage.verify.instantiate import instantiate
+from twostage.verify.verdict import Status
 
 F64 = torch.float64
 
@@ -143,3 +152,42 @@ def test_theory_eps3_loss_gradient_matches_full_model_autograd():
     qk = 2 * d * d
     assert torch.allclose(rescaled[:qk], torch.zeros(qk, dtype=F64), atol=1e-13)
     assert torch.allclose(rescaled[qk:], torch.cat([a[0].flatten() for a in auto]), rtol=1e-12, atol=1e-13)
+
+
+# -------------------------------------------------------------------- eq. (16): the judge reads the formula
+def test_edot_identity_judges_its_formula_and_edits_are_violated():
+    """eq16/edot-identity: the registered formula holds; a constant x2, a dropped term and a flipped relation
+    in the printed formula are each ``violated`` (issue 12, item 1)."""
+    c = load_all().get("chen-luo-2025/eq16/edot-identity")
+    rels = list(c.formula.args)
+    k = next(i for i, r in enumerate(rels) if isinstance(r.rhs, sp.Add))  # Edot = |dWv|^2 + |dW2|^2 + ...
+    j = next(i for i, r in enumerate(rels) if i != k)  # E = <dWv, Wv> or E = <dW2, W2>
+
+    def edited(i, new):
+        out = list(rels)
+        out[i] = new(rels[i])
+        return dataclasses.replace(c, formula=sp.And(*out, evaluate=False))
+
+    run = lambda claim: edot_identity(claim, IdentityConfig((2,), 4), None)  # noqa: E731
+    assert run(c).status is Status.HOLDS
+    x2 = edited(k, lambda r: sp.Eq(r.lhs, r.rhs.func(*(2 * a if a.is_Mul else a for a in r.rhs.args)),
+                                   evaluate=False))  # 2 ||Wv||^2 ||W2||^2
+    dropped = edited(k, lambda r: sp.Eq(r.lhs, r.rhs.func(*r.rhs.args[1:]), evaluate=False))
+    half = edited(j, lambda r: sp.Eq(r.lhs, r.rhs / 2, evaluate=False))
+    flipped = edited(j, lambda r: sp.Ne(r.lhs, r.rhs, evaluate=False))
+    for bad in (x2, dropped, half, flipped):
+        m = run(bad)
+        assert m.status is Status.VIOLATED, (bad.formula, m.worst)
+
+
+@pytest.mark.parametrize("d", [1, 2, 3])
+def test_the_printed_identity16_states_what_the_hand_built_obligations_state(d):
+    """The claim's formula instantiated on the closed system (Edot = dE/dt along (7)) and the hand-built
+    obligations of ``effective.edot_obligations`` state the same three relations."""
+    def statement(ob):
+        return sp.expand(ob.along[0] if ob.along else ob.lhs), sp.expand(ob.rhs), ob.sense
+
+    b = effective.closed_binding(d)
+    obs = instantiate(load_all().get("chen-luo-2025/eq16/edot-identity").formula, b.names, b.pairs, b.dims)
+    hand_built = effective.edot_obligations(d)
+    assert sorted(map(statement, obs), key=str) == sorted(map(statement, hand_built), key=str)

@@ -23,17 +23,11 @@ from twostage.verify.profiles import get_profile
 # def4, prop1 eps3/agreement/quasistatic, escape/inverse-eps and thm3 rank checks read it since; the §5.1
 # anchor claims, realdata/type-exact-gap and the gong stage and spectral claims were written reading it)
 FORMULA_BLIND = {
-    "chen-luo-2025/eq16/edot-identity",
     "chen-luo-2025/thm1/blowup-as",
     "chen-luo-2025/oracle/balanced",
     "chen-luo-2025/oracle/dm1-elliptic",
     "chen-luo-2025/escape/homogeneity",
     "chen-luo-2025/ass1/reached-as",
-    "chen-luo-2025/prop4/derivative-identities",
-    "chen-luo-2025/prop2/conservation",
-    "chen-luo-2025/prop2/norm-growth",
-    "chen-luo-2025/prop2/matrix-invariants",
-    "chen-luo-2025/thm1/velocity-difference",
     "chen-luo-2025/prop1/qk-order5",
     "chen-luo-2025/prop1/rescaled-gradient",
     "chen-luo-2025/stage2/closed-form",

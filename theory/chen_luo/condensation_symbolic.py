@@ -137,18 +137,27 @@ def prop4_obligations(d: int, pairs: bool = True) -> list[Obligation]:
                        Wv[i] * dWv[i],
                        dWv[i] ** 2 + sum(inner(rows[i], rows[j]) for j in range(d)) + Wv[i] ** 2 * sq(W2),
                        REF_P4, d))
-    if pairs:
-        for i, j in [(a, b) for a in range(d) for b in range(a, d)]:
-            c_ij = inner(W1[:, i], W1[:, j])
-            r_ij = inner(W1[i, :], W1[j, :])
-            obs.append(_ob(f"d/dt <W2_{i} W1^{i}, W2_{j} W1^{j}> = "
-                           "(W2_j dW2_i + W2_i dW2_j)(<W1^i,W1^j> + W2_i W2_j)",
-                           inner(cols[i], cols[j]),
-                           (W2[j] * dW2[i] + W2[i] * dW2[j]) * (c_ij + W2[i] * W2[j]), REF_P4, d))
-            obs.append(_ob(f"d/dt <Wv_{i} W1_{i}, Wv_{j} W1_{j}> = "
-                           "(Wv_j dWv_i + Wv_i dWv_j)(<W1_i,W1_j> + Wv_i Wv_j)",
-                           inner(rows[i], rows[j]),
-                           (Wv[j] * dWv[i] + Wv[i] * dWv[j]) * (r_ij + Wv[i] * Wv[j]), REF_P4, d))
+    return obs + (prop4_gram_obligations(d) if pairs else [])
+
+
+def prop4_gram_obligations(d: int) -> list[Obligation]:
+    """The Gram-entry derivatives of Prop 4's proof (DERIVED, not in the claim's printed formula) for every
+    ``i <= j``: each factors as (sum of Ass.-1 products) x (a Gram entry + a product of the same sign)."""
+    Wv, W1, W2 = closed_state(d)
+    dWv, _, dW2 = closed_rhs(d)
+    cols, rows = sign_weighted(d)
+    obs = []
+    for i, j in [(a, b) for a in range(d) for b in range(a, d)]:
+        c_ij = inner(W1[:, i], W1[:, j])
+        r_ij = inner(W1[i, :], W1[j, :])
+        obs.append(_ob(f"d/dt <W2_{i} W1^{i}, W2_{j} W1^{j}> = "
+                       "(W2_j dW2_i + W2_i dW2_j)(<W1^i,W1^j> + W2_i W2_j)",
+                       inner(cols[i], cols[j]),
+                       (W2[j] * dW2[i] + W2[i] * dW2[j]) * (c_ij + W2[i] * W2[j]), REF_P4, d))
+        obs.append(_ob(f"d/dt <Wv_{i} W1_{i}, Wv_{j} W1_{j}> = "
+                       "(Wv_j dWv_i + Wv_i dWv_j)(<W1_i,W1_j> + Wv_i Wv_j)",
+                       inner(rows[i], rows[j]),
+                       (Wv[j] * dWv[i] + Wv[i] * dWv[j]) * (r_ij + Wv[i] * Wv[j]), REF_P4, d))
     return obs
 
 

@@ -18,11 +18,13 @@ import sympy as sp
 
 from twostage.theory.chen_luo.assumptions import E, W1_sq, W2_sq, Wv_sq, dW2_sq, dWv_sq, t
 from twostage.theory.chen_luo.effective import (
-    SYMBOLIC_TOLERANCE,
+    FORMULA_TOLERANCE,
     W1_M,
     W2_M,
     WV_M,
+    InstanceBinding,
     Wv_M,
+    closed_binding,
     closed_pairs,
     closed_rhs,
     closed_state,
@@ -106,6 +108,13 @@ def velocity_difference_obligations(d: int) -> list[Obligation]:
     ]
 
 
+def velocity_binding(d: int) -> InstanceBinding:
+    """The closed system with ``P_3 = W_v W1 W1^T W1 W2`` (the names of thm1/velocity-difference)."""
+    Wv, W1, W2 = closed_state(d)
+    b = closed_binding(d)
+    return InstanceBinding({**b.names, "P_3": sp.expand((Wv * W1 * W1.T * W1 * W2)[0])}, b.pairs, b.dims)
+
+
 # --------------------------------------------------------------------------------- claims
 _k, _kp = sp.symbols("k k'", integer=True)
 _Wv, _W1, _W2 = sp.IndexedBase("W_v"), sp.IndexedBase("W^{[1]}"), sp.IndexedBase("W^{[2]}")
@@ -132,7 +141,7 @@ register(Claim(
     symbols=(("W_v", "W_v = v W_V (row, normalised weights)"), ("W^{[1]}", "first FFN matrix W1"),
              ("W^{[2]}", "second FFN vector W2"), ("k", "width index 1..d_m"), ("k'", "summed width index"),
              ("t", "rescaled time tbar of eq. (6)"), ("d_m", "width")),
-    tolerance=SYMBOLIC_TOLERANCE,
+    tolerance=FORMULA_TOLERANCE,
 ))
 register(Claim(
     id="chen-luo-2025/prop2/norm-growth", paper="chen-luo-2025", ref="Prop 2 (proof, third equation)",
@@ -143,7 +152,7 @@ register(Claim(
     uses=("chen-luo-2025/eq16/edot-identity",),
     symbols=(("Wv_sq", "||W_v||_2^2"), ("W1_sq", "||W1||_F^2"), ("W2_sq", "||W2||_2^2"),
              ("E", "energy W_v W1 W2, eq. (8)"), ("t", "rescaled time tbar")),
-    tolerance=SYMBOLIC_TOLERANCE,
+    tolerance=FORMULA_TOLERANCE,
 ))
 register(Claim(
     id="chen-luo-2025/prop2/matrix-invariants", paper="chen-luo-2025", ref="§4.1 matrix versions of (9)",
@@ -158,7 +167,7 @@ register(Claim(
     symbols=(("W_v", "v W_V (1 x d_m)"), ("W^{[1]}", "W1 (d_m x d_m)"), ("W^{[2]}", "W2 (d_m x 1)"),
              ("W_V", "full value matrix (d_m x d_m)"), ("v", "condensation direction, unit row, eq. (6)"),
              ("t", "rescaled time tbar"), ("d_m", "width")),
-    tolerance=SYMBOLIC_TOLERANCE,
+    tolerance=FORMULA_TOLERANCE,
 ))
 register(Claim(
     id="chen-luo-2025/thm1/velocity-difference", paper="chen-luo-2025", ref="Thm 1 proof, case (iii), step 3",
@@ -168,14 +177,16 @@ register(Claim(
               "$\\frac{d}{dt}(\\|\\dot W_v\\|^2-\\|\\dot W^{[2]}\\|^2)=2E(\\|W^{[2]}\\|^2-\\|W_v\\|^2)$;"
               " also $\\ddot W^{[2]}=W^{[1]\\top}W^{[1]}W^{[2]}+\\|W_v\\|^2W^{[2]}$.",
     formula=sp.And(_eq(_ddt(dWv_sq), 2 * E * W2_sq + 2 * _P), _eq(_ddt(dW2_sq), 2 * E * Wv_sq + 2 * _P),
-                   _eq(_ddt(dWv_sq - dW2_sq), 2 * E * (W2_sq - Wv_sq))),
+                   _eq(_ddt(dWv_sq - dW2_sq), 2 * E * (W2_sq - Wv_sq)),
+                   _eq(sp.Derivative(W2_M, (t, 2)), W1_M.T * W1_M * W2_M + Wv_sq * W2_M)),
     uses=("chen-luo-2025/eq16/edot-identity", "chen-luo-2025/prop2/norm-growth"),
     symbols=(("dWv_sq", "||dW_v/dt||_2^2"), ("dW2_sq", "||dW2/dt||_2^2"), ("Wv_sq", "||W_v||_2^2"),
              ("W2_sq", "||W2||_2^2"), ("E", "energy, eq. (8)"), ("P_3", "W_v W1 W1^T W1 W2"),
-             ("t", "rescaled time tbar")),
+             ("W^{[1]}", "W1 (d_m x d_m)"), ("W^{[2]}", "W2 (d_m x 1)"), ("t", "rescaled time tbar"),
+             ("d_m", "width")),
     note="App. A item 5: the printed intermediate expressions of step 3 are garbled (and dot W1 is printed "
          "as W_v^T W2 instead of W_v^T W2^T; ddot W2 ends in W1_k' instead of W2_k'); the corrected "
          "intermediates are encoded. The stated difference is right; the paper writes its right side with "
          "||W2(0)||^2 - ||W_v(0)||^2, equal by norm-growth.",
-    tolerance=SYMBOLIC_TOLERANCE,
+    tolerance=FORMULA_TOLERANCE,
 ))

@@ -22,13 +22,15 @@ expressions and accept a leading batch shape: ``Wv (..., d)``, ``W1 (..., d, d)`
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 import numpy as np
 import sympy as sp
 
-from twostage.theory.chen_luo.assumptions import E, Edot, W2_sq, Wv_sq, dW2_sq, dWv_sq
+from twostage.theory.chen_luo.assumptions import E, Edot, W2_sq, Wv_sq, dW2_sq, dWv_sq, t
 from twostage.theory.chen_luo.model import Obligation, flow_derivative
 from twostage.theory.claims import Claim, Kind, Provenance, register
 
@@ -156,6 +158,43 @@ def edot_obligations(d: int) -> list[Obligation]:
     ]
 
 
+# --------------------------------------------------------------------------------- formula bindings
+@dataclass(frozen=True)
+class InstanceBinding:
+    """What the names of a claim formula mean on the width-``d`` instance (issue 12, item 1): ``names`` maps
+    a symbol / ``IndexedBase`` / ``MatrixSymbol`` name to a concrete expression or matrix, or to a template
+    ``sp.Lambda`` in the formula's own objects; ``pairs`` is the vector field of ``Derivative(., t)``;
+    ``dims`` gives the width symbol's value (see ``verify/instantiate.py``)."""
+
+    names: Mapping[str, Any]
+    pairs: tuple
+    dims: Mapping[str, int]
+
+
+def closed_names(d: int) -> dict[str, Any]:
+    """The closed system (7) by the names of the claim formulas: ``W_v``, ``W^{[1]}``, ``W^{[2]}`` (as
+    matrices, indexed or not), their velocities, the energy (8) and the squared norms."""
+    Wv, W1, W2 = closed_state(d)
+    dWv, _, dW2 = closed_rhs(d)
+    return {"W_v": Wv, "W^{[1]}": W1, "W^{[2]}": W2, "\\dot W_{v}": dWv, "\\dot W^{[2]}": dW2,
+            "E": energy(d), "Wv_sq": sq(Wv), "W1_sq": sq(W1), "W2_sq": sq(W2), "dWv_sq": sq(dWv),
+            "dW2_sq": sq(dW2), "ip_dWv_Wv": inner(dWv, Wv), "ip_dW2_W2": inner(dW2, W2),
+            "Edot": sp.Lambda((), sp.Derivative(E, t))}
+
+
+def closed_binding(d: int) -> InstanceBinding:
+    """:class:`InstanceBinding` of the closed system (7) of width ``d`` (``d_m = d``)."""
+    return InstanceBinding(closed_names(d), tuple(closed_pairs(d)), {"d_m": d})
+
+
+def full_binding(d: int) -> InstanceBinding:
+    """The full system: ``W_V`` (d x d), ``v`` (unit row), ``W_v = v W_V``, ``W^{[1]}``, ``W^{[2]}``."""
+    WV, W1, W2 = full_state(d)
+    v = unit_row(d)
+    return InstanceBinding({"W_V": WV, "v": v, "W_v": v * WV, "W^{[1]}": W1, "W^{[2]}": W2},
+                           tuple(full_pairs(d)), {"d_m": d})
+
+
 # --------------------------------------------------------------------------------- numpy helpers
 
 
@@ -215,6 +254,11 @@ ip_dWv_Wv, ip_dW2_W2 = sp.symbols("ip_dWv_Wv ip_dW2_W2", real=True)
 SYMBOLIC_TOLERANCE = ("SymPy: simplify(lhs - rhs) == 0 for concrete d (ci: d = 1, 2, 3; full up to 4); "
                       "numerical cross-check at random Gaussian points (time derivatives recomputed by a "
                       "4th-order finite difference along the flow), relative residual < 1e-7.")
+#: the identity claims judged on their own printed formula (verify/instantiate.py)
+FORMULA_TOLERANCE = ("SymPy: the printed formula instantiated on concrete symbol matrices (ci: d = 1, 2, 3; "
+                     "full up to 4), simplify(lhs - rhs) == 0 for every relation and index; "
+                     "numerical cross-check at random Gaussian points (time derivatives recomputed by a "
+                     "4th-order finite difference along the flow), relative residual < 1e-7.")
 
 register(Claim(
     id="chen-luo-2025/eq16/edot-identity", paper="chen-luo-2025", ref="eq. (16) (proof of Thm 1)",
@@ -231,5 +275,5 @@ register(Claim(
              ("dWv_sq", "||dW_v/dtbar||_2^2"), ("dW2_sq", "||dW2/dtbar||_2^2"),
              ("Wv_sq", "||W_v||_2^2 with W_v = v W_V"), ("W2_sq", "||W2||_2^2"),
              ("ip_dWv_Wv", "<dW_v/dtbar, W_v>"), ("ip_dW2_W2", "<dW2/dtbar, W2>")),
-    tolerance=SYMBOLIC_TOLERANCE,
+    tolerance=FORMULA_TOLERANCE,
 ))

@@ -290,9 +290,14 @@ def expansion_gradient(inst: Instance, k: int, syms: Sequence[sp.Symbol], order:
 # proof obligations
 
 
+SENSES = ("eq", "ne", "le", "ge", "lt", "gt")
+
+
 @dataclass(frozen=True)
 class Obligation:
-    """One identity to discharge: ``lhs == rhs`` (``sense='eq'``) or ``lhs != rhs`` (``sense='ne'``).
+    """One identity to discharge: ``lhs == rhs`` (``sense='eq'``) or ``lhs != rhs`` (``sense='ne'``); the
+    senses ``'le', 'ge', 'lt', 'gt'`` (an instantiated formula written with an inequality) are decided by
+    the identity judge only where ``lhs - rhs`` is identically zero.
 
     ``lhs``/``rhs`` are SymPy expressions or matrices in concrete symbols. When ``along`` is given as
     ``(F, ((state, velocity), ...))``, ``lhs`` is the time derivative of ``F`` along that vector field
@@ -308,8 +313,8 @@ class Obligation:
     along: tuple | None = None
 
     def __post_init__(self) -> None:
-        if self.sense not in ("eq", "ne"):
-            raise ValueError(f"obligation {self.name!r}: sense must be 'eq' or 'ne'")
+        if self.sense not in SENSES:
+            raise ValueError(f"obligation {self.name!r}: sense must be one of {SENSES}")
 
     def difference(self) -> sp.Matrix:
         """``lhs - rhs`` as a column of entries (scalars become 1 x 1)."""

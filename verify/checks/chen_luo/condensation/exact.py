@@ -27,9 +27,11 @@ import sympy as sp
 from hypothesis import strategies as st
 
 from twostage.numerics.config import require
+from twostage.theory.chen_luo.condensation import prop4_binding
 from twostage.theory.chen_luo.condensation_symbolic import (
     COLUMN_COSINE_FORMULA,
     COS_XI_FORMULA,
+    REF_P4,
     K_ii,
     K_ij,
     K_jj,
@@ -40,16 +42,19 @@ from twostage.theory.chen_luo.condensation_symbolic import (
     column_cosine_obligations,
     cos_xi_obligations,
     formula_numpy,
-    prop4_obligations,
+    prop4_gram_obligations,
     prop5_obligations,
 )
 from twostage.theory.chen_luo.model import Obligation, residual_is_zero
+from twostage.theory.claims import load_all
 from twostage.verify.check import Context, checker
 from twostage.verify.checks.chen_luo.condensation.trajectory import ALONG, CondensationDraw, valid
+from twostage.verify.identity import IdentityConfig, formula_measure
 from twostage.verify.judge import judge_residual
 from twostage.verify.verdict import Measurement, Status, combine
 
 P = "chen-luo-2025"
+PROP4 = f"{P}/prop4/derivative-identities"
 NUM_TOL = 1e-7
 COLUMN_TOL = 1e-10
 XI_TOL = 1e-9
@@ -140,23 +145,27 @@ class SymbolicDraw:
                 f"d in [2, 6] and seed >= 0, got d={self.d}, seed={self.seed}")
 
 
-def prop4_measure(cfg: SymbolicDraw, pairs: bool = True) -> Measurement:
-    return judge_symbolic(("prop4", cfg.d, pairs), lambda: prop4_obligations(cfg.d, pairs), cfg.seed,
-                          {"d_symbolic": cfg.d})
+def prop4_measure(cfg: SymbolicDraw, formula=None) -> Measurement:
+    """Prop 4's ``formula`` (default: the registered one) instantiated on the width-``cfg.d`` instance
+    (:func:`~twostage.verify.identity.formula_measure`), plus the Gram-entry derivatives (DERIVED, not printed
+    in the formula) as extra evidence."""
+    formula = load_all().get(PROP4).formula if formula is None else formula
+    return formula_measure(PROP4, formula, IdentityConfig((cfg.d,), cfg.seed), prop4_binding,
+                           extra=prop4_gram_obligations, ref=REF_P4)
 
 
 def _prop4_dims(ctx: Context) -> tuple[int, ...]:
     return (2, 3) + ((4,) if ctx.profile.name == "full" else ())
 
 
-@checker(f"{P}/prop4/derivative-identities",
+@checker(PROP4,
          draws=lambda ctx: st.builds(SymbolicDraw, d=st.sampled_from(_prop4_dims(ctx)),
                                      seed=st.integers(0, 2**31 - 1)),
          examples=lambda ctx: [SymbolicDraw(d, ctx.seed) for d in _prop4_dims(ctx)])
 def prop4_identities(claim, cfg: SymbolicDraw, _=None) -> Measurement:
-    """chen-luo-2025 Prop 4 (proof), App. A.2, corrected in §4.4: the derivative identities on the symbolic
-    instance of width ``cfg.d`` (obligations built by the theory layer, see the module docstring)."""
-    return prop4_measure(cfg)
+    """chen-luo-2025 Prop 4 (proof), App. A.2, corrected in §4.4: the claim's printed derivative identities,
+    instantiated on the symbolic instance of width ``cfg.d`` and proven (see :func:`prop4_measure`)."""
+    return prop4_measure(cfg, claim.formula)
 
 
 # ------------------------------------------------------------------------------- along trajectories

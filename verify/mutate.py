@@ -130,6 +130,18 @@ def _relation_edits(formula: sp.Basic) -> list[tuple[str, sp.Basic, str]]:
     return [(w, f, "violated") for w, f in edits] + [(w, f, "holds") for w, f in weak.get(op, [])]
 
 
+def _conjunct_edits(formula: sp.Basic) -> list[tuple[str, sp.Basic, str]]:
+    """:func:`_relation_edits` of a relation, or of each relation of an ``And`` (the others kept), labelled
+    ``[k] ...`` with ``k`` the conjunct's position (1-based)."""
+    if not isinstance(formula, sp.And):
+        return _relation_edits(formula)
+    args, out = formula.args, []
+    for k, arg in enumerate(args):
+        for text, f, expect in _relation_edits(arg):
+            out.append((f"[{k + 1}] {text}", sp.And(*args[:k], f, *args[k + 1:], evaluate=False), expect))
+    return out
+
+
 def mutations(formula: sp.Basic | None, ladder: Sequence[sp.Rational] = LADDER,
               limit: int | None = None) -> list[Mutation]:
     """The mutations of ``formula`` (none for a claim without one), in ladder order (largest delta first).
@@ -142,7 +154,7 @@ def mutations(formula: sp.Basic | None, ladder: Sequence[sp.Rational] = LADDER,
     if limit is not None:
         consts, exps, terms = consts[:limit], exps[:limit], terms[: 2 * limit]
     out: list[Mutation] = []
-    for text, f, expect in _relation_edits(formula):
+    for text, f, expect in _conjunct_edits(formula):
         out.append(Mutation("relation" if expect == "violated" else "weaken", text, (), None, 0, f, expect))
     for path, i in terms:
         add = _at(formula, path)

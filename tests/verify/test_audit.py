@@ -64,6 +64,15 @@ def test_mutations_are_the_stated_edits():
     assert mutations(None) == [] and mutations(sp.Eq(E, 1))[0].label == "relation negated !="
 
 
+def test_each_relation_of_a_conjunction_is_edited_on_its_own():
+    both = sp.And(RICCATI, sp.Eq(t, 0))
+    edits = {m.label: m.formula for m in mutations(both, ladder=()) if m.kind in ("relation", "weaken")}
+    k = list(both.args).index(RICCATI) + 1
+    assert edits[f"relation [{k}] reversed <="] == sp.And(sp.Le(RICCATI.lhs, RICCATI.rhs), sp.Eq(t, 0))
+    assert edits[f"relation [{3 - k}] negated !="] == sp.And(RICCATI, sp.Ne(t, 0))
+    assert len(edits) == 3 + 1 + 2  # >=: reversed, negated, equality; ==: negated, weakened both ways
+
+
 def test_audit_catches_mutations_of_a_checker_that_reads_its_formula(tmp_path):
     s = summarise(_claim(), _state(READS, tmp_path))
     assert s["flag"] == "ok" and s["status"] == "holds"

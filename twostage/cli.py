@@ -174,6 +174,9 @@ def cmd_bench(args) -> int:
 
         report["hot_paths"]["verify_suite"] = bench_verify_suite(args.size, str(device), report["ceilings"],
                                                                  workers=args.workers)
+        from twostage.bench.audit import bench_audit
+
+        report["hot_paths"]["audit"] = bench_audit(args.size, str(device))
     if args.json_out:  # the numbers first: printing cannot lose them
         _write_output(args.json_out, json.dumps(report, indent=2, sort_keys=True, default=str) + "\n")
     print_report(report, _console(stderr=args.json_out == "-"))

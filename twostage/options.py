@@ -163,7 +163,8 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--json", dest="json_out", metavar="FILE",
                    help="write the numbers as JSON to FILE ('-': standard output; the table then goes to "
                         "stderr)")
-    b.add_argument("--no-suite", action="store_true", help="skip the verify-suite end-to-end entry")
+    b.add_argument("--no-suite", action="store_true",
+                   help="skip the verify-suite and audit end-to-end entries")
     b.add_argument("--workers", type=workers, metavar="N",
                    help="worker processes of the verify-suite entry, >= 1 (default: CPUs)")
     return p

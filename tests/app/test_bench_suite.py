@@ -54,3 +54,15 @@ def test_bench_cli_rejects_bad_workers(capsys):
     assert main(["bench", "--workers", "0"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "--workers" in err[0]
+
+
+def test_audit_entry_times_one_audit_pass_and_says_what_it_found(monkeypatch):
+    from twostage.bench import audit as bench_audit_module
+    from twostage.bench.hot_paths import LABELS
+
+    monkeypatch.setitem(bench_audit_module.SUITES, "small", ("gong-2025/derived/init-gradient",))
+    r = bench_audit_module.bench_audit("small", "cpu")
+    assert r["B"] == 1 and r["unit"] == "checks/s" and r["quick"] is True
+    assert r["mutations"] > 0 and 0 < r["caught"] <= r["mutations"]  # its formula's constants are caught
+    assert r["flags"] == {"ok": 1} and math.isfinite(r["throughput"]) and r["throughput"] > 0
+    assert r["naive_over_batched"] is None and "audit" in LABELS

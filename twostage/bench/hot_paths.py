@@ -248,7 +248,7 @@ def run_bench(device="cpu", size: str = "small", on_row=None) -> dict:
 
 LABELS = {"effective_rhs": "eff. rhs (7)", "effective_integration": "eff. to blow-up",
           "fullmodel_grad": "full grad", "fullmodel_flow": "full flow", "gong_training": "gong GD",
-          "verify_suite": "verify suite (ci)"}
+          "verify_suite": "verify suite (ci)", "audit": "audit (ci)"}
 
 
 def _fmt(x: float) -> str:

@@ -153,11 +153,25 @@ def test_upper_general_holds_and_wrong_exponent_fails():
 
 def test_blowup_counts_and_a_run_cut_short_is_a_counterexample():
     cid = "chen-luo-2025/thm1/blowup-as"
-    count32 = s1.blowup_count(s1.CountDraw(3, 32, seed=5))
-    assert count32 == (32, 32)
-    assert s1.blowup_as(claim(cid), s1.CountDraw(3, 32, 5), count32).status is Status.HOLDS
+    tr32 = s1.blowup_count(s1.CountDraw(3, 32, seed=5))
+    assert tr32["reached"].sum() == 32
+    m = s1.blowup_as(claim(cid), s1.CountDraw(3, 32, 5), tr32)
+    assert m.status is Status.HOLDS and (m.worst["successes"], m.worst["n"]) == (32, 32)
     cut = s1.CountDraw(3, 32, seed=5, max_steps=5)  # sabotaged: cannot reach the event
     assert s1.blowup_as(claim(cid), cut, s1.blowup_count(cut)).status is Status.VIOLATED
+
+
+@pytest.mark.parametrize("edit", ["T_star >= oo", "T_star > oo", "Eq(T_star, oo)", "T_star < 1/10"])
+def test_blowup_as_judges_its_formula_as_written(edit):
+    """issue 12: the relation ``T_star < oo`` is decided per draw at the measured T* bracket; a flipped
+    relation, an equation, or a finite bound below the measured T* is violated (never an internal error)."""
+    cid, cfg = "chen-luo-2025/thm1/blowup-as", s1.CountDraw(3, 32, 5)
+    tr = s1.blowup_count(cfg)
+    assert tr["T_lo"].min() > 0.1  # the finite-bound edit is false on this data
+    bad = claim(cid, sp.sympify(edit, locals=syms(cid)))
+    records = [(s1.blowup_as(bad, cfg, tr), cfg)] * 2
+    assert s1.pool_binomial(records).status is Status.VIOLATED
+    assert s1.pool_binomial([(s1.blowup_as(claim(cid), cfg, tr), cfg)]).status is Status.HOLDS
 
 
 def test_nondegeneracy_counts_and_balanced_draws_are_degenerate():

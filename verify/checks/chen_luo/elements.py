@@ -73,3 +73,81 @@ def as_relation(rel, m: Measurement) -> Measurement:
         return dataclasses.replace(m, status=swapped, margin=None if m.margin is None else -m.margin,
                                    worst={**m.worst, "relation": "!="})
     return m
+
+
+def _box(v):
+    """A measured value as SymPy: a number (``math.inf``: never observed finite) or an interval (lo, hi)."""
+    import math
+
+    import sympy as sp
+
+    if isinstance(v, tuple):
+        lo, hi = (_box(x) for x in v)
+        return lo if lo == hi else sp.AccumBounds(lo, hi)
+    return sp.oo if v == math.inf else -sp.oo if v == -math.inf else sp.Float(float(v))
+
+
+def decide(formula, values: dict[str, object]) -> bool | None:
+    """The formula's relation(s) at measured values given by name -- a number, ``math.inf`` for a quantity
+    never observed finite, or an interval ``(lo, hi)`` known to contain it -- in interval arithmetic
+    (``sympy.AccumBounds``): ``True`` when every relation holds at every point of the box, ``False`` when one
+    holds at none, ``None`` when the box straddles it. Any relation is evaluated as written (``=``/``!=`` by
+    whether the box of ``lhs - rhs`` contains 0), so a flipped formula is judged, never an internal error.
+
+    >>> import sympy as sp
+    >>> t, T = sp.symbols("t_ass1 T_star")
+    >>> box = {"t_ass1": (0.0, 1.0), "T_star": (1.5, 2.0)}
+    >>> [decide(r, box) for r in (t < T, t >= T, sp.Eq(t, T), t < T / 2)]
+    [True, False, False, None]
+    """
+    import sympy as sp
+
+    subs = {s: _box(values[s.name]) for s in formula.free_symbols}
+    out = []
+    for rel in relations(formula):
+        if rel in (sp.true, sp.false):  # SymPy already decided it (``T_star >= oo`` for a real T_star)
+            r = bool(rel)
+        elif isinstance(rel, sp.Equality | sp.Unequality):
+            diff = sp.sympify(rel.lhs - rel.rhs).subs(subs)
+            if isinstance(diff, sp.AccumBounds):
+                eq = False if not (diff.min <= 0 <= diff.max) else True if diff.min == diff.max == 0 else None
+            else:
+                eq = bool(diff == 0)
+            r = eq if eq is None or isinstance(rel, sp.Equality) else not eq
+        else:
+            try:
+                v = rel.func(*(sp.sympify(x).xreplace(subs) for x in (rel.lhs, rel.rhs)))
+            except TypeError:  # SymPy cannot order the two sides
+                v = None
+            r = True if v is sp.true else False if v is sp.false else None
+        out.append(r)
+    return False if False in out else None if None in out else True
+
+
+def count_decisions(decisions: list, info: dict) -> Measurement:
+    """Per-draw Bernoulli counts of an almost-sure claim decided per element by :func:`decide` (``True``:
+    success, ``False``: counterexample, ``None``: not decided by the measured intervals), for
+    :func:`pool_binomial`."""
+    from twostage.verify.judge import judge_binomial
+
+    k, bad = decisions.count(True), decisions.count(False)
+    u = len(decisions) - k - bad
+    return judge_binomial(k, k + bad, 1.0, info={**info, "counterexamples": bad, "undecided": u})
+
+
+def pool_binomial(records) -> Measurement:
+    """One exact binomial verdict (probability 1) over the counts of all draws (each draw's result kept in
+    ``per_dimension``); elements the measured intervals did not decide make a ``holds`` ``undecided``."""
+    import dataclasses
+
+    from twostage.verify.judge import judge_binomial
+
+    ms = [m for m, _ in records]
+    k = sum(m.worst["successes"] for m in ms)
+    n = sum(m.worst["n"] for m in ms)
+    u = sum(m.worst.get("undecided", 0) for m in ms)
+    m = judge_binomial(k, n, 1.0, info={"per_dimension": [m.worst for m in ms]})
+    if u and m.status is Status.HOLDS:
+        return dataclasses.replace(m, status=Status.UNDECIDED, worst={
+            **m.worst, "reason": f"{u} elements not decided by the measured intervals"})
+    return m

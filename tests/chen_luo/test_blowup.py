@@ -6,6 +6,7 @@ for a mutation) and the trajectory (sabotaged where the test says so): nothing i
 """
 
 import dataclasses
+import functools
 import math
 
 import numpy as np
@@ -220,6 +221,34 @@ def test_dm1_oracle_agrees_and_the_riccati_bound_is_not_the_blowup_time():
     # sabotage: the "integrated" value replaced by bound (11) T* <= E0^{-1/3} (1.5832 vs 1.400750)
     bound11 = (cfg.w * cfg.m * cfg.c) ** (-1.0 / 3.0)
     assert s1.dm1_elliptic(claim(cid), cfg, bound11).status is Status.VIOLATED
+
+
+@functools.cache
+def _dm1_integrated(cfg):
+    return float(s1.nb.dm1_blowup_time(cfg.w, cfg.m, cfg.c)[0])
+
+
+def _dm1_mutants(f):
+    """Eq. of the d_m = 1 oracle edited: the integrand x2, its exponent -1/2 -> -1/3, alpha x2, the lower
+    limit x2, the equation negated."""
+    (m, lo, hi), integrand = f.rhs.limits[0], f.rhs.function
+    S = {s.name: s for s in f.free_symbols}
+    rad = integrand ** -2  # (m^2 + alpha)(m^2 + beta)
+    eq = lambda g, a=lo: sp.Eq(f.lhs, sp.Integral(g, (m, a, hi)))  # noqa: E731
+    return {"x2": eq(2 * integrand), "exponent -1/3": eq(rad ** sp.Rational(-1, 3)),
+            "2 alpha": eq(integrand.subs(S["alpha"], 2 * S["alpha"])), "2 m_t0": eq(integrand, 2 * lo),
+            "!=": sp.Ne(f.lhs, f.rhs)}
+
+
+@pytest.mark.parametrize("name", ["x2", "exponent -1/3", "2 alpha", "2 m_t0", "!="])
+def test_dm1_oracle_is_the_formulas_integral(name):
+    """issue 12: the right side is the claim's own integral, evaluated by quadrature at the draw; an edited
+    integrand, exponent, constant, limit or relation is violated against the integrated T*."""
+    cid, cfg = "chen-luo-2025/oracle/dm1-elliptic", s1.Dm1Draw(-0.4, 0.9, -1.1)
+    integrated = _dm1_integrated(cfg)
+    assert s1.dm1_elliptic(claim(cid), cfg, integrated).status is Status.HOLDS
+    bad = claim(cid, _dm1_mutants(formula(cid))[name])
+    assert s1.dm1_elliptic(bad, cfg, integrated).status is Status.VIOLATED, name
 
 
 def test_dm1_config_outside_assumption_is_rejected():

@@ -84,7 +84,7 @@ def reach_draws(ctx: Context) -> list[ReachDraw]:
     return [ReachDraw(d, ctx.profile.seeds, ctx.seed + 7919 * d) for d in REACH_DIMS]
 
 
-REACH_BEYOND = 1e3  # T* is bracketed from the state at REACH_E by integrating on to E = REACH_BEYOND REACH_E
+REACH_BEYOND = 10.0  # T* is bracketed from the state at REACH_E by integrating on to E = REACH_BEYOND REACH_E
 
 
 def reached_count(cfg: ReachDraw, ctx: Context | None = None) -> dict:

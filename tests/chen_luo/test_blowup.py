@@ -251,6 +251,47 @@ def test_dm1_oracle_is_the_formulas_integral(name):
     assert s1.dm1_elliptic(bad, cfg, integrated).status is Status.VIOLATED, name
 
 
+def _balanced_mutants(f):
+    """The balanced oracle's two equations edited: (T*-t)^-3 x2, its exponent -3 -> -2, E0^(-1/3) ->
+    E0^(-1/2), the second equation negated."""
+    S = syms_of(f)
+    E, T, t, E0 = S["E"], S["T_star"], S["t"], S["E0"]
+    both = lambda a, b: sp.And(a, b)  # noqa: E731
+    e1, e2 = sp.Eq(E, (T - t) ** -3), sp.Eq(T, E0 ** sp.Rational(-1, 3))
+    return {"x2": both(sp.Eq(E, 2 * (T - t) ** -3), e2), "exponent -2": both(sp.Eq(E, (T - t) ** -2), e2),
+            "exponent -1/2": both(e1, sp.Eq(T, E0 ** sp.Rational(-1, 2))), "!=": both(e1, sp.Ne(T, e2.rhs))}
+
+
+def syms_of(f):
+    return {s.name: s for s in f.free_symbols}
+
+
+@pytest.mark.parametrize("name", ["x2", "exponent -2", "exponent -1/2", "!="])
+def test_balanced_oracle_judges_its_formula(name):
+    """issue 12: the formula is proved on the balanced solution and evaluated at the integrated E(t), E(0)
+    and the quadrature T*; each edit is violated."""
+    from twostage.verify.identity import IdentityConfig
+
+    cid, cfg = "chen-luo-2025/oracle/balanced", IdentityConfig((1,), 3)
+    data = s1.balanced_data(cfg, None)
+    assert s1.balanced(claim(cid), cfg, data).status is Status.HOLDS
+    bad = claim(cid, _balanced_mutants(formula(cid))[name])
+    assert s1.balanced(bad, cfg, data).status is Status.VIOLATED, name
+
+
+@pytest.mark.parametrize("edit", ["2 * Tbar_star / lam", "Tbar_star / lam**2", "!="])
+def test_homogeneity_judges_its_formula(edit):
+    """issue 12: Tbar*(lam theta0) = Tbar*(theta0)/lam proved on the balanced instance and evaluated at the
+    quadrature blow-up times; a constant x2, an exponent +1 or the negated equation is violated."""
+    from twostage.verify.identity import IdentityConfig
+
+    cid, cfg = "chen-luo-2025/escape/homogeneity", IdentityConfig((1,), 5)
+    f = formula(cid)
+    assert s1.homogeneity(claim(cid), cfg, None).status is Status.HOLDS
+    wrong = sp.Ne(f.lhs, f.rhs) if edit == "!=" else sp.Eq(f.lhs, sp.sympify(edit, locals=syms_of(f)))
+    assert s1.homogeneity(claim(cid, wrong), cfg, None).status is Status.VIOLATED, edit
+
+
 def test_dm1_config_outside_assumption_is_rejected():
     from twostage.errors import ConfigError
 

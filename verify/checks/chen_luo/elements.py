@@ -8,6 +8,8 @@ claims that need one, never silently skipped.
 
 from __future__ import annotations
 
+import math
+
 from twostage.verify.verdict import Measurement, Status, combine
 
 
@@ -176,3 +178,38 @@ def pool_binomial(records) -> Measurement:
         return dataclasses.replace(m, status=Status.UNDECIDED, worst={
             **m.worst, "reason": f"{u} elements not decided by the measured intervals"})
     return m
+
+
+def equations_on(formula, instance: dict[str, object], ref: str) -> list:
+    """The formula's ``=``/``!=`` relations instantiated on a concrete instance (each symbol, by name, is
+    replaced by the instance's expression for it), as proof obligations ``lhs == rhs`` (``!=``): SymPy then
+    proves or refutes the printed formula itself, so an edited constant or exponent fails the proof."""
+    import sympy as sp
+
+    from twostage.theory.chen_luo.model import Obligation
+
+    rep = {s: instance[s.name] for s in formula.free_symbols}
+    return [Obligation(f"formula on the instance: {rel}", sp.sympify(rel.lhs).xreplace(rep),
+                       sp.sympify(rel.rhs).xreplace(rep), "eq" if isinstance(rel, sp.Equality) else "ne", ref)
+            for rel in relations(formula) if isinstance(rel, sp.Equality | sp.Unequality)]
+
+
+def judge_equations(formula, values: dict[str, object], tol: float, info: dict | None = None) -> Measurement:
+    """Every relation of the formula read as ``lhs = rhs`` at measured values (numbers or arrays, by name):
+    the largest relative residual ``|lhs - rhs| / |rhs|`` by :func:`~twostage.verify.judge.judge_residual`,
+    read for the relation as written (:func:`as_relation`), the results combined."""
+    import numpy as np
+    import sympy as sp
+
+    from twostage.verify.judge import judge_residual
+
+    ms = []
+    for rel in relations(formula):
+        syms = sorted(rel.free_symbols, key=str)
+        f = sp.lambdify(syms, [rel.lhs, rel.rhs], "numpy")
+        with np.errstate(all="ignore"):
+            lhs, rhs = (np.asarray(x, dtype=complex) for x in f(*(values[s.name] for s in syms)))
+            res = float(np.max(np.abs(lhs - rhs) / np.maximum(np.abs(rhs), 1e-300)))
+        res = res if np.isfinite(res) else math.inf
+        ms.append(as_relation(rel, judge_residual(res, tol, {**(info or {}), "relation": str(rel)})))
+    return combine(ms)

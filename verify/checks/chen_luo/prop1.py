@@ -23,9 +23,10 @@ import mpmath
 import numpy as np
 import sympy as sp
 
+from twostage.errors import UnsupportedExpression
 from twostage.numerics.chen_luo.prop1 import compare_with_effective
 from twostage.theory.chen_luo import prop1
-from twostage.theory.chen_luo.model import expansion_exprs, instance
+from twostage.theory.chen_luo.model import Obligation, expansion_exprs, expansion_gradient, instance
 from twostage.verify.check import checker
 from twostage.verify.checks.chen_luo.draws import EPS, EXAMPLE, FRACTIONS, Prop1Draw, prop1_draws, slopes
 from twostage.verify.checks.chen_luo.draws import instance as draw_instance
@@ -38,7 +39,7 @@ from twostage.verify.identity import (
     prepare,
 )
 from twostage.verify.judge import judge_residual
-from twostage.verify.verdict import Measurement, Status
+from twostage.verify.verdict import Measurement, Status, combine
 
 P = "chen-luo-2025"
 ORDER_TOL = 0.3  # fitted eps-order of a Prop. 1 remainder
@@ -140,18 +141,69 @@ def eps3_coefficient(claim, cfg: IdentityConfig, _=None) -> Measurement:
     return combine_numeric(m, expansion_vs_exact(n, s, d, cfg.seed, _claimed_expansion(n, s, d, formula)))
 
 
+_PARAMS = {"\\bar W_Q": "WQ", "\\bar W_K": "WK", "\\bar W_V": "WV", "\\bar W^{[1]}": "W1",
+           "\\bar W^{[2]}": "W2"}  # the formula's matrix symbols -> the instance's parameters
+LK_MAX = 4  # the formula's ``L_k``: "any coefficient with k <= 4" (its symbol's meaning in the claim)
+
+
+def _orders(L: sp.Symbol) -> list[int]:
+    """The eps-orders a coefficient symbol of the formula names: ``L5`` -> [5], ``L_k`` -> [0, .., 4]."""
+    if L.name == "L_k":
+        return list(range(LK_MAX + 1))
+    if L.name[:1] == "L" and L.name[1:].isdigit() and int(L.name[1:]) <= 5:
+        return [int(L.name[1:])]
+    raise UnsupportedExpression(f"{L}: not a coefficient L_j (j <= 5) of the eps-expansion")
+
+
+def coefficient_obligations(formula: sp.Basic, n: int, s: int, d: int) -> list[Obligation]:
+    """The claim's relations on the ``(n, s, d)`` instance (chen-luo-2025 Prop 1): ``L_j`` is the derived
+    ``eps^j`` coefficient of the loss (``L_k`` each of ``L_0 .. L_4``), ``Derivative(L_j, W)`` its gradient
+    over the entries of the instance's ``W``, a number on the right side that number in every entry; ``=``
+    and ``!=`` are proven or refuted as written."""
+    inst = instance(n, s, d)
+    L, params = expansion_exprs(inst), inst.params()
+    out = []
+    for rel in relations(formula):
+        if not isinstance(rel, sp.Equality | sp.Unequality) or rel.rhs.free_symbols:
+            raise UnsupportedExpression(f"{rel}: want Eq/Ne(L_j or Derivative(L_j, W), number)")
+        lhs, wrt = (rel.lhs.expr, params[_PARAMS[rel.lhs.variables[0].name]]) \
+            if isinstance(rel.lhs, sp.Derivative) else (rel.lhs, None)
+        for k in _orders(lhs):
+            value = L[k] if wrt is None else expansion_gradient(inst, k, wrt)
+            rhs = rel.rhs if wrt is None else sp.Matrix([rel.rhs] * len(wrt))
+            sense = "ne" if isinstance(rel, sp.Unequality) else "eq"
+            out.append(Obligation(f"{rel} at L{k}", value, rhs, sense, "chen-luo-2025 Prop 1 (the formula)"))
+    return out
+
+
+def first_qk_order(formula: sp.Basic) -> int | None:
+    """The order at which the formula says ``W_Q`` first enters: ``j`` of ``Ne(Derivative(L_j, W_Q), 0)``."""
+    js = [k for rel in relations(formula)
+          if isinstance(rel, sp.Unequality) and isinstance(rel.lhs, sp.Derivative)
+          and rel.lhs.variables[0].name == "\\bar W_Q" for k in _orders(rel.lhs.expr)]
+    return min(js) if js else None
+
+
 @identity_checker(f"{P}/prop1/qk-order5", "prop1")
 def qk_order5(claim, cfg: IdentityConfig, _=None) -> Measurement:
+    """Prop 1: the claim's relations (``L_4 = 0``, ``grad_{Q,K} L_k = 0`` for k <= 4, ``grad_Q L_5 != 0``)
+    proven on the instance (:func:`coefficient_obligations`), with the derived linear-softmax form of
+    ``L_5`` (``prop1.qk_obligations``); numerically, ``dL_exact/dWbar_Q[0,0]`` has the fitted eps-order the
+    formula names (its first ``j`` with ``grad_Q L_j != 0``)."""
     n, s, d = cfg.dims
+    pf = prepare(("qk-formula", cfg.dims, sp.srepr(claim.formula)),
+                 lambda: coefficient_obligations(claim.formula, n, s, d))
     p = prepare(("qk", cfg.dims), lambda: prop1.qk_obligations(n, s, d))
-    m = judge_obligations(p.obligations, cfg.seed, {"dims": cfg.dims}, p)
-    if m.status is not Status.HOLDS or not _exact_affordable(cfg):
+    m = combine([judge_obligations(pf.obligations, cfg.seed, {"dims": cfg.dims, "part": "formula"}, pf),
+                 judge_obligations(p.obligations, cfg.seed, {"dims": cfg.dims}, p)])
+    order_q = first_qk_order(claim.formula)
+    if m.status is not Status.HOLDS or not _exact_affordable(cfg) or order_q is None:
         return m
-    # numeric: d L_exact / d Wbar_Q[0,0] (the first parameter) is of order eps^5
     x = _random_point(n, s, d, cfg.seed)
     g = [prop1.exact_gradient(n, s, d, e, x, indices=[0])[0] for e in (0.02, 0.01)]
     order = _fitted_order(g[0], g[1], 0.02, 0.01)
-    return combine_numeric(m, judge_residual(abs(order - 5), ORDER_TOL, {"dL/dWQ_order": order}))
+    info = {"dL/dWQ_order": order, "formula_order": order_q}
+    return combine_numeric(m, judge_residual(abs(order - order_q), ORDER_TOL, info))
 
 
 @identity_checker(f"{P}/prop1/rescaled-gradient", "prop1")

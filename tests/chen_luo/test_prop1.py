@@ -123,3 +123,37 @@ def test_qk_order5_holds_and_names_its_order():
     assert p1.first_qk_order(claim(QK).formula) == 5
     m = p1.qk_order5(claim(QK), IdentityConfig((2, 2, 2), 5))
     assert m.status is Status.HOLDS and m.worst["formula_order"] == 5
+
+
+# ------------------------------------------------------------------------ rescaled-gradient reads its formula
+RG = "chen-luo-2025/prop1/rescaled-gradient"
+
+
+def _rg_mutants() -> dict[str, sp.Basic]:
+    """Eqs. (6)-(7) edited: the time map x2, the gradient identity x2, an extra power of s, negated."""
+    f = claim(RG).formula
+    S = {x.name: x for x in f.free_symbols}
+    tm = next(a for a in f.args if getattr(a.lhs, "name", "") == "tbar")
+    fl = next(a for a in f.args if isinstance(a.lhs, sp.Derivative) and a.lhs.variables[0].name == "tbar")
+    gr = next(a for a in f.args if a not in (tm, fl))
+    return {"kappa x2": sp.And(sp.Eq(tm.lhs, 2 * tm.rhs, evaluate=False), gr, fl),
+            "grad x2": sp.And(tm, sp.Eq(2 * gr.lhs, gr.rhs, evaluate=False), fl),
+            "s^2": sp.And(tm, sp.Eq(gr.lhs * S["s"], gr.rhs, evaluate=False), fl),
+            "!=": sp.And(tm, sp.Ne(gr.lhs, gr.rhs), fl)}
+
+
+@pytest.mark.parametrize("name", list(_rg_mutants()))
+def test_rescaled_gradient_reads_its_formula(name):
+    """issue 12: the time factor is derived from the formula's time map, the gradient identity and the flow
+    (terms below its O(eps^k)) are proven on the (2, 2, 2) instance; each edit is violated. (O(eps^3) in
+    place of O(eps^2) is violated too -- grad L5 != 0 -- but takes a minute.)"""
+    from twostage.verify.identity import IdentityConfig
+
+    bad = dataclasses.replace(claim(RG), formula=_rg_mutants()[name])
+    m = p1.rescaled_gradient(bad, IdentityConfig((2, 2, 2), 5))
+    assert m.status is Status.VIOLATED, (name, m.worst)
+
+
+def test_rescaled_gradient_factor_comes_from_the_time_map():
+    factor, S = p1._time_factor(claim(RG).formula)
+    assert sp.simplify(factor + S["n"] * S["s"] / (S["Z_norm"] * S["eps"] ** 3)) == 0

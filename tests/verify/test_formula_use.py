@@ -29,7 +29,6 @@ FORMULA_BLIND = {
     "chen-luo-2025/prop2/norm-growth",
     "chen-luo-2025/prop2/matrix-invariants",
     "chen-luo-2025/thm1/velocity-difference",
-    "chen-luo-2025/prop1/rescaled-gradient",
     "chen-luo-2025/stage2/loss-factorisation",
     "chen-luo-2025/prop3/dynamics-separation",
     "chen-luo-2025/prop3/kq-linear-law",

@@ -313,9 +313,9 @@ def homogeneity(claim, cfg: IdentityConfig, _) -> Measurement:
     w, mm, c = np.abs(rng.standard_normal(3)) + 0.1
     lam = float(rng.uniform(0.5, 2.0))
     T1, T2 = (float(tb.dm1_blowup_time(k * w, k * mm, k * c)) for k in (1.0, lam))
-    vals = {"Tbar_star": T1, "Tbar_star_lam": T2, "lam": lam}
-    return combine([m, judge_obligations(el.equations_on(claim.formula, inst, _REF), cfg.seed),
-                    el.judge_equations(claim.formula, vals, 1e-12, {"oracle": "d_m = 1 quadrature", **vals})])
+    vals, info = {"Tbar_star": T1, "Tbar_star_lam": T2, "lam": lam}, {"oracle": "d_m = 1 quadrature"}
+    return el.one_draw(combine([m, judge_obligations(el.equations_on(claim.formula, inst, _REF), cfg.seed),
+                                el.judge_equations(claim.formula, vals, 1e-12, {**info, **vals})]))
 
 
 def balanced_data(cfg: IdentityConfig, ctx) -> dict:
@@ -339,9 +339,9 @@ def balanced(claim, cfg: IdentityConfig, data: dict) -> Measurement:
     x = 1 / (1 / _x0 - _t)
     inst = {"E": x**3, "t": _t, "E0": _x0**3, "T_star": _pole(_x0)}
     vals = {"E": data["E"], "t": data["t"], "E0": data["E"][0], "T_star": data["T_star"]}
-    return combine([judge_obligations(p.obligations, cfg.seed, {}, p),
-                    judge_obligations(el.equations_on(claim.formula, inst, _REF), cfg.seed),
-                    el.judge_equations(claim.formula, vals, INTEGRATOR_TOL, {"x0": data["x0"]})])
+    return el.one_draw(combine([judge_obligations(p.obligations, cfg.seed, {}, p),
+                                judge_obligations(el.equations_on(claim.formula, inst, _REF), cfg.seed),
+                                el.judge_equations(claim.formula, vals, INTEGRATOR_TOL, {"x0": data["x0"]})]))
 
 
 # --- the escape-time law: t_esc ~ 1/eps -----------------------------------------------------------------

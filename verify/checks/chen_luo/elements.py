@@ -213,3 +213,10 @@ def judge_equations(formula, values: dict[str, object], tol: float, info: dict |
         res = res if np.isfinite(res) else math.inf
         ms.append(as_relation(rel, judge_residual(res, tol, {**(info or {}), "relation": str(rel)})))
     return combine(ms)
+
+
+def one_draw(m: Measurement) -> Measurement:
+    """``m`` counted as the one drawn configuration it judged (the pieces combined into it count as none)."""
+    import dataclasses
+
+    return dataclasses.replace(m, examples=1, unit="")

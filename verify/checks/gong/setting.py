@@ -103,4 +103,5 @@ def gd_updates(claim, cfg: GongConfig, data: dict) -> Measurement:
         m_formula = dataclasses.replace(
             m_formula, status={Status.HOLDS: Status.VIOLATED, Status.VIOLATED: Status.HOLDS}.get(
                 m_formula.status, m_formula.status), margin=-(m_formula.margin or 0.0))
-    return combine([m_formula, judge_residual(res, RESIDUAL_TOL, {"seed": data["seed"]})])
+    m = combine([m_formula, judge_residual(res, RESIDUAL_TOL, {"seed": data["seed"]})])
+    return dataclasses.replace(m, examples=1, unit="")  # one drawn configuration

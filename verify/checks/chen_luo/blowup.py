@@ -258,9 +258,14 @@ def upper_general(claim, cfg: Stage1Draw, tr: dict) -> Measurement:
 
 # --- Thm 1: blow-up almost surely (counted over seeds, one batched integration per dimension) -------------
 def blowup_count(cfg: CountDraw, ctx=None) -> dict:
-    """The blow-up time brackets ``T_lo <= T* <= T_hi`` (n,) of ``n`` Gaussian draws integrated to
-    ``E >= E_MAX`` within ``max_steps`` (``reached``: the draws that got there with a finite bracket)."""
-    Wv, W1, W2 = nb.gaussian_state(cfg.d, cfg.n, cfg.seed, 0, "cpu" if ctx is None else ctx.device)
+    """The brackets ``T_lo <= T* <= T_hi`` (n,) of ``n`` Gaussian draws integrated to ``E >= E_MAX`` within
+    ``max_steps`` (``reached``: those with a finite bracket); cached: audits rejudge the same draws."""
+    return _blowup_count(cfg, "cpu" if ctx is None else ctx.device)
+
+
+@functools.lru_cache(maxsize=16)
+def _blowup_count(cfg: CountDraw, device: str) -> dict:
+    Wv, W1, W2 = nb.gaussian_state(cfg.d, cfg.n, cfg.seed, 0, device)
     res = nb.integrate_to_blowup(Wv, W1, W2, E_max=E_MAX, rtol=1e-8, atol=1e-12, max_steps=cfg.max_steps,
                                  record_every=10**9, on_failure="mark")
     ok = res.reached & torch.isfinite(res.T_hi)
@@ -270,11 +275,9 @@ def blowup_count(cfg: CountDraw, ctx=None) -> dict:
 @checker(f"{P}/thm1/blowup-as", simulate=blowup_count, pool=pool_binomial,
          draws=lambda ctx: [CountDraw(d, ctx.profile.seeds, ctx.seed + 1000 * d) for d in (1, 2, 4, 8)])
 def blowup_as(claim, cfg: CountDraw, tr: dict) -> Measurement:
-    """Thm 1 (a.s.): the claim's relation (``T_star < oo``) decided per draw at the measured ``T*`` -- the
-    bracket ``[T_lo, T_hi]``, or ``oo`` for a draw that did not reach ``E_MAX`` (a counterexample, as the
-    tolerance says) -- and counted (:func:`~.elements.pool_binomial`)."""
-    T = [(float(lo), float(hi)) if ok else math.inf
-         for lo, hi, ok in zip(tr["T_lo"], tr["T_hi"], tr["reached"])]
+    """Thm 1 (a.s.): the claim's relation decided per draw at the measured ``T*`` (``[T_lo, T_hi]``, or ``oo``
+    where ``E_MAX`` was not reached: a counterexample, as the tolerance says), counted and pooled."""
+    T = [(float(a), float(b)) if ok else math.inf for a, b, ok in zip(tr["T_lo"], tr["T_hi"], tr["reached"])]
     return el.count_decisions([el.decide(claim.formula, {"T_star": x}) for x in T], {"d": cfg.d})
 
 
@@ -289,8 +292,8 @@ def dm1_elliptic(claim, cfg: Dm1Draw, integrated: float) -> Measurement:
     right side -- the integral -- evaluated from the formula (mpmath quadrature) with ``m_t0 = m`` and the
     conserved ``alpha = w^2 - m^2``, ``beta = c^2 - m^2``; relative residual below ``DM1_TOL``."""
     (rel,) = relations(claim.formula)
-    vals = {"T_star": integrated, "t0": 0.0, "m_t0": cfg.m, "alpha": cfg.w**2 - cfg.m**2,
-            "beta": cfg.c**2 - cfg.m**2}
+    w2, m2, c2 = cfg.w**2, cfg.m**2, cfg.c**2
+    vals = {"T_star": integrated, "t0": 0.0, "m_t0": cfg.m, "alpha": w2 - m2, "beta": c2 - m2}
     lhs, rhs = value_of(rel.lhs, vals), value_of(rel.rhs, vals)
     info = {"formula_rhs": rhs if isinstance(rhs, float) else str(rhs), "integrated": integrated}
     return as_relation(rel, judge_residual(abs(lhs - rhs) / max(abs(rhs), 1e-300), DM1_TOL, info))
@@ -304,9 +307,8 @@ _REF = "chen-luo-2025 §4.3, on the balanced solution W_v = W1 = W2 = 1/(1/x0 - 
 
 @identity_checker(f"{P}/escape/homogeneity", "d")
 def homogeneity(claim, cfg: IdentityConfig, _) -> Measurement:
-    """§4.3: (7) is homogeneous (``tb.homogeneity_obligations``, proved for d = 1, 2, 3); the claim's equation
-    proved on the balanced instance (blow-up times the poles from ``x0`` and ``lam x0``) and evaluated at
-    blow-up times measured by the d_m = 1 quadrature oracle from ``theta0`` and ``lam theta0``."""
+    """§4.3: (7) is homogeneous (``tb.homogeneity_obligations``); the claim's equation proved on the balanced
+    instance (T* the poles from x0, lam x0) and evaluated at the quadrature T* from theta0, lam theta0."""
     m = symbolic(cfg, "homogeneity", tb.homogeneity_obligations)
     inst = {"Tbar_star": _pole(_x0), "Tbar_star_lam": _pole(_lam * _x0), "lam": _lam}
     rng = np.random.default_rng(cfg.seed)

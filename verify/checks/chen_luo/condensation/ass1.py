@@ -9,6 +9,7 @@ SymPy predicate of the registered assumption ``chen-luo-2025/ass1/condition``.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -93,8 +94,12 @@ def reached_count(cfg: ReachDraw, ctx: Context | None = None) -> dict:
     ``E = REACH_BEYOND REACH_E`` (time ``t_2 > t_1``). Ass. 1 holding at ``t_1`` gives ``t_ass1 in [0, t_1]``;
     the second leg's bracket gives ``T* in [t_2, t_2 + E(t_2)^{-1/3}]``. A draw not at ``REACH_E`` within
     ``max_steps``, or without Ass. 1 there, has ``t_ass1 = oo`` (not observed; by Prop 4 the fractions stay 1
-    once reached): a counterexample, as the claim's tolerance says."""
-    device = "cpu" if ctx is None else ctx.device
+    once reached): a counterexample, as the claim's tolerance says. Cached (``twostage audit``)."""
+    return _reached_count(cfg, "cpu" if ctx is None else ctx.device)
+
+
+@functools.lru_cache(maxsize=16)
+def _reached_count(cfg: ReachDraw, device: str) -> dict:
     d, n = cfg.d, cfg.n
     g = torch.Generator().manual_seed(cfg.seed)
     Wv = torch.randn(n, d, generator=g, dtype=torch.float64)

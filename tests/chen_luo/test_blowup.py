@@ -216,31 +216,31 @@ def test_def4_is_judged_on_its_polynomials(name):
 
 def test_dm1_oracle_agrees_and_the_riccati_bound_is_not_the_blowup_time():
     cid, cfg = "chen-luo-2025/oracle/dm1-elliptic", s1.Dm1Draw(0.7, 0.3, 1.2)
-    integrated = float(s1.nb.dm1_blowup_time(cfg.w, cfg.m, cfg.c)[0])
+    integrated = cfg.t0 + float(s1.nb.dm1_blowup_time(cfg.w, cfg.m, cfg.c)[0])  # T*, integrated from t0
     assert s1.dm1_elliptic(claim(cid), cfg, integrated).status is Status.HOLDS
     # sabotage: the "integrated" value replaced by bound (11) T* <= E0^{-1/3} (1.5832 vs 1.400750)
     bound11 = (cfg.w * cfg.m * cfg.c) ** (-1.0 / 3.0)
-    assert s1.dm1_elliptic(claim(cid), cfg, bound11).status is Status.VIOLATED
+    assert s1.dm1_elliptic(claim(cid), cfg, cfg.t0 + bound11).status is Status.VIOLATED
 
 
 @functools.cache
 def _dm1_integrated(cfg):
-    return float(s1.nb.dm1_blowup_time(cfg.w, cfg.m, cfg.c)[0])
+    return cfg.t0 + float(s1.nb.dm1_blowup_time(cfg.w, cfg.m, cfg.c)[0])
 
 
 def _dm1_mutants(f):
     """Eq. of the d_m = 1 oracle edited: the integrand x2, its exponent -1/2 -> -1/3, alpha x2, the lower
-    limit x2, the equation negated."""
+    limit x2, t0 dropped from the left side (caught since the integration starts at t0 = 1), negated."""
     (m, lo, hi), integrand = f.rhs.limits[0], f.rhs.function
     S = {s.name: s for s in f.free_symbols}
     rad = integrand ** -2  # (m^2 + alpha)(m^2 + beta)
     eq = lambda g, a=lo: sp.Eq(f.lhs, sp.Integral(g, (m, a, hi)))  # noqa: E731
     return {"x2": eq(2 * integrand), "exponent -1/3": eq(rad ** sp.Rational(-1, 3)),
             "2 alpha": eq(integrand.subs(S["alpha"], 2 * S["alpha"])), "2 m_t0": eq(integrand, 2 * lo),
-            "!=": sp.Ne(f.lhs, f.rhs)}
+            "no t0": sp.Eq(S["T_star"], f.rhs), "!=": sp.Ne(f.lhs, f.rhs)}
 
 
-@pytest.mark.parametrize("name", ["x2", "exponent -1/3", "2 alpha", "2 m_t0", "!="])
+@pytest.mark.parametrize("name", ["x2", "exponent -1/3", "2 alpha", "2 m_t0", "no t0", "!="])
 def test_dm1_oracle_is_the_formulas_integral(name):
     """issue 12: the right side is the claim's own integral, evaluated by quadrature at the draw; an edited
     integrand, exponent, constant, limit or relation is violated against the integrated T*."""

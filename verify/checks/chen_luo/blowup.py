@@ -286,14 +286,14 @@ DM1_TOL = 1e-6
 
 
 @checker(f"{P}/oracle/dm1-elliptic", draws=dm1_draws(), examples=[Dm1Draw(0.7, 0.3, 1.2)],
-         simulate=lambda cfg, ctx: float(nb.dm1_blowup_time(cfg.w, cfg.m, cfg.c)[0]))
+         simulate=lambda cfg, ctx: cfg.t0 + float(nb.dm1_blowup_time(cfg.w, cfg.m, cfg.c)[0]))
 def dm1_elliptic(claim, cfg: Dm1Draw, integrated: float) -> Measurement:
-    """The claim's equation at the draw: its left side with the integrated ``T*`` (from ``t0 = 0``), its
+    """The claim's equation at the draw: its left side with the integrated ``T*`` (from ``cfg.t0``), its
     right side -- the integral -- evaluated from the formula (mpmath quadrature) with ``m_t0 = m`` and the
     conserved ``alpha = w^2 - m^2``, ``beta = c^2 - m^2``; relative residual below ``DM1_TOL``."""
     (rel,) = relations(claim.formula)
     w2, m2, c2 = cfg.w**2, cfg.m**2, cfg.c**2
-    vals = {"T_star": integrated, "t0": 0.0, "m_t0": cfg.m, "alpha": w2 - m2, "beta": c2 - m2}
+    vals = {"T_star": integrated, "t0": cfg.t0, "m_t0": cfg.m, "alpha": w2 - m2, "beta": c2 - m2}
     lhs, rhs = value_of(rel.lhs, vals), value_of(rel.rhs, vals)
     info = {"formula_rhs": rhs if isinstance(rhs, float) else str(rhs), "integrated": integrated}
     return as_relation(rel, judge_residual(abs(lhs - rhs) / max(abs(rhs), 1e-300), DM1_TOL, info))

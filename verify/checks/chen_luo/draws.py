@@ -214,11 +214,13 @@ class CountDraw:
 
 @dataclass(frozen=True)
 class Dm1Draw:
-    """``(w, m, c)`` with ``m > 0`` and ``w c > 0`` (assumption chen-luo-2025/ass/dm1-escape)."""
+    """``(w, m, c)`` at time ``t0`` with ``m > 0`` and ``w c > 0`` (assumption chen-luo-2025/ass/dm1-escape);
+    (7) is autonomous, so an integration of duration ``D`` from ``t0`` blows up at ``T* = t0 + D``."""
 
     w: float
     m: float
     c: float
+    t0: float = 1.0
 
     def __post_init__(self) -> None:
         require(self.m > 0 and self.w * self.c > 0, "chen-luo-2025/ass/dm1-escape",

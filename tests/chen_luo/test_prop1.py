@@ -130,7 +130,8 @@ RG = "chen-luo-2025/prop1/rescaled-gradient"
 
 
 def _rg_mutants() -> dict[str, sp.Basic]:
-    """Eqs. (6)-(7) edited: the time map x2, the gradient identity x2, an extra power of s, negated."""
+    """Eqs. (6)-(7) edited: the time map x2, the gradient identity x2, an extra power of s, negated, the flow
+    claimed exact (no O(eps^2): refuted by the derived eps^1, eps^2 terms)."""
     f = claim(RG).formula
     S = {x.name: x for x in f.free_symbols}
     tm = next(a for a in f.args if getattr(a.lhs, "name", "") == "tbar")
@@ -139,7 +140,8 @@ def _rg_mutants() -> dict[str, sp.Basic]:
     return {"kappa x2": sp.And(sp.Eq(tm.lhs, 2 * tm.rhs, evaluate=False), gr, fl),
             "grad x2": sp.And(tm, sp.Eq(2 * gr.lhs, gr.rhs, evaluate=False), fl),
             "s^2": sp.And(tm, sp.Eq(gr.lhs * S["s"], gr.rhs, evaluate=False), fl),
-            "!=": sp.And(tm, sp.Ne(gr.lhs, gr.rhs), fl)}
+            "!=": sp.And(tm, sp.Ne(gr.lhs, gr.rhs), fl),
+            "no O(eps^2)": sp.And(tm, gr, sp.Eq(fl.lhs, fl.rhs.removeO(), evaluate=False))}
 
 
 @pytest.mark.parametrize("name", list(_rg_mutants()))

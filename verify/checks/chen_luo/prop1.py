@@ -26,7 +26,13 @@ import sympy as sp
 from twostage.errors import UnsupportedExpression
 from twostage.numerics.chen_luo.prop1 import compare_with_effective
 from twostage.theory.chen_luo import prop1
-from twostage.theory.chen_luo.model import Obligation, expansion_exprs, expansion_gradient, instance
+from twostage.theory.chen_luo.model import (
+    Obligation,
+    expansion_exprs,
+    expansion_gradient,
+    instance,
+    residual_is_zero,
+)
 from twostage.verify.check import checker
 from twostage.verify.checks.chen_luo.draws import EPS, EXAMPLE, FRACTIONS, Prop1Draw, prop1_draws, slopes
 from twostage.verify.checks.chen_luo.draws import instance as draw_instance
@@ -249,13 +255,15 @@ def flow_obligations(formula: sp.Basic, n: int, s: int, d: int) -> list[Obligati
             order = rel.rhs.getO()
             k = sp.Integer(order.expr.as_coeff_exponent(S["eps"])[1]) if order is not None else sp.oo
             c, pf = factor.xreplace(nums).as_coeff_exponent(S["eps"])
-            if not k.is_finite or k - pf > 6:
-                raise UnsupportedExpression(f"{rel}: the remainder needs L_j beyond j = 5")
+            terms = int(k - pf) if k.is_finite and k - pf <= 6 else 6  # L_0 .. L_5 are derived
             rest = rel.rhs.removeO()
             lead = [sp.Matrix([c * grads[f"L{j}"][i] - (comp(rest, i) if j + pf == 0 else 0)
-                               for i in range(len(syms))]) for j in range(int(k - pf))]
-            out.append(Obligation(f"{rel}: terms below eps^{k}", sp.Matrix.vstack(*lead),
-                                  sp.zeros(len(syms) * len(lead), 1), sense, ref))
+                               for i in range(len(syms))]) for j in range(terms)]
+            ob = Obligation(f"{rel}: terms below eps^{k}", sp.Matrix.vstack(*lead),
+                            sp.zeros(len(syms) * len(lead), 1), sense, ref)
+            if terms < k - pf and residual_is_zero(ob):  # can refute (a term differs), not confirm
+                raise UnsupportedExpression(f"{rel}: the terms up to L5 agree; nothing is derived beyond")
+            out.append(ob)
             continue
         lhs, rhs = (sp.Matrix([comp(x, i) for i in range(len(syms))]) for x in (rel.lhs, rel.rhs))
         if lhs.has(sp.nan) or rhs.has(sp.nan) or (lhs.free_symbols | rhs.free_symbols) - set(inst.symbols()):

@@ -6,6 +6,7 @@ for a mutation) and the trajectory (sabotaged where the test says so): nothing i
 """
 
 import dataclasses
+import functools
 import math
 
 import numpy as np
@@ -153,11 +154,25 @@ def test_upper_general_holds_and_wrong_exponent_fails():
 
 def test_blowup_counts_and_a_run_cut_short_is_a_counterexample():
     cid = "chen-luo-2025/thm1/blowup-as"
-    count32 = s1.blowup_count(s1.CountDraw(3, 32, seed=5))
-    assert count32 == (32, 32)
-    assert s1.blowup_as(claim(cid), s1.CountDraw(3, 32, 5), count32).status is Status.HOLDS
+    tr32 = s1.blowup_count(s1.CountDraw(3, 32, seed=5))
+    assert tr32["reached"].sum() == 32
+    m = s1.blowup_as(claim(cid), s1.CountDraw(3, 32, 5), tr32)
+    assert m.status is Status.HOLDS and (m.worst["successes"], m.worst["n"]) == (32, 32)
     cut = s1.CountDraw(3, 32, seed=5, max_steps=5)  # sabotaged: cannot reach the event
     assert s1.blowup_as(claim(cid), cut, s1.blowup_count(cut)).status is Status.VIOLATED
+
+
+@pytest.mark.parametrize("edit", ["T_star >= oo", "T_star > oo", "Eq(T_star, oo)", "T_star < 1/10"])
+def test_blowup_as_judges_its_formula_as_written(edit):
+    """issue 12: the relation ``T_star < oo`` is decided per draw at the measured T* bracket; a flipped
+    relation, an equation, or a finite bound below the measured T* is violated (never an internal error)."""
+    cid, cfg = "chen-luo-2025/thm1/blowup-as", s1.CountDraw(3, 32, 5)
+    tr = s1.blowup_count(cfg)
+    assert tr["T_lo"].min() > 0.1  # the finite-bound edit is false on this data
+    bad = claim(cid, sp.sympify(edit, locals=syms(cid)))
+    records = [(s1.blowup_as(bad, cfg, tr), cfg)] * 2
+    assert s1.pool_binomial(records).status is Status.VIOLATED
+    assert s1.pool_binomial([(s1.blowup_as(claim(cid), cfg, tr), cfg)]).status is Status.HOLDS
 
 
 def test_nondegeneracy_counts_and_balanced_draws_are_degenerate():
@@ -201,11 +216,80 @@ def test_def4_is_judged_on_its_polynomials(name):
 
 def test_dm1_oracle_agrees_and_the_riccati_bound_is_not_the_blowup_time():
     cid, cfg = "chen-luo-2025/oracle/dm1-elliptic", s1.Dm1Draw(0.7, 0.3, 1.2)
-    integrated = float(s1.nb.dm1_blowup_time(cfg.w, cfg.m, cfg.c)[0])
+    integrated = cfg.t0 + float(s1.nb.dm1_blowup_time(cfg.w, cfg.m, cfg.c)[0])  # T*, integrated from t0
     assert s1.dm1_elliptic(claim(cid), cfg, integrated).status is Status.HOLDS
     # sabotage: the "integrated" value replaced by bound (11) T* <= E0^{-1/3} (1.5832 vs 1.400750)
     bound11 = (cfg.w * cfg.m * cfg.c) ** (-1.0 / 3.0)
-    assert s1.dm1_elliptic(claim(cid), cfg, bound11).status is Status.VIOLATED
+    assert s1.dm1_elliptic(claim(cid), cfg, cfg.t0 + bound11).status is Status.VIOLATED
+
+
+@functools.cache
+def _dm1_integrated(cfg):
+    return cfg.t0 + float(s1.nb.dm1_blowup_time(cfg.w, cfg.m, cfg.c)[0])
+
+
+def _dm1_mutants(f):
+    """Eq. of the d_m = 1 oracle edited: the integrand x2, its exponent -1/2 -> -1/3, alpha x2, the lower
+    limit x2, t0 dropped from the left side (caught since the integration starts at t0 = 1), negated."""
+    (m, lo, hi), integrand = f.rhs.limits[0], f.rhs.function
+    S = {s.name: s for s in f.free_symbols}
+    rad = integrand ** -2  # (m^2 + alpha)(m^2 + beta)
+    eq = lambda g, a=lo: sp.Eq(f.lhs, sp.Integral(g, (m, a, hi)))  # noqa: E731
+    return {"x2": eq(2 * integrand), "exponent -1/3": eq(rad ** sp.Rational(-1, 3)),
+            "2 alpha": eq(integrand.subs(S["alpha"], 2 * S["alpha"])), "2 m_t0": eq(integrand, 2 * lo),
+            "no t0": sp.Eq(S["T_star"], f.rhs), "!=": sp.Ne(f.lhs, f.rhs)}
+
+
+@pytest.mark.parametrize("name", ["x2", "exponent -1/3", "2 alpha", "2 m_t0", "no t0", "!="])
+def test_dm1_oracle_is_the_formulas_integral(name):
+    """issue 12: the right side is the claim's own integral, evaluated by quadrature at the draw; an edited
+    integrand, exponent, constant, limit or relation is violated against the integrated T*."""
+    cid, cfg = "chen-luo-2025/oracle/dm1-elliptic", s1.Dm1Draw(-0.4, 0.9, -1.1)
+    integrated = _dm1_integrated(cfg)
+    assert s1.dm1_elliptic(claim(cid), cfg, integrated).status is Status.HOLDS
+    bad = claim(cid, _dm1_mutants(formula(cid))[name])
+    assert s1.dm1_elliptic(bad, cfg, integrated).status is Status.VIOLATED, name
+
+
+def _balanced_mutants(f):
+    """The balanced oracle's two equations edited: (T*-t)^-3 x2, its exponent -3 -> -2, E0^(-1/3) ->
+    E0^(-1/2), the second equation negated."""
+    S = syms_of(f)
+    E, T, t, E0 = S["E"], S["T_star"], S["t"], S["E0"]
+    both = lambda a, b: sp.And(a, b)  # noqa: E731
+    e1, e2 = sp.Eq(E, (T - t) ** -3), sp.Eq(T, E0 ** sp.Rational(-1, 3))
+    return {"x2": both(sp.Eq(E, 2 * (T - t) ** -3), e2), "exponent -2": both(sp.Eq(E, (T - t) ** -2), e2),
+            "exponent -1/2": both(e1, sp.Eq(T, E0 ** sp.Rational(-1, 2))), "!=": both(e1, sp.Ne(T, e2.rhs))}
+
+
+def syms_of(f):
+    return {s.name: s for s in f.free_symbols}
+
+
+@pytest.mark.parametrize("name", ["x2", "exponent -2", "exponent -1/2", "!="])
+def test_balanced_oracle_judges_its_formula(name):
+    """issue 12: the formula is proved on the balanced solution and evaluated at the integrated E(t), E(0)
+    and the quadrature T*; each edit is violated."""
+    from twostage.verify.identity import IdentityConfig
+
+    cid, cfg = "chen-luo-2025/oracle/balanced", IdentityConfig((1,), 3)
+    data = s1.balanced_data(cfg, None)
+    assert s1.balanced(claim(cid), cfg, data).status is Status.HOLDS
+    bad = claim(cid, _balanced_mutants(formula(cid))[name])
+    assert s1.balanced(bad, cfg, data).status is Status.VIOLATED, name
+
+
+@pytest.mark.parametrize("edit", ["2 * Tbar_star / lam", "Tbar_star / lam**2", "!="])
+def test_homogeneity_judges_its_formula(edit):
+    """issue 12: Tbar*(lam theta0) = Tbar*(theta0)/lam proved on the balanced instance and evaluated at the
+    quadrature blow-up times; a constant x2, an exponent +1 or the negated equation is violated."""
+    from twostage.verify.identity import IdentityConfig
+
+    cid, cfg = "chen-luo-2025/escape/homogeneity", IdentityConfig((1,), 5)
+    f = formula(cid)
+    assert s1.homogeneity(claim(cid), cfg, None).status is Status.HOLDS
+    wrong = sp.Ne(f.lhs, f.rhs) if edit == "!=" else sp.Eq(f.lhs, sp.sympify(edit, locals=syms_of(f)))
+    assert s1.homogeneity(claim(cid, wrong), cfg, None).status is Status.VIOLATED, edit
 
 
 def test_dm1_config_outside_assumption_is_rejected():

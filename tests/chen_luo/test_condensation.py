@@ -29,7 +29,6 @@ from twostage.theory.chen_luo.model import Obligation
 from twostage.theory.claims import load_all
 from twostage.verify.checks import load_checkers
 from twostage.verify.instantiate import instantiate
-from twostage.verify.judge import judge_binomial
 from twostage.verify.verdict import Status
 
 P = "chen-luo-2025"
@@ -143,17 +142,31 @@ def test_forward_invariance_holds_and_a_lost_assumption_fails():
 
 def test_reached_counts_and_a_run_cut_short_is_a_counterexample():
     good = ca.ReachDraw(3, 64, seed=1)
-    k, n, info = ca.reached_count(good)
-    assert (k, n) == (64, 64) and info["not_reached"] == 0
-    assert ca.reached_as(claim("ass1/reached-as"), good, (k, n, info)).status is Status.HOLDS
+    data = ca.reached_count(good)
+    assert data["info"]["not_reached"] == 0 and (data["t_ass1_hi"] < data["T_lo"]).all()
+    m = ca.reached_as(claim("ass1/reached-as"), good, data)
+    assert m.status is Status.HOLDS and (m.worst["successes"], m.worst["n"]) == (64, 64)
     cut = ca.ReachDraw(3, 64, seed=1, max_steps=5)  # sabotaged: blow-up (and Ass. 1) never reached
-    k, n, info = ca.reached_count(cut)
-    assert judge_binomial(k, n, 1.0).status is Status.VIOLATED
-    m = ca.reached_as(claim("ass1/reached-as"), cut, (k, n, info))
+    m = ca.reached_as(claim("ass1/reached-as"), cut, ca.reached_count(cut))
     assert m.status is Status.VIOLATED
-    pooled = ca.pool_binomial([(ca.reached_as(claim("ass1/reached-as"), good, ca.reached_count(good)), good),
-                               (m, cut)])
+    pooled = ca.pool_binomial([(ca.reached_as(claim("ass1/reached-as"), good, data), good), (m, cut)])
     assert pooled.status is Status.VIOLATED  # one dimension cut short breaks the pooled count
+
+
+@pytest.mark.parametrize("edit", ["t_ass1 >= T_star", "t_ass1 > T_star", "Eq(t_ass1, T_star)"])
+def test_reached_as_judges_its_formula_as_written(edit):
+    """issue 12: ``t_ass1 < T_star`` is decided per draw on the measured intervals (t_ass1 in [0, t(E=1e12)],
+    T* bracketed beyond it); a flipped relation or an equation is violated, and an edit the intervals cannot
+    decide (t_ass1 < T*/2) is undecided, not holds."""
+    cfg = ca.ReachDraw(3, 32, seed=1)
+    data = ca.reached_count(cfg)
+    pool = lambda c: ca.pool_binomial([(ca.reached_as(c, cfg, data), cfg)])  # noqa: E731
+    assert pool(claim("ass1/reached-as")).status is Status.HOLDS
+    S = syms("ass1/reached-as")
+    wrong = dataclasses.replace(claim("ass1/reached-as"), formula=sp.sympify(edit, locals=S))
+    assert pool(wrong).status is Status.VIOLATED
+    half = claim("ass1/reached-as", sp.StrictLessThan(S["t_ass1"], S["T_star"] / 2))
+    assert pool(half).status is Status.UNDECIDED
 
 
 # ------------------------------------------------------------------------------------------- exact identities

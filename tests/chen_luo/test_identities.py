@@ -106,8 +106,12 @@ def test_L0_is_one_and_L3_has_prefactor_one_over_n():
                                      (cp.rescaled_gradient, (2, 2, 2)), (cb.homogeneity, (2,)),
                                      (cb.balanced, (1,))])
 def test_checker_evaluations_hold(fn, dims):
-    claim = load_all().get(EPS3) if fn is cp.eps3_coefficient else None
-    m = fn(claim, ci.IdentityConfig(dims, seed=5), None)
+    ids = {cp.eps3_coefficient: EPS3, cb.homogeneity: "chen-luo-2025/escape/homogeneity",
+           cb.balanced: "chen-luo-2025/oracle/balanced", cp.qk_order5: "chen-luo-2025/prop1/qk-order5",
+           cp.rescaled_gradient: "chen-luo-2025/prop1/rescaled-gradient"}
+    claim = load_all().get(ids[fn]) if fn in ids else None
+    cfg = ci.IdentityConfig(dims, seed=5)
+    m = fn(claim, cfg, cb.balanced_data(cfg, None) if fn is cb.balanced else None)
     assert m.status is Status.HOLDS, m.worst
     assert 0 < m.margin <= 1
 

@@ -7,6 +7,7 @@ The judges receive the measured data and the expected exponent; the identity jud
 import dataclasses
 import math
 
+import pytest
 import sympy as sp
 import torch
 
@@ -83,3 +84,78 @@ def test_prop1_agreement_scales_like_eps_squared(small):
     assert float(r["distance"].max()) < 1e-3
     qk = torch.log(r["rel_QK"][0] / r["rel_QK"][1]) / math.log(1e-2 / 3e-3)
     assert ((qk > 1.8) & (qk < 2.2)).all(), qk  # P2: W_Q, W_K move by O(eps^2) relative
+
+
+# ------------------------------------------------------------------------------ qk-order5 reads its formula
+QK = "chen-luo-2025/prop1/qk-order5"
+
+
+def _qk_mutants() -> dict[str, sp.Basic]:
+    """Prop 1's W_Q/W_K statement edited: L5 (not L4) vanishes, L4 = 1, grad_Q L5 = 0 (the Ne negated), W_Q
+    already in L4 (an order 5 -> 4), L4 != 0."""
+    from twostage.theory.chen_luo.prop1 import L4, L5, _WQb
+
+    args = claim(QK).formula.args
+    eq4 = next(a for a in args if isinstance(a, sp.Equality) and not isinstance(a.lhs, sp.Derivative))
+    ne5 = next(a for a in args if isinstance(a, sp.Unequality))
+    rest = [a for a in args if a not in (eq4, ne5)]
+    return {"L5 = 0": sp.And(sp.Eq(L5, 0, evaluate=False), *rest, ne5),
+            "L4 = 1": sp.And(sp.Eq(L4, 1, evaluate=False), *rest, ne5),
+            "grad_Q L5 = 0": sp.And(eq4, *rest, sp.Eq(ne5.lhs, 0, evaluate=False)),
+            "order 4": sp.And(eq4, *rest, sp.Ne(sp.Derivative(L4, _WQb), 0)),
+            "L4 != 0": sp.And(sp.Ne(L4, 0), *rest, ne5)}
+
+
+@pytest.mark.parametrize("name", list(_qk_mutants()))
+def test_qk_order5_reads_its_formula(name):
+    """issue 12: the relations of the formula are proven on the (2, 2, 2) instance (L_k -> the derived
+    eps^k coefficient, Derivative -> gradient over the instance's entries); each edit is violated."""
+    from twostage.verify.identity import IdentityConfig
+
+    bad = dataclasses.replace(claim(QK), formula=_qk_mutants()[name])
+    m = p1.qk_order5(bad, IdentityConfig((2, 2, 2), 5))
+    assert m.status is Status.VIOLATED, (name, m.worst)
+
+
+def test_qk_order5_holds_and_names_its_order():
+    from twostage.verify.identity import IdentityConfig
+
+    assert p1.first_qk_order(claim(QK).formula) == 5
+    m = p1.qk_order5(claim(QK), IdentityConfig((2, 2, 2), 5))
+    assert m.status is Status.HOLDS and m.worst["formula_order"] == 5
+
+
+# ------------------------------------------------------------------------ rescaled-gradient reads its formula
+RG = "chen-luo-2025/prop1/rescaled-gradient"
+
+
+def _rg_mutants() -> dict[str, sp.Basic]:
+    """Eqs. (6)-(7) edited: the time map x2, the gradient identity x2, an extra power of s, negated, the flow
+    claimed exact (no O(eps^2): refuted by the derived eps^1, eps^2 terms)."""
+    f = claim(RG).formula
+    S = {x.name: x for x in f.free_symbols}
+    tm = next(a for a in f.args if getattr(a.lhs, "name", "") == "tbar")
+    fl = next(a for a in f.args if isinstance(a.lhs, sp.Derivative) and a.lhs.variables[0].name == "tbar")
+    gr = next(a for a in f.args if a not in (tm, fl))
+    return {"kappa x2": sp.And(sp.Eq(tm.lhs, 2 * tm.rhs, evaluate=False), gr, fl),
+            "grad x2": sp.And(tm, sp.Eq(2 * gr.lhs, gr.rhs, evaluate=False), fl),
+            "s^2": sp.And(tm, sp.Eq(gr.lhs * S["s"], gr.rhs, evaluate=False), fl),
+            "!=": sp.And(tm, sp.Ne(gr.lhs, gr.rhs), fl),
+            "no O(eps^2)": sp.And(tm, gr, sp.Eq(fl.lhs, fl.rhs.removeO(), evaluate=False))}
+
+
+@pytest.mark.parametrize("name", list(_rg_mutants()))
+def test_rescaled_gradient_reads_its_formula(name):
+    """issue 12: the time factor is derived from the formula's time map, the gradient identity and the flow
+    (terms below its O(eps^k)) are proven on the (2, 2, 2) instance; each edit is violated. (O(eps^3) in
+    place of O(eps^2) is violated too -- grad L5 != 0 -- but takes a minute.)"""
+    from twostage.verify.identity import IdentityConfig
+
+    bad = dataclasses.replace(claim(RG), formula=_rg_mutants()[name])
+    m = p1.rescaled_gradient(bad, IdentityConfig((2, 2, 2), 5))
+    assert m.status is Status.VIOLATED, (name, m.worst)
+
+
+def test_rescaled_gradient_factor_comes_from_the_time_map():
+    factor, S = p1._time_factor(claim(RG).formula)
+    assert sp.simplify(factor + S["n"] * S["s"] / (S["Z_norm"] * S["eps"] ** 3)) == 0

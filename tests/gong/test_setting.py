@@ -2,6 +2,10 @@
 checker of ``setting/gd-updates`` fails on a sabotaged gradient (the judge receives the sabotaged data;
 nothing is monkeypatched)."""
 
+import dataclasses
+
+import pytest
+import sympy as sp
 import torch
 
 from twostage.numerics.gong.setting import GongConfig, autograd_gradients, gradients, init_params, sample
@@ -36,6 +40,24 @@ def test_updates_mutation_wrong_sign_is_violated():
     assert gs.gd_updates(CLAIM, cfg, bad).status is Status.VIOLATED
     tiny = dict(data, sympy=(gP, gQ, gb * (1 + 1e-8)))  # a relative error above the 1e-10 tolerance
     assert gs.gd_updates(CLAIM, cfg, tiny).status is Status.VIOLATED
+
+
+@pytest.mark.parametrize("edit", ["sign", "x2", "L -> 1", "exp(-F y) -> exp(F y)", "!="])
+def test_updates_judge_their_formula(edit):
+    """issue 12: the claim's c_P (its formula's right side at the measured F, y, y_l, s_P, L), assembled into
+    the P-block update, is compared with autograd; each edit of the formula is violated."""
+    cfg = GongConfig(d_p=3, d_q=3, L=4, n=6, sigma0=1.0)
+    data = gs.update_pair(cfg, CTX)
+    f = CLAIM.formula
+    S = {x.name: x for x in f.free_symbols}
+    F, y = S["F"], S["y"]
+    wrong = {"sign": sp.Eq(f.lhs, -f.rhs), "x2": sp.Eq(f.lhs, 2 * f.rhs),
+             "L -> 1": sp.Eq(f.lhs, f.rhs.subs(S["L"], 1)),
+             "exp(-F y) -> exp(F y)": sp.Eq(f.lhs, f.rhs.subs(sp.exp(-F * y), sp.exp(F * y))),
+             "!=": sp.Ne(f.lhs, f.rhs)}[edit]
+    assert wrong != f
+    assert gs.gd_updates(CLAIM, cfg, data).status is Status.HOLDS
+    assert gs.gd_updates(dataclasses.replace(CLAIM, formula=wrong), cfg, data).status is Status.VIOLATED
 
 
 def test_parallel_coupling_updates_match_autograd():

@@ -23,20 +23,12 @@ from twostage.verify.profiles import get_profile
 # def4, prop1 eps3/agreement/quasistatic, escape/inverse-eps and thm3 rank checks read it since; the §5.1
 # anchor claims, realdata/type-exact-gap and the gong stage and spectral claims were written reading it)
 FORMULA_BLIND = {
-    "chen-luo-2025/thm1/blowup-as",
-    "chen-luo-2025/oracle/balanced",
-    "chen-luo-2025/oracle/dm1-elliptic",
-    "chen-luo-2025/escape/homogeneity",
-    "chen-luo-2025/ass1/reached-as",
-    "chen-luo-2025/prop1/qk-order5",
-    "chen-luo-2025/prop1/rescaled-gradient",
     "chen-luo-2025/stage2/closed-form",
     "chen-luo-2025/stage2/kq-conservation",
     "chen-luo-2025/stage2/collapse-limits",
     "chen-luo-2025/thm3/rank-le-multiplicity",
     "chen-luo-2025/stage2/collapse-rate",
     "chen-luo-2025/stage2/growth-rate-sigma1",
-    "gong-2025/setting/gd-updates",
 }
 
 CLAIMS = [c.id for c in load_all().claims()]

@@ -138,8 +138,9 @@ UPDATE_CLAIM = register(Claim(
     assumptions=("gong-2025/ass/model",),
     symbols=(("F", "model output f"), ("y", "query label"), ("y_l", "context label"),
              ("s_P", "P-block score"), ("L", "prompt length (number of context tokens)")),
-    tolerance="relative residual < 1e-10 in float64 on random instances (and SymPy proof of "
-              "d(x^T W z)/dW = x z^T)",
+    tolerance="relative residual < 1e-10 in float64 on random instances of the P-block update assembled "
+              "from the formula's c_P (evaluated at the measured F, y, y_l, s_P, L) against autograd, and of "
+              "the whole lambdified step (g_P, g_Q, g_b); SymPy proof of d(x^T W z)/dW = x z^T",
 ))
 
 

@@ -199,3 +199,34 @@ def slopes(y: np.ndarray, eps: np.ndarray, expected: float, tol: float, name: st
             ms.append(judge_scaling(eps, y[:, b, k], expected, tol,
                                     {"quantity": name, "element": b, "fraction": FRACTIONS[k]}))
     return combine(ms)
+
+
+# --- chen-luo-2025 Thm 1 (blow-up a.s., counted) and the d_m = 1 oracle (topic blowup) -------------------
+@dataclass(frozen=True)
+class CountDraw:
+    """``n`` Gaussian draws of dimension ``d`` from ``seed``; ``max_steps`` bounds each integration."""
+
+    d: int
+    n: int
+    seed: int
+    max_steps: int = 20_000
+
+
+@dataclass(frozen=True)
+class Dm1Draw:
+    """``(w, m, c)`` at time ``t0`` with ``m > 0`` and ``w c > 0`` (assumption chen-luo-2025/ass/dm1-escape);
+    (7) is autonomous, so an integration of duration ``D`` from ``t0`` blows up at ``T* = t0 + D``."""
+
+    w: float
+    m: float
+    c: float
+    t0: float = 1.0
+
+    def __post_init__(self) -> None:
+        require(self.m > 0 and self.w * self.c > 0, "chen-luo-2025/ass/dm1-escape",
+                f"need m > 0 and w c > 0, got (w, m, c) = ({self.w}, {self.m}, {self.c})")
+
+
+def dm1_draws() -> st.SearchStrategy[Dm1Draw]:
+    mag = st.floats(0.05, 2.0)
+    return st.builds(lambda w, m, c, s: Dm1Draw(s * w, m, s * c), mag, mag, mag, st.sampled_from([1.0, -1.0]))

@@ -359,7 +359,7 @@ def test_prop8_two_sided_estimate_holds_and_tightened_sides_fail():
 
 
 def test_prop8_constant_is_the_papers():
-    from twostage.theory.chen_luo.condensation import prop8_constant
+    from twostage.theory.chen_luo.condensation_symbolic import prop8_constant
 
     assert prop8_constant(1.0) == pytest.approx(4 / 3)
     assert prop8_constant(0.5) == pytest.approx(4 / 3 * 2 ** (4 / 3))

@@ -57,16 +57,6 @@ def lim(q: sp.Expr) -> sp.Limit:
     return sp.Limit(q, t, T_star, "+-")
 
 
-def prop8_constant(cos_theta2: float) -> float:
-    """``C = C_0/3`` with ``C_0 = 4 (1/cos Theta_2)^{4/3}`` (PAPER, proof of Prop 8), for a measured
-    ``cos Theta_2 = inf cos zeta`` on ``(T_3, T*)``.
-
-    >>> prop8_constant(1.0)                # the bracket bound 4 alone: C = 4/3
-    1.3333333333333333
-    """
-    return 4.0 / 3.0 * cos_theta2 ** (-4.0 / 3.0)
-
-
 register_assumption(Assumption(
     ASS1, P, "Assumption 1 (§4.4)",
     "Condensation condition at some time $t$: for every $i$, $W^{[2]}_iW_vW^{[1],i}>0$ and "

@@ -245,3 +245,13 @@ def cos_xi_obligations(formula: sp.Eq = COS_XI_FORMULA) -> list[Obligation]:
 def formula_numpy(formula: sp.Eq, args: tuple[sp.Symbol, ...]):
     """``formula.rhs`` lambdified in ``args`` (numpy, broadcasting) -- the object the checkers evaluate."""
     return sp.lambdify(args, formula.rhs, modules="numpy")
+
+
+def prop8_constant(cos_theta2: float) -> float:
+    """``C = C_0/3`` with ``C_0 = 4 (1/cos Theta_2)^{4/3}`` (PAPER, proof of Prop 8), for a measured
+    ``cos Theta_2 = inf cos zeta`` on ``(T_3, T*)``.
+
+    >>> prop8_constant(1.0)                # the bracket bound 4 alone: C = 4/3
+    1.3333333333333333
+    """
+    return 4.0 / 3.0 * cos_theta2 ** (-4.0 / 3.0)

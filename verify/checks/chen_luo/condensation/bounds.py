@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from twostage.theory.chen_luo.condensation import prop8_constant
+from twostage.theory.chen_luo.condensation_symbolic import prop8_constant
 from twostage.verify.check import checker
 from twostage.verify.checks.chen_luo.condensation.trajectory import (
     ALONG,

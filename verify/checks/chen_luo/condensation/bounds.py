@@ -144,6 +144,17 @@ def t3_index(tr: dict, b: int) -> int:
     return int(stays_from(ok, tr["mask"][b:b + 1])[0])
 
 
+def after_T3(tr: dict, b: int, i3: int) -> tuple | Measurement:
+    """Element ``b``'s recorded points from ``T_3`` (index ``i3``) on: ``(indices, t, E, T_lo, T_hi,
+    cos Theta_2)`` with ``cos Theta_2`` the smallest ``cos zeta`` there; ``not-applicable`` before ``T_3``."""
+    if i3 < 0:
+        return Measurement(Status.NOT_APPLICABLE, None, {"element": b, "reason": "T_3 not reached"})
+    k = valid(tr, b)
+    k = k[k >= i3]
+    return (k, tr["t"][b][k], tr["E"][b][k], float(tr["T_lo"][b]), float(tr["T_hi"][b]),
+            float(tr["cos_zeta"][b][k].min()))
+
+
 def prop8_measure(cfg: CondensationDraw, tr: dict, formula) -> Measurement:
     """Both sides of the two-sided estimate on ``[T_3, T*)``, ``C`` from the measured ``cos Theta_2``."""
     has_C = lambda rel: "C" in _syms(rel)
@@ -151,14 +162,10 @@ def prop8_measure(cfg: CondensationDraw, tr: dict, formula) -> Measurement:
     upper = next(a for a in formula.args if not has_C(a))
 
     def one(b: int) -> Measurement | list[Measurement]:
-        i3 = t3_index(tr, b)
-        if i3 < 0:
-            return Measurement(Status.NOT_APPLICABLE, None, {"element": b, "reason": "T_3 not reached"})
-        k = valid(tr, b)
-        k = k[k >= i3]
-        t, E = tr["t"][b][k], tr["E"][b][k]
-        lo, hi = float(tr["T_lo"][b]), float(tr["T_hi"][b])
-        cos2 = float(tr["cos_zeta"][b][k].min())
+        got = after_T3(tr, b, t3_index(tr, b))
+        if isinstance(got, Measurement):
+            return got
+        k, t, E, lo, hi, cos2 = got
         C = prop8_constant(cos2)
         info = {"element": b, "T3": float(t[0]), "cos_Theta2": cos2, "C": C}
         keep = (t < lo) & ((hi - lo) < BRACKET * (lo - t))  # both sides: where the T* bracket is negligible
@@ -208,14 +215,10 @@ def eq38_measure(cfg: CondensationDraw, tr: dict, formula) -> Measurement:
     base = formula.rhs.base if isinstance(formula.rhs, sp.Pow) else formula.rhs
 
     def one(b: int) -> Measurement | list[Measurement]:
-        i3 = t3_proof_index(tr, b)
-        if i3 < 0:
-            return Measurement(Status.NOT_APPLICABLE, None, {"element": b, "reason": "T_3 not reached"})
-        k = valid(tr, b)
-        k = k[k >= i3]
-        t, E = tr["t"][b][k], tr["E"][b][k]
-        lo, hi = float(tr["T_lo"][b]), float(tr["T_hi"][b])
-        cos2 = float(tr["cos_zeta"][b][k].min())
+        got = after_T3(tr, b, t3_proof_index(tr, b))
+        if isinstance(got, Measurement):
+            return got
+        k, t, E, lo, hi, cos2 = got
         ii, jj = [], []
         for q in S_QUANTILES:
             i = int(q * (len(k) - 1))

@@ -75,3 +75,24 @@ def q_stage_times(cfg: GongConfig, seeds: int, q_scales: tuple[float, ...], esti
                    device=device)
         out.append(float(np.median(first_reach(tr["t"], tr["test_acc_Q"], level))))
     return np.array(out)
+
+
+def derived_curves(cfg: GongConfig, t: np.ndarray) -> dict[str, np.ndarray | float]:
+    """The derived laws along the two-stage schedule, for plotting beside the measured signals:
+    ``P_bound`` (the per-step bound iterated from ``S_P = 0``: ``s <- s + eta_s m1^2 sigmoid(-x0 s)``),
+    ``Q_bound`` (``R_Q H(t)``), the Q threshold ``S_star`` and the stage-time estimate ``t_Q``
+    (:mod:`twostage.theory.gong.growth`, evaluated at ``cfg``)."""
+    import sympy as sp
+
+    from twostage.theory.gong import growth as th
+
+    v = {th.gamma0: cfg.gamma0, th.sigma: cfg.sigma, th.zeta: cfg.zeta, th.q_s: cfg.q_scale, th.b0: cfg.b0,
+         th.d_q: cfg.d_q, th.eta1: cfg.eta1, th.eta2: cfg.eta2, th.T1: cfg.T1}
+    p_rate = sp.lambdify(th.S_P, th.p_rate().subs(v), "math")
+    t = np.asarray(t)
+    eta = np.diff(eta_time(np.arange(int(t.max()) + 1), cfg))
+    s = np.zeros(len(eta) + 1)
+    for k, e in enumerate(eta):
+        s[k + 1] = s[k] + e * p_rate(s[k])
+    return {"P_bound": s[t.astype(int)], "Q_bound": float(th.q_rate().subs(v)) * eta_time(t, cfg),
+            "S_star": float(th.q_threshold().subs(v)), "t_Q": float(th.q_stage_time().subs(v))}

@@ -33,8 +33,8 @@ def edited(cid, new):
 
 @pytest.fixture(scope="module")
 def runs():
-    return {"early": ng.early_run(DEFAULT, gg.EARLY_SEEDS), "full": train(DEFAULT, SEEDS, record_every=gg.RECORD,
-                                                                 spectra=False)}
+    full = train(DEFAULT, SEEDS, record_every=gg.RECORD, spectra=False)
+    return {"early": ng.early_run(DEFAULT, gg.EARLY_SEEDS), "full": full}
 
 
 def test_folded_mean_is_the_sympy_integral():

@@ -9,7 +9,8 @@ threshold ``b0``; ``eta1`` for ``T1`` steps then ``eta2``, §2.5 [Rev-2]).
 
 **Signals.** ``S_P = w*^T W_P w*`` and ``S_Q = |u^T W_Q u|``, ``u = 1/sqrt(d_q)`` (the direction of the
 cluster shift ``zeta 1``; either sign of ``u^T W_Q u`` carries the Q knowledge, since the context tokens'
-``a_{Q,l}`` are symmetric, and a seed's sign is set by its first, random, steps). Write ``a = <w*, p>``, ``a_Q = <u, q>``. Along ``u`` the Q part is ``q_scale sigma g`` for
+``a_{Q,l}`` are symmetric, and a seed's sign is set by its first, random, steps).
+Write ``a = <w*, p>``, ``a_Q = <u, q>``. Along ``u`` the Q part is ``q_scale sigma g`` for
 ``y = +1`` and ``q_scale (sigma g +- m)``, ``m = zeta sqrt(d_q)``, for ``y = -1``; the means of ``|.|`` are
 ``q_scale nu_+`` and ``q_scale nu_-`` with (SymPy integrals, :func:`folded_mean_integral`)
 

@@ -108,3 +108,20 @@ def test_q_scaling_holds_and_wrong_exponent():
                                    data).status is Status.VIOLATED
     never = dict(data, T=np.array([np.inf, *data["T"][1:]]))
     assert gg.q_stage_time_scaling(c, DEFAULT, never).status is Status.UNDECIDED
+
+
+def test_derived_curves_and_signal_figure():
+    from twostage.experiments.gong_stages import figures
+
+    cfg = dataclasses.replace(DEFAULT, steps=60)
+    tr = train(cfg, 2, record_every=5)
+    law = ng.derived_curves(cfg, tr["t"])
+    assert law["P_bound"][0] == 0 and np.all(np.diff(law["P_bound"]) > 0)
+    m1 = cfg.gamma0 + cfg.sigma * np.sqrt(2 / np.pi)
+    first = ng.derived_curves(cfg, np.array([0, 1]))["P_bound"][1]
+    assert np.isclose(first, cfg.eta1 * m1**2 / 2)  # first step: twice the initial rate m1^2/4
+    assert np.allclose(law["Q_bound"], 0.22129 * ng.eta_time(tr["t"], cfg), rtol=1e-3)
+    assert 45 < law["t_Q"] < 60 and 1.5 < law["S_star"] < 1.65
+    assert (tr["S_P"][1:] <= law["P_bound"][1:, None]).all()  # the measured signals lie under the law
+    out = figures(cfg, tr, {"P": 1.0, "Q": 0.998})
+    assert out["signals.png"][:8] == b"\x89PNG\r\n\x1a\n"

@@ -86,8 +86,8 @@ def derived_curves(cfg: GongConfig, t: np.ndarray) -> dict[str, np.ndarray | flo
 
     from twostage.theory.gong import growth as th
 
-    v = {th.gamma0: cfg.gamma0, th.sigma: cfg.sigma, th.zeta: cfg.zeta, th.q_s: cfg.q_scale, th.b0: cfg.b0,
-         th.d_q: cfg.d_q, th.eta1: cfg.eta1, th.eta2: cfg.eta2, th.T1: cfg.T1}
+    v = {th.gamma0: cfg.gamma0, th.sigma: cfg.sigma, th.q_s: cfg.q_scale, th.b0: cfg.b0, th.eta1: cfg.eta1,
+         th.eta2: cfg.eta2, th.T1: cfg.T1, th.nu_m: th.nu_minus_value(cfg.zeta, cfg.d_q, cfg.sigma)}
     p_rate = sp.lambdify(th.S_P, th.p_rate().subs(v), "math")
     t = np.asarray(t)
     eta = np.diff(eta_time(np.arange(int(t.max()) + 1), cfg))

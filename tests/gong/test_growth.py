@@ -45,7 +45,7 @@ def test_exponent_and_time_are_derived_from_the_rates():
     assert claim("q-stage-time-scaling").formula.rhs == -4
     ratio = sp.simplify(th.q_threshold() / th.q_rate() * th.q_s**4)
     assert th.q_s not in ratio.free_symbols  # S_*/R_Q ~ q_scale^-4
-    v = {th.q_s: 0.25, th.b0: 1, th.zeta: 2.12, th.sigma: 1, th.d_q: 8}
+    v = {th.q_s: 0.25, th.b0: 1, th.sigma: 1, th.nu_m: th.nu_minus_value(2.12, 8, 1.0)}
     assert abs(float(th.q_rate().subs(v)) - 0.2213) < 1e-4
 
 

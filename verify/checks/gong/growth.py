@@ -46,15 +46,16 @@ Q_SCALES = (0.2, 0.25, 0.3)
 
 
 def config_values(cfg: GongConfig) -> dict[str, float]:
-    """Configuration values by the claims' symbol names (``eta`` is the constant rate ``eta1``)."""
+    """Configuration values by the claims' symbol names (``eta`` is the constant rate ``eta1``; ``nu_minus``
+    the folded-normal mean of the configuration, :func:`~twostage.theory.gong.growth.nu_minus`)."""
     return {"gamma0": cfg.gamma0, "sigma": cfg.sigma, "zeta": cfg.zeta, "q_scale": cfg.q_scale, "b0": cfg.b0,
-            "d_q": cfg.d_q, "eta1": cfg.eta1, "eta2": cfg.eta2, "T1": cfg.T1, "eta": cfg.eta1}
+            "d_q": cfg.d_q, "eta1": cfg.eta1, "eta2": cfg.eta2, "T1": cfg.T1, "eta": cfg.eta1,
+            "nu_minus": th.nu_minus_value(cfg.zeta, cfg.d_q, cfg.sigma)}
 
 
 def configured(rel: sp.Basic, cfg: GongConfig) -> sp.Basic:
-    """The claim's relational with the configuration values put in by symbol name and the remaining special
-    functions (``erf`` of the folded means) evaluated to 30 digits: what is left are the measured symbols
-    (the ball judge has no ``erf``; the configuration values are exact inputs)."""
+    """The claim's relational with the configuration values put in by symbol name, evaluated to 30 digits:
+    what is left are the measured symbols (the configuration values are exact inputs)."""
     v = config_values(cfg)
     return sp.N(rel.subs({s: v[s.name] for s in rel.free_symbols if s.name in v}), 30)
 

@@ -147,6 +147,29 @@ MARKUP: dict[str, tuple[tuple[str, str], ...]] = {
          r"$\operatorname{median}T_P(\text{schedule})<\operatorname{median}T_P(\text{annealed from }0)$, "
          r"$T_P$ the first step with held-out P accuracy $\ge0.95$"),
     ),
+    f"{G}/derived/p-signal-growth": (
+        ("S_P = w*^T W_P w*", r"$S_P=w^{\star\top}W_Pw^\star$"),
+        ("DeltaH m1^2 sigmoid(-x0 S_P), x0 = gamma0 m1/2, DeltaH",
+         r"$\Delta H\,m_1^2\,\mathrm{sigmoid}(-x_0S_P)$, $x_0=\gamma_0m_1/2$, $\Delta H$"),
+        ("x0 S_P >> 1", r"$x_0S_P\gg1$"),
+    ),
+    f"{G}/derived/q-signal-growth": (
+        ("S_Q = |u^T W_Q u|", r"$S_Q=|u^\top W_Qu|$"),
+        ("R_Q = q_scale^2 (mu/4)(sigmoid(b0) nu_- - sigmoid(-b0) nu_+)",
+         r"$R_Q=q_{\rm scale}^2\frac{\mu}{4}(\mathrm{sigmoid}(b_0)\nu_--\mathrm{sigmoid}(-b_0)\nu_+)$"),
+        ("f_Q = b0 (the rate decreases as f_Q falls)", r"$f_Q=b_0$ (the rate decreases as $f_Q$ falls)"),
+    ),
+    f"{G}/derived/q-stage-time": (
+        ("t_Q = T1 + (S_*/R_Q - eta1 T1)/eta2", r"$t_Q=T_1+(S_\star/R_Q-\eta_1T_1)/\eta_2$"),
+        ("S_* = 2 b0/(q_scale^2 nu_- mu)", r"$S_\star=2b_0/(q_{\rm scale}^2\nu_-\mu)$"),
+        ("(T_Q: first step with held-out Q accuracy >= 0.9;",
+         r"($T_Q$: first step with held-out Q accuracy $\ge0.9$;"),
+    ),
+    f"{G}/derived/q-stage-time-scaling": (
+        ("T_Q ~ q_scale^(-4)", r"$T_Q\sim q_{\rm scale}^{-4}$"),
+        ("(from S_*/(eta R_Q); exact by the rescaling W~ = q_scale^2 W_Q)",
+         r"(from $S_\star/(\eta R_Q)$; exact by the rescaling $\tilde W=q_{\rm scale}^2W_Q$)"),
+    ),
     f"{G}/spectral/block-order": (
         ("W = diag(W_P, W_Q)", r"$W=\operatorname{diag}(W_P,W_Q)$"),
         ("(sigma_max(W_Q) > sigma_max(W_P))", r"($\sigma_{\max}(W_Q)>\sigma_{\max}(W_P)$)"),
@@ -182,6 +205,13 @@ MARKUP: dict[str, tuple[tuple[str, str], ...]] = {
 }
 
 NOTE_MARKUP: dict[str, tuple[tuple[str, str], ...]] = {
+    f"{G}/stage/q-suppression": (
+        ("Q <= 0.65 at t1", r"$Q\le0.65$ at $t_1$"),
+        ("rho = eta1 T1 R_Q / S_*", r"$\rho=\eta_1T_1R_Q/S_\star$"),
+        ("1.00 for rho <= 0.79", r"1.00 for $\rho\le0.79$"),
+        ("0.88 down to 0 for rho >= 0.96", r"0.88 down to 0 for $\rho\ge0.96$"),
+        ("The new box has rho <= 0.76", r"The new box has $\rho\le0.76$"),
+    ),
     f"{G}/realdata/type-exact-gap": (
         ("(T_type < T_exact)", r"($T_{type}<T_{exact}$)"),
         ("exact accuracy >= 0.9", r"exact accuracy $\ge0.9$"),

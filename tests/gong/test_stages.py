@@ -101,9 +101,34 @@ def test_spectral_mutations(tr):
     assert gst.block_order(spectral, DEFAULT, trunc).status is Status.VIOLATED
 
 
-def test_annealing_ordering_mutation(tr):
-    same = {"two-stage": tr, "anneal0": tr}  # identical runs: no ordering
-    assert gst.annealing_ablation(claim("stage/annealing-ablation"), DEFAULT, same).status is not Status.HOLDS
+@pytest.fixture(scope="module")
+def pair():
+    return gst.schedule_pair(DEFAULT, CTX)
+
+
+def test_annealing_events_at_step_resolution(pair):
+    """Every GD step is recorded; in the default variant P is learned within the first steps under both
+    schedules, so the medians tie and the strict ordering of the claim is violated (our reconstruction)."""
+    for r in pair.values():
+        assert np.array_equal(r["t"], np.arange(len(r["t"]))) and len(r["t"]) == gst.ANNEAL_STEPS + 1
+    m = gst.annealing_ablation(claim("stage/annealing-ablation"), DEFAULT, pair)
+    assert m.worst["T_P_sched"] == m.worst["T_P_anneal0"] and m.status is Status.VIOLATED
+
+
+def test_annealing_ordering_mutation(pair):
+    c = claim("stage/annealing-ablation")
+    a, b = sp.Symbol("T_P_sched"), sp.Symbol("T_P_anneal0")
+    # the relation is judged as written: a non-strict one admits the tie
+    weak = edited("stage/annealing-ablation", sp.StrictLessThan(a, b), sp.LessThan(a, b))
+    assert gst.annealing_ablation(weak, DEFAULT, pair).status is Status.HOLDS
+    # sabotaged (delayed by 5 steps) anneal0 run: the ordering holds, the flipped relation is violated
+    late = {**pair["anneal0"], "t": pair["anneal0"]["t"] + 5}
+    delayed = {"two-stage": pair["two-stage"], "anneal0": late}
+    assert gst.annealing_ablation(c, DEFAULT, delayed).status is Status.HOLDS
+    flipped = edited("stage/annealing-ablation", sp.StrictLessThan(a, b), sp.StrictGreaterThan(a, b))
+    assert gst.annealing_ablation(flipped, DEFAULT, delayed).status is Status.VIOLATED
+    never = {**pair["anneal0"], "test_acc_P": pair["anneal0"]["test_acc_P"] * 0}
+    assert gst.annealing_ablation(c, DEFAULT, {**pair, "anneal0": never}).status is Status.UNDECIDED
 
 
 def test_formula_is_the_single_source_of_the_numbers():

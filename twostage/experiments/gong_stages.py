@@ -20,6 +20,7 @@ import numpy as np
 
 from twostage.experiments import experiment
 from twostage.numerics.device import describe
+from twostage.numerics.gong.growth import derived_curves
 from twostage.numerics.gong.setting import DEFAULT, GongConfig
 from twostage.numerics.gong.stages import KEYS, PHASES, classify, first_reach, train
 from twostage.publish.figures import png_bytes
@@ -50,7 +51,8 @@ def figures(cfg: GongConfig, tr: dict, bayes: dict[str, float]) -> dict[str, byt
     out = {}
 
     def band(ax, key, color, label):
-        lo, mid, hi = np.percentile(tr[key], [10, 50, 90], axis=1)
+        x = np.abs(tr["S_Q"]) if key == "S_Q_abs" else tr[key]
+        lo, mid, hi = np.percentile(x, [10, 50, 90], axis=1)
         ax.plot(t, mid, color=color, label=label)
         ax.fill_between(t, lo, hi, color=color, alpha=0.2)
 
@@ -77,9 +79,16 @@ def figures(cfg: GongConfig, tr: dict, bayes: dict[str, float]) -> dict[str, byt
     ax.set_yscale("log")
     finish(ax, "losses.png", "per-part losses and stage boundary", "logistic loss")
     _, ax = plt.subplots(figsize=(6, 4))
+    law = derived_curves(cfg, t)
     band(ax, "S_P", "C0", r"P signal $w^{*\top}W_Pw^*$")
-    band(ax, "S_Q", "C1", r"Q signal $u^\top W_Q u$")
-    finish(ax, "signals.png", "block signals over time", "signal weight")
+    band(ax, "S_Q_abs", "C1", r"Q signal $|u^\top W_Q u|$")
+    ax.plot(t, law["P_bound"], "C0--", lw=1, label="derived bound (P: linear, then logarithmic)")
+    ax.plot(t, law["Q_bound"], "C1--", lw=1, label=r"derived bound (Q: linear at $R_Q$)")
+    ax.set_ylim(top=1.15 * max(np.abs(tr["S_Q"]).max(), tr["S_P"].max()))
+    ax.axhline(law["S_star"], color="C1", ls=":", lw=0.8, label=r"Q threshold $S_*$")
+    ax.axvline(law["t_Q"], color="C1", ls="-.", lw=0.8, label=r"derived $t_Q$ (lower bound on $T_Q$)")
+    finish(ax, "signals.png", "block signals over time vs the derived laws (theory/gong/growth.py)",
+           "signal weight")
     _, ax = plt.subplots(figsize=(6, 4))
     for j in range(tr["sv_P"].shape[2]):
         ax.plot(t, np.median(tr["sv_P"][:, :, j], 1), color="C0", alpha=1 - 0.3 * j,

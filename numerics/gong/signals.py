@@ -71,17 +71,20 @@ def first_hit(K: np.ndarray, level: float) -> np.ndarray:
     return np.where(hit.any(0), np.argmax(hit, axis=0).astype(float), np.nan)
 
 
-def p_loss_curve(cfg: GongConfig, seeds: int, seed: int = 0, eta1: float | None = None) -> np.ndarray:
-    """P-only loss at every step under constant ``eta1`` (fast path: the Q block does not affect f_P)."""
+def p_loss_curve(cfg: GongConfig, seeds: int, seed: int = 0, eta1: float | None = None,
+                 until: float | None = None) -> np.ndarray:
+    """P-only loss at every step under constant ``eta1`` (fast path: the Q block does not affect f_P);
+    ``until``: stop once every seed's P loss is at most this level (the curve then ends there)."""
     c = GongConfig(**{**cfg.__dict__, "eta1": eta1 or cfg.eta1, "anneal": 1.0})
-    tr = train(c, seeds, seed=seed, schedule="constant", record_every=1, spectra=False, held_out=False)
+    tr = train(c, seeds, seed=seed, schedule="constant", record_every=1, spectra=False, held_out=False,
+               chunk=seeds, until_K_P=until)
     return tr["K_P"]
 
 
 def stage1_times(cfg: GongConfig, seeds: int, eps: float, seed: int = 0) -> np.ndarray:
     """``T_P(eps)`` per seed (nan where not reached) over ``ceil(8 t_P(eps))`` steps at ``cfg.eta1``."""
     steps = int(math.ceil(8 * t_estimate(eps, cfg.eta1, cfg.gamma0, cfg.sigma)))
-    K = p_loss_curve(GongConfig(**{**cfg.__dict__, "steps": steps}), seeds, seed)
+    K = p_loss_curve(GongConfig(**{**cfg.__dict__, "steps": steps}), seeds, seed, until=eps)
     return first_hit(K, eps)
 
 
@@ -92,5 +95,6 @@ def stage1_time_sweep(cfg: GongConfig, seeds: int, eps: float = 0.2, seed: int =
     etas = cfg.eta1 * np.array(factors)
     steps = int(math.ceil(6 * t_estimate(eps, etas[0], cfg.gamma0, cfg.sigma)))
     c = GongConfig(**{**cfg.__dict__, "steps": max(steps, 20)})
-    T = np.array([np.nanmedian(first_hit(p_loss_curve(c, seeds, seed, float(e)), eps)) for e in etas])
+    T = np.array([np.nanmedian(first_hit(p_loss_curve(c, seeds, seed, float(e), until=eps), eps))
+                  for e in etas])
     return etas, T

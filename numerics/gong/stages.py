@@ -55,7 +55,8 @@ def default_chunk(cfg: GongConfig, seeds: int, device: str | torch.device = "cpu
 
 def train(cfg: GongConfig, seeds: int, seed: int = 0, schedule: str = "two-stage", record_every: int = 10,
           device: str | torch.device = "cpu", dtype=torch.float64, data=None, spectra: bool = True,
-          chunk: int | None = None, checkpoint=None, held_out: bool = True) -> dict[str, np.ndarray]:
+          chunk: int | None = None, checkpoint=None, held_out: bool = True,
+          until_K_P: float | None = None) -> dict[str, np.ndarray]:
     """Run GD for ``cfg.steps`` steps on ``seeds`` independent (data, init) pairs; return numpy trajectories.
 
     Arrays are ``(records, seeds)`` (``sv_P``/``sv_Q``: ``(records, seeds, N_SV)``); ``t1`` is ``(seeds,)``
@@ -73,12 +74,17 @@ def train(cfg: GongConfig, seeds: int, seed: int = 0, schedule: str = "two-stage
     saves the finished chunks and the running chunk's weights, stage flags and record, and continues from a
     state ``load`` returns (data and initialisation are drawn again from ``seed``: GD uses no randomness
     after them). A resumed run gives the same result as an uninterrupted one.
+
+    ``until_K_P`` (loss-only sweeps, one chunk): stop after the first recorded step at which every seed's P
+    loss is at most this level; the record then ends there (fewer than ``cfg.steps + 1`` rows).
     """
     if schedule not in SCHEDULES:
         raise ValueError(f"unknown schedule {schedule!r} (choose {', '.join(SCHEDULES)})")
     chunk = default_chunk(cfg, seeds, device, dtype) if chunk is None else chunk
     if chunk < 1:
         raise ValueError(f"chunk must be >= 1 (got {chunk})")
+    if until_K_P is not None and chunk < seeds:
+        raise ValueError("until_K_P stops one chunk early: pass chunk=seeds (chunks must end together)")
     saved = checkpoint.load() if checkpoint is not None else None
     if saved is not None:
         chunk = int(saved["chunk"])  # the chunking of the interrupted run (results do not depend on it)
@@ -105,7 +111,7 @@ def train(cfg: GongConfig, seeds: int, seed: int = 0, schedule: str = "two-stage
         resume = saved["inner"] if saved is not None and n == len(saved["parts"]) else None
         parts.append(_train_chunk(cfg, schedule, record_every, spectra, ws, u, (p[sl], q[sl], y[sl]),
                                   [t[sl] for t in params], None if test is None else [t[sl] for t in test],
-                                  save=save, resume=resume))
+                                  save=save, resume=resume, until_K_P=until_K_P))
     out = {k: np.concatenate([part[k] for part in parts], axis=1) for k in parts[0] if k not in _NOT_SEEDWISE}
     out["t"] = parts[0]["t"]
     out["t1"] = np.concatenate([part["t1"] for part in parts])
@@ -127,7 +133,7 @@ def _numpy(part: dict) -> dict:
 
 
 def _train_chunk(cfg, schedule, record_every, spectra, ws, u, data, params, test, save=None,
-                 resume=None) -> dict:
+                 resume=None, until_K_P=None) -> dict:
     """All ``cfg.steps`` fused GD steps (:func:`step_terms`) of one chunk of seeds; :func:`train`'s record.
     ``save(step, state)`` after every step; ``resume``: such a state to continue from."""
     p, q, y = data
@@ -163,6 +169,8 @@ def _train_chunk(cfg, schedule, record_every, spectra, ws, u, data, params, test
                     held = losses(params, *test, cfg.coupling)
                 ls = {**ls, **{f"test_{k}": held[k] for k in ("K_P", "K_Q", "acc_P", "acc_Q")}}
             _record(rec, step, ls, params, params0, ws, u, eta, spectra)
+            if until_K_P is not None and bool((ls["K_P"] <= until_K_P).all()):
+                break
         if step == cfg.steps:
             break
         params = [params[0] - eta[:, None, None] * gP, params[1] - eta[:, None, None] * gQ,

@@ -77,3 +77,12 @@ def test_stage1_scaling_and_wrong_exponent():
     assert float(claim(SCALING).formula.rhs) == -1.0
     assert gs.stage1_time_scaling(claim(SCALING), cfg, data).status is Status.HOLDS
     assert gs.stage1_time_scaling(claim(SCALING, -2), cfg, data).status is Status.VIOLATED
+
+
+def test_stopping_once_every_seed_is_learned_keeps_the_first_hits():
+    cfg = GongConfig(d_p=6, d_q=2, L=8, n=48, eta1=0.2, steps=120)
+    full = ns.p_loss_curve(cfg, 6)
+    cut = ns.p_loss_curve(cfg, 6, until=0.3)
+    assert len(cut) < len(full) and np.array_equal(cut, full[:len(cut)])  # the same steps, stopped early
+    assert np.array_equal(ns.first_hit(cut, 0.3), ns.first_hit(full, 0.3))
+    assert (cut[-1] <= 0.3).all() and not (cut[-2] <= 0.3).all()  # it stops at the first step all are in

@@ -24,6 +24,7 @@ import sympy as sp
 import torch
 from hypothesis import strategies as st
 
+from twostage.errors import UnsupportedExpression
 from twostage.numerics.chen_luo import collapse as O
 from twostage.numerics.chen_luo import stage2 as S2
 from twostage.numerics.chen_luo import stage2_loss as SL
@@ -38,6 +39,7 @@ from twostage.verify.checks.chen_luo.draws import (
     spectra,
 )
 from twostage.verify.checks.chen_luo.elements import as_relation, relations, value_of
+from twostage.verify.checks.chen_luo.matrix_expr import evaluate
 from twostage.verify.checks.chen_luo.stage2 import proven, symbolic_measurement
 from twostage.verify.judge import judge_limit, judge_residual, judge_scaling
 from twostage.verify.verdict import Measurement, Status, combine
@@ -84,7 +86,8 @@ def _limits(values: torch.Tensor, mask: torch.Tensor, tol: float, info: dict,
 # ------------------------------------------------------------------ closed form
 CF_TAUS = np.linspace(0.0, 4.0, 9)  # here tau = sigma_1 t: the solution grows by ~e^4
 CF_EXPECT = {"rotated_ode": True, "rotated_initial": True, "orthogonal_U_V": True, "original_ode": True,
-             "original_initial": True, "block_eigenvalues_pm_sigma": True}
+             "original_initial": True, "block_eigenvalues_pm_sigma": True, "formula_original_ode": True,
+             "formula_original_initial": True}
 CF_PROOF = Proof("d=3 rotated, 2x2 Cayley")
 
 
@@ -96,30 +99,114 @@ def solver_run(cfg, device: str = "cpu") -> dict:
     return {"F": F, "Q0": Q0, "K0": K0, "t": t, "WQ": nQ, "WK": nK}
 
 
+def matrix_values(F: torch.Tensor, Q0: torch.Tensor, K0: torch.Tensor) -> dict[str, torch.Tensor]:
+    """The formula symbols of (14)'s problem by name, batch ``(B, 1, d, d)`` (a time axis to broadcast):
+    ``U, Sigma, V`` of the SVD of ``F``, their transposes, the singular vectors ``u_k, v_k`` (and ``v_k^T``),
+    ``W_{Q}(0)``, ``W_{K}(0)``."""
+    U, S, V = S2.svd(F)
+    m = {"F": F, "U": U, r"U^{\top}": U.transpose(-1, -2), "V": V, r"V^{\top}": V.transpose(-1, -2),
+         r"\Sigma": torch.diag_embed(S), "W_{Q}(0)": Q0, "W_{K}(0)": K0}
+    for k in range(F.shape[-1]):
+        u, v = U[..., :, k:k + 1], V[..., :, k:k + 1]
+        m.update({f"u_{k + 1}": u, f"v_{k + 1}": v, rf"u_{k + 1}^{{\top}}": u.transpose(-1, -2),
+                  rf"v_{k + 1}^{{\top}}": v.transpose(-1, -2)})
+    return {k: x.unsqueeze(1) for k, x in m.items()}
+
+
+def transposed(values: dict) -> dict:
+    """The same values for the problem with ``F^T``: (14) is symmetric under ``(W_Q, U, W_Q(0)) <-> (W_K, V,
+    W_K(0))``, so the formula for ``W_Q`` evaluated on these gives ``W_K``."""
+    swap = {"U": "V", r"U^{\top}": r"V^{\top}", "W_{Q}(0)": "W_{K}(0)", "W_Q": "W_K"}
+    swap.update({v: k for k, v in swap.items()})
+    return {swap.get(k, k): v for k, v in values.items()}
+
+
+def closed_form_error(formula, run: dict) -> Measurement:
+    """The formula's right side (``W_Q`` in closed form) evaluated with the run's ``U, Sigma, V, W(0), t`` --
+    and, by the ``Q <-> K`` symmetry, ``W_K`` -- against the solver: max relative error, judged at 1e-9."""
+    (rel,) = relations(formula)
+    vals = {**matrix_values(run["F"], run["Q0"], run["K0"]), "t": run["t"].unsqueeze(-1).unsqueeze(-1)}
+    errs = []
+    for v, W in ((vals, run["WQ"]), (transposed(vals), run["WK"])):
+        c = evaluate(rel.rhs, v)
+        errs.append(((c - W).flatten(2).norm(dim=-1) / W.flatten(2).norm(dim=-1)).max())
+    err = float(torch.stack(errs).max())
+    return as_relation(rel, judge_residual(err, 1e-9, {"max_relative_error": err}))
+
+
+@functools.lru_cache(maxsize=16)
+def _closed_form_facts(rhs: sp.Basic) -> dict:
+    """The formula's right side instantiated on the exact 2x2 instance (:func:`TC.cayley_instance`), ``W_K``
+    by the ``Q <-> K`` symmetry: does it solve (14)?"""
+    inst = TC.cayley_instance()
+    vals = {"U": inst["U"], r"U^{\top}": inst["U"].T, "V": inst["V"], r"V^{\top}": inst["V"].T,
+            r"\Sigma": inst["Sigma"], "W_{Q}(0)": inst["WQ0"], "W_{K}(0)": inst["WK0"], "t": TC.t}
+    facts = TC.solution_facts(evaluate(rhs, vals), evaluate(rhs, transposed(vals)), inst)
+    return {f"formula_{k}": v for k, v in facts.items()}
+
+
 @checker(f"{P}/stage2/closed-form", draws=lambda ctx: st.one_of(spectra(None, B=4 * ctx.profile.scale),
                                                                  data_draws(B=4 * ctx.profile.scale)),
          simulate=proven(TC.prove_closed_form, lambda cfg, ctx: solver_run(cfg, ctx.device)),
          examples=[PINNED_SPECTRUM, PINNED_DATA, CF_PROOF])
-def closed_form(claim, cfg, run: dict, formula=S2.closed_form) -> Measurement:
-    """The closed form ``formula`` (eqs. (54)-(57)) vs the solver: max relative error over time, judged at
-    1e-9."""
+def closed_form(claim, cfg, run: dict) -> Measurement:
+    """The claim's closed form (eqs. (54)-(57)) vs the solver (:func:`closed_form_error`); on the
+    :class:`Proof` draw the proven facts and the formula instantiated on the exact 2x2 instance (it must
+    solve (14))."""
     if isinstance(cfg, Proof):
-        return symbolic_measurement(run, CF_EXPECT, cfg.instance)
-    cQ, cK = formula(run["F"], run["Q0"], run["K0"], run["t"])
-    c, n = torch.cat([cQ, cK], -1), torch.cat([run["WQ"], run["WK"]], -1)
-    err = float(((c - n).flatten(2).norm(dim=-1) / n.flatten(2).norm(dim=-1)).max())
-    return judge_residual(err, 1e-9, {"max_relative_error": err})
+        (rel,) = relations(claim.formula)
+        facts = {**run, **_closed_form_facts(rel.rhs)}
+        return as_relation(rel, symbolic_measurement(facts, CF_EXPECT, cfg.instance))
+    return closed_form_error(claim.formula, run)
 
 
 # ------------------------------------------------------------------ conservation
-CONS_EXPECT = {"linear_law": True, "gradient_flow_any_loss_of_WQ_WKt": True}
+CONS_EXPECT = {"linear_law": True, "gradient_flow_any_loss_of_WQ_WKt": True, "formula_linear_law": True,
+               "formula_gradient_flow_any_loss_of_WQ_WKt": True}
 CONS_PROOF = Proof("d=3; 2x2")
 
 
-def _drift(WQ: torch.Tensor, WK: torch.Tensor) -> float:
-    C = WQ.transpose(-1, -2) @ WQ - WK.transpose(-1, -2) @ WK
+DDT = r"\frac{d}{dt}"
+
+
+def conserved_law(formula) -> tuple[sp.Basic, sp.Basic, sp.Basic]:
+    """``(relation, X, R)`` of a formula ``d/dt X = R`` (``d/dt`` printed as a leading factor)."""
+    (rel,) = relations(formula)
+    c, nc = rel.lhs.args_cnc() if isinstance(rel.lhs, sp.Mul) else ([], [rel.lhs])
+    if not nc or getattr(nc[0], "name", None) != DDT:
+        raise UnsupportedExpression(f"not a time derivative d/dt X: {rel.lhs}")
+    return rel, sp.Mul(*c, *nc[1:]), rel.rhs
+
+
+def _flow_values(WQ, WK) -> dict:
+    """The symbols of a conserved law (``W_Q``, ``W_Q^T``, ``W_K``, ``W_K^T``): tensors or SymPy matrices."""
+    T = lambda M: M.T if isinstance(M, sp.MatrixBase) else M.transpose(-1, -2)  # noqa: E731
+    return {"W_Q": WQ, r"W_Q^{\top}": T(WQ), "W_K": WK, r"W_K^{\top}": T(WK)}
+
+
+def _drift(X, R, WQ: torch.Tensor, WK: torch.Tensor, t: torch.Tensor) -> float:
+    """``max_t ||X(t) - X(0) - int_0^t R|| / (||W_Q||^2 + ||W_K||^2)`` along a trajectory (``R`` by the
+    trapezoidal rule on the recorded times; exact for a constant ``R``)."""
+    v = _flow_values(WQ, WK)
+    Xt, Rt = evaluate(X, v), evaluate(R, v)
+    Rt = Rt if isinstance(Rt, torch.Tensor) else torch.full_like(Xt, float(Rt))
+    dt = (t[:, 1:] - t[:, :-1]).view(*t.shape[:1], -1, 1, 1)
+    integral = torch.cat([torch.zeros_like(Rt[:, :1]), torch.cumsum((Rt[:, 1:] + Rt[:, :-1]) / 2 * dt, 1)], 1)
     scale = (WQ.flatten(2).norm(dim=-1) ** 2 + WK.flatten(2).norm(dim=-1) ** 2)
-    return float(((C - C[:, :1]).flatten(2).norm(dim=-1) / scale).max())
+    return float(((Xt - Xt[:, :1] - integral).flatten(2).norm(dim=-1) / scale).max())
+
+
+@functools.lru_cache(maxsize=16)
+def _conservation_facts(X: sp.Basic, R: sp.Basic) -> dict:
+    """The formula's ``d/dt X = R`` on symbolic matrices: along (14) and along any loss's gradient flow."""
+    def of(e):
+        def f(Q, K):
+            out = evaluate(e, _flow_values(Q, K))
+            return out if isinstance(out, sp.MatrixBase) else sp.Matrix(Q.rows, Q.cols, lambda a, b: out)
+        return f
+
+    facts = TC.conservation_facts(of(X), of(R))
+    return {f"formula_{k}": v for k, v in facts.items()}
 
 
 def conserved_flows(cfg: DataDraw, device: str = "cpu") -> dict:
@@ -136,11 +223,16 @@ def conserved_flows(cfg: DataDraw, device: str = "cpu") -> dict:
          simulate=proven(TC.prove_conservation, lambda cfg, ctx: conserved_flows(cfg, ctx.device)),
          examples=[DataDraw(n=6, s=3, d=3, seed=0, B=2), CONS_PROOF])
 def kq_conservation(claim, cfg: DataDraw | Proof, run: dict) -> Measurement:
-    """Drift of ``W_Q^T W_Q - W_K^T W_K`` relative to ``||W_Q||^2 + ||W_K||^2`` along each flow below 1e-8."""
+    """The formula's ``d/dt X = R`` (Thm 3: ``X = W_Q^T W_Q - W_K^T W_K``, ``R = 0``): the drift of ``X``
+    minus ``int R`` relative to ``||W_Q||^2 + ||W_K||^2`` along each flow below 1e-8; on the :class:`Proof`
+    draw the proven facts and the formula's law on symbolic matrices (:func:`TC.conservation_facts`)."""
+    rel, X, R = conserved_law(claim.formula)
     if isinstance(cfg, Proof):
-        return symbolic_measurement(run, CONS_EXPECT, cfg.instance)
-    return combine(judge_residual(_drift(WQ, WK), 1e-8, {"flow": name})
-                   for name, (WQ, WK) in run["flows"].items())
+        return as_relation(rel, symbolic_measurement({**run, **_conservation_facts(X, R)}, CONS_EXPECT,
+                                                     cfg.instance))
+    t = run["t"]
+    return as_relation(rel, combine(judge_residual(_drift(X, R, WQ, WK, t), 1e-8, {"flow": name})
+                                    for name, (WQ, WK) in run["flows"].items()))
 
 
 # ------------------------------------------------------------------ Thm 3: rank collapse and its limits

@@ -1,22 +1,21 @@
-"""Checkers for chen-luo-2025 Stage 2, part 2: the closed form of (14), its conservation law and Thm 3 (rank
-collapse, rank <= multiplicity, explicit limits, collapse rate, growth rate).
+"""Checkers for chen-luo-2025 Stage 2, part 2: the closed form of (14), its conservation law and Thm 3
+(rank collapse, rank <= multiplicity, explicit limits, collapse rate, growth rate).
 
 ``F`` comes from :class:`SpectrumDraw` (prescribed spectrum, ties included: the only way to test the
 multiplicity statement) or from :class:`DataDraw` (eq. (15) on random data and outer weights; elements whose
 relative gap ``(sigma_1 - sigma_2)/sigma_1`` is below ``MIN_REL_GAP`` are left out as not applicable). Time is
 measured in units of the gap, ``tau = (sigma_1 - sigma_{k+1}) t``. Trajectories come from the adaptive solver
-(independent of the SVD) where the horizon is moderate, and from the overflow-free scaled closed form (itself
-checked against the solver by the closed-form claim) for long horizons; ``simulate`` computes them (the
-rank-collapse, rank and limit claims share one cached run per draw) and the judge measures them. A symbolic
-part is judged on one more pinned draw, the :class:`Proof` instance (see ``checks/chen_luo/stage2.py``).
-Mutation tests hand a judge sabotaged data (a noisy or drifting trajectory, a wrong ``F``) or turn its knob
-(a wrong rank, slope, rate or closed form).
+where the horizon is moderate, and from the overflow-free scaled closed form (checked against the solver by
+the closed-form claim) for long horizons. Every judge reads its claim's formula: the right side evaluated
+with the draw's ``U, Sigma, V``, ``W(0)``, ``t``, singular vectors or spectrum (``collapse_formula``), and on
+one more pinned draw, the :class:`Proof` instance, the formula instantiated on the exact symbolic instance
+beside the proven facts. Mutation tests hand a judge an edited formula or sabotaged data.
 """
-
 from __future__ import annotations
 
 import dataclasses
 import functools
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,12 +23,25 @@ import sympy as sp
 import torch
 from hypothesis import strategies as st
 
-from twostage.errors import UnsupportedExpression
 from twostage.numerics.chen_luo import collapse as O
 from twostage.numerics.chen_luo import stage2 as S2
 from twostage.numerics.chen_luo import stage2_loss as SL
 from twostage.theory.chen_luo import collapse as TC
 from twostage.verify.check import checker
+from twostage.verify.checks.chen_luo.collapse_formula import (
+    RANK_SYMBOL,
+    closed_form_facts,
+    conservation_facts,
+    conserved_law,
+    drift,
+    growth_facts,
+    limit_facts,
+    matrix_values,
+    multiplicity,
+    rank_at_proven,
+    rate_facts,
+    transposed,
+)
 from twostage.verify.checks.chen_luo.draws import (
     DataDraw,
     Proof,
@@ -99,28 +111,6 @@ def solver_run(cfg, device: str = "cpu") -> dict:
     return {"F": F, "Q0": Q0, "K0": K0, "t": t, "WQ": nQ, "WK": nK}
 
 
-def matrix_values(F: torch.Tensor, Q0: torch.Tensor, K0: torch.Tensor) -> dict[str, torch.Tensor]:
-    """The formula symbols of (14)'s problem by name, batch ``(B, 1, d, d)`` (a time axis to broadcast):
-    ``U, Sigma, V`` of the SVD of ``F``, their transposes, the singular vectors ``u_k, v_k`` (and ``v_k^T``),
-    ``W_{Q}(0)``, ``W_{K}(0)``."""
-    U, S, V = S2.svd(F)
-    m = {"F": F, "U": U, r"U^{\top}": U.transpose(-1, -2), "V": V, r"V^{\top}": V.transpose(-1, -2),
-         r"\Sigma": torch.diag_embed(S), "W_{Q}(0)": Q0, "W_{K}(0)": K0}
-    for k in range(F.shape[-1]):
-        u, v = U[..., :, k:k + 1], V[..., :, k:k + 1]
-        m.update({f"u_{k + 1}": u, f"v_{k + 1}": v, rf"u_{k + 1}^{{\top}}": u.transpose(-1, -2),
-                  rf"v_{k + 1}^{{\top}}": v.transpose(-1, -2)})
-    return {k: x.unsqueeze(1) for k, x in m.items()}
-
-
-def transposed(values: dict) -> dict:
-    """The same values for the problem with ``F^T``: (14) is symmetric under ``(W_Q, U, W_Q(0)) <-> (W_K, V,
-    W_K(0))``, so the formula for ``W_Q`` evaluated on these gives ``W_K``."""
-    swap = {"U": "V", r"U^{\top}": r"V^{\top}", "W_{Q}(0)": "W_{K}(0)", "W_Q": "W_K"}
-    swap.update({v: k for k, v in swap.items()})
-    return {swap.get(k, k): v for k, v in values.items()}
-
-
 def closed_form_error(formula, run: dict) -> Measurement:
     """The formula's right side (``W_Q`` in closed form) evaluated with the run's ``U, Sigma, V, W(0), t`` --
     and, by the ``Q <-> K`` symmetry, ``W_K`` -- against the solver: max relative error, judged at 1e-9."""
@@ -134,17 +124,6 @@ def closed_form_error(formula, run: dict) -> Measurement:
     return as_relation(rel, judge_residual(err, 1e-9, {"max_relative_error": err}))
 
 
-@functools.lru_cache(maxsize=16)
-def _closed_form_facts(rhs: sp.Basic) -> dict:
-    """The formula's right side instantiated on the exact 2x2 instance (:func:`TC.cayley_instance`), ``W_K``
-    by the ``Q <-> K`` symmetry: does it solve (14)?"""
-    inst = TC.cayley_instance()
-    vals = {"U": inst["U"], r"U^{\top}": inst["U"].T, "V": inst["V"], r"V^{\top}": inst["V"].T,
-            r"\Sigma": inst["Sigma"], "W_{Q}(0)": inst["WQ0"], "W_{K}(0)": inst["WK0"], "t": TC.t}
-    facts = TC.solution_facts(evaluate(rhs, vals), evaluate(rhs, transposed(vals)), inst)
-    return {f"formula_{k}": v for k, v in facts.items()}
-
-
 @checker(f"{P}/stage2/closed-form", draws=lambda ctx: st.one_of(spectra(None, B=4 * ctx.profile.scale),
                                                                  data_draws(B=4 * ctx.profile.scale)),
          simulate=proven(TC.prove_closed_form, lambda cfg, ctx: solver_run(cfg, ctx.device)),
@@ -155,7 +134,7 @@ def closed_form(claim, cfg, run: dict) -> Measurement:
     solve (14))."""
     if isinstance(cfg, Proof):
         (rel,) = relations(claim.formula)
-        facts = {**run, **_closed_form_facts(rel.rhs)}
+        facts = {**run, **closed_form_facts(rel.rhs)}
         return as_relation(rel, symbolic_measurement(facts, CF_EXPECT, cfg.instance))
     return closed_form_error(claim.formula, run)
 
@@ -164,49 +143,6 @@ def closed_form(claim, cfg, run: dict) -> Measurement:
 CONS_EXPECT = {"linear_law": True, "gradient_flow_any_loss_of_WQ_WKt": True, "formula_linear_law": True,
                "formula_gradient_flow_any_loss_of_WQ_WKt": True}
 CONS_PROOF = Proof("d=3; 2x2")
-
-
-DDT = r"\frac{d}{dt}"
-
-
-def conserved_law(formula) -> tuple[sp.Basic, sp.Basic, sp.Basic]:
-    """``(relation, X, R)`` of a formula ``d/dt X = R`` (``d/dt`` printed as a leading factor)."""
-    (rel,) = relations(formula)
-    c, nc = rel.lhs.args_cnc() if isinstance(rel.lhs, sp.Mul) else ([], [rel.lhs])
-    if not nc or getattr(nc[0], "name", None) != DDT:
-        raise UnsupportedExpression(f"not a time derivative d/dt X: {rel.lhs}")
-    return rel, sp.Mul(*c, *nc[1:]), rel.rhs
-
-
-def _flow_values(WQ, WK) -> dict:
-    """The symbols of a conserved law (``W_Q``, ``W_Q^T``, ``W_K``, ``W_K^T``): tensors or SymPy matrices."""
-    T = lambda M: M.T if isinstance(M, sp.MatrixBase) else M.transpose(-1, -2)  # noqa: E731
-    return {"W_Q": WQ, r"W_Q^{\top}": T(WQ), "W_K": WK, r"W_K^{\top}": T(WK)}
-
-
-def _drift(X, R, WQ: torch.Tensor, WK: torch.Tensor, t: torch.Tensor) -> float:
-    """``max_t ||X(t) - X(0) - int_0^t R|| / (||W_Q||^2 + ||W_K||^2)`` along a trajectory (``R`` by the
-    trapezoidal rule on the recorded times; exact for a constant ``R``)."""
-    v = _flow_values(WQ, WK)
-    Xt, Rt = evaluate(X, v), evaluate(R, v)
-    Rt = Rt if isinstance(Rt, torch.Tensor) else torch.full_like(Xt, float(Rt))
-    dt = (t[:, 1:] - t[:, :-1]).view(*t.shape[:1], -1, 1, 1)
-    integral = torch.cat([torch.zeros_like(Rt[:, :1]), torch.cumsum((Rt[:, 1:] + Rt[:, :-1]) / 2 * dt, 1)], 1)
-    scale = (WQ.flatten(2).norm(dim=-1) ** 2 + WK.flatten(2).norm(dim=-1) ** 2)
-    return float(((Xt - Xt[:, :1] - integral).flatten(2).norm(dim=-1) / scale).max())
-
-
-@functools.lru_cache(maxsize=16)
-def _conservation_facts(X: sp.Basic, R: sp.Basic) -> dict:
-    """The formula's ``d/dt X = R`` on symbolic matrices: along (14) and along any loss's gradient flow."""
-    def of(e):
-        def f(Q, K):
-            out = evaluate(e, _flow_values(Q, K))
-            return out if isinstance(out, sp.MatrixBase) else sp.Matrix(Q.rows, Q.cols, lambda a, b: out)
-        return f
-
-    facts = TC.conservation_facts(of(X), of(R))
-    return {f"formula_{k}": v for k, v in facts.items()}
 
 
 def conserved_flows(cfg: DataDraw, device: str = "cpu") -> dict:
@@ -228,10 +164,10 @@ def kq_conservation(claim, cfg: DataDraw | Proof, run: dict) -> Measurement:
     draw the proven facts and the formula's law on symbolic matrices (:func:`TC.conservation_facts`)."""
     rel, X, R = conserved_law(claim.formula)
     if isinstance(cfg, Proof):
-        return as_relation(rel, symbolic_measurement({**run, **_conservation_facts(X, R)}, CONS_EXPECT,
+        return as_relation(rel, symbolic_measurement({**run, **conservation_facts(X, R)}, CONS_EXPECT,
                                                      cfg.instance))
     t = run["t"]
-    return as_relation(rel, combine(judge_residual(_drift(X, R, WQ, WK, t), 1e-8, {"flow": name})
+    return as_relation(rel, combine(judge_residual(drift(X, R, WQ, WK, t), 1e-8, {"flow": name})
                                     for name, (WQ, WK) in run["flows"].items()))
 
 
@@ -312,37 +248,84 @@ def rank_collapse(claim, cfg, tr: Trajectory) -> Measurement:
     return as_relation(rel, m)
 
 
+LIMIT_NAME = "the normalised product W_Q W_K^T/||.||_F"
+
+
 @checker(f"{P}/stage2/collapse-limits", draws=per_scale(sources, 1),
          simulate=proven(TC.prove_rank_le_multiplicity, lambda cfg, ctx: limit_trajectory(cfg, ctx.device)),
          examples=[PINNED_SPECTRUM, PINNED_DATA, Proof("d=3")])
 def collapse_limits(claim, cfg, tr: Trajectory) -> Measurement:
-    """Distances of ``W_Q/||W_Q||``, ``W_K/||W_K||``, ``W_Q W_K^T/||.||`` to ``u_1 c_hat``, ``v_1 c_hat``,
-    ``u_1 v_1^T`` (predicted from the trajectory's ``F``, ``W_Q(0)``, ``W_K(0)``) -> 0."""
+    """``W_Q W_K^T/||.||_F`` tends to the formula's right side (Thm 3: ``u_1 v_1^T``) evaluated with the
+    singular vectors of the trajectory's ``F`` (``judge_limit`` on the Frobenius distance); also (extra
+    evidence, not printed) ``W_Q/||W_Q|| -> u_1 c_hat``, ``W_K/||W_K|| -> v_1 c_hat``. On the :class:`Proof`
+    draw the formula's right side is compared with the exact limit of the rotated instance."""
+    (rel,) = relations(claim.formula)
     if isinstance(cfg, Proof):
-        return symbolic_measurement(tr, {"limits_rows_of_(A0+B0)/2": True}, cfg.instance)
+        facts = {**tr, **limit_facts(rel.rhs)}
+        return as_relation(rel, symbolic_measurement(facts, {"limits_rows_of_(A0+B0)/2": True,
+                                                             "formula_limit_of_normalised_product": True},
+                                                     cfg.instance))
+    target = evaluate(rel.rhs, matrix_values(tr.F, tr.Q0, tr.K0))
     pred = S2.predicted_limits(tr.F, tr.Q0, tr.K0)
-    ms = [_limits(O.distance_to(W, pred[key].unsqueeze(1)), tr.mask, 1e-3, {"limit": key}, LIM_TAUS)
-          for key, W in (("WQ", tr.WQ), ("WK", tr.WK), ("WQWK", tr.WQ @ tr.WK.transpose(-1, -2)))]
-    return combine(ms)
+    ms = [_limits(O.distance_to(W, T), tr.mask, 1e-3, {"limit": key}, LIM_TAUS)
+          for key, W, T in (("WQ", tr.WQ, pred["WQ"].unsqueeze(1)), ("WK", tr.WK, pred["WK"].unsqueeze(1)))]
+    prod = _limits(O.distance_to(tr.WQ @ tr.WK.transpose(-1, -2), target), tr.mask, 1e-3,
+                   {"limit": LIMIT_NAME, "target": "the formula's right side"}, LIM_TAUS)
+    return combine([*ms, as_relation(rel, prod)])
 
 
-MULT_EXPECT = {"nonzero_rows": {1: 1, 2: 2, 3: 3}, "limits_rows_of_(A0+B0)/2": True}
+def _rank_bound(rel, tr: Trajectory, k: int) -> Measurement:
+    """``rank lim W_Q/||W_Q||`` against the formula's bound at the measured multiplicity ``k`` of
+    ``sigma_1(F)``: an upper bound ``rank <= u`` is ``sigma_{u+1}/sigma_1 -> 0`` (``judge_limit``, and the
+    stable rank for ``u = 1``), a lower bound ``rank >= l`` needs ``sigma_l/sigma_1`` to stay above the
+    tolerance; ``=`` both, ``!=`` the opposite of ``=``."""
+    if isinstance(rel, sp.Unequality):
+        return as_relation(rel, _rank_bound(sp.Eq(rel.lhs, rel.rhs, evaluate=False), tr, k))
+    if RANK_SYMBOL in {s.name for s in rel.rhs.free_symbols}:
+        rel = rel.reversed
+    b = value_of(rel.rhs, {"k": k})
+    d = tr.WQ.shape[-1]
+    upper = {"<=": math.floor(b), "<": math.ceil(b) - 1, "==": b}.get(rel.rel_op)
+    lower = {">=": math.ceil(b), ">": math.floor(b) + 1, "==": b}.get(rel.rel_op)
+    info = {"multiplicity": k, "relation": f"rank {rel.rel_op} {b:g}"}
+    if rel.rel_op == "==" and b != int(b):
+        return Measurement(Status.VIOLATED, -1.0, {**info, "reason": "a rank is an integer"})
+    ms = []
+    if upper is not None and upper < d:
+        ms.append(_rank_collapse(tr, int(upper)))
+    if lower is not None and lower > 1:
+        idx = torch.nonzero(tr.mask).flatten().tolist()
+        low = float(O.sv_ratio(tr.WQ, int(lower) - 1)[idx, -1].min()) if idx and lower <= d else 0.0
+        ms.append(Measurement(Status.HOLDS if low > 1e-3 else Status.VIOLATED, low - 1e-3,
+                              {**info, "final_sigma_l_over_sigma_1": low, "l": int(lower)}))
+    if not ms:
+        return Measurement(Status.HOLDS, 1.0, {**info, "reason": "every rank in 1..d satisfies it"})
+    return combine([dataclasses.replace(m, worst={**info, **m.worst}) for m in ms])
+
+
+MULT_EXPECT = {"nonzero_rows": {1: 1, 2: 2, 3: 3}, "limits_rows_of_(A0+B0)/2": True,
+               "formula_at_proven_ranks": True}
 
 
 @checker(f"{P}/thm3/rank-le-multiplicity", draws=per_scale(spectra, None),
          simulate=proven(TC.prove_rank_le_multiplicity, lambda cfg, ctx: limit_trajectory(cfg, ctx.device)),
          examples=[SpectrumDraw(sigma=(1.0, 1.0, 0.5, 0.2), seed=0), Proof("d=3")])
 def rank_le_multiplicity(claim, cfg: SpectrumDraw | Proof, tr: Trajectory) -> Measurement:
-    """``sigma_{k+1}/sigma_1 -> 0`` for the multiplicity ``k`` of ``sigma_1`` (ties built in)."""
+    """The formula's relation between the rank of the limit and the multiplicity ``k`` of ``sigma_1(F)``
+    (Thm 3: ``rank <= k``), judged with ``k`` measured from ``F`` (:func:`_rank_bound`); on the
+    :class:`Proof` draw the relation at the proven (generic) ranks of every ``k``."""
+    (rel,) = relations(claim.formula)
     if isinstance(cfg, Proof):
-        return symbolic_measurement(tr, MULT_EXPECT, cfg.instance)
-    return _rank_collapse(tr, cfg.multiplicity)
+        facts = {**tr, "formula_at_proven_ranks": rank_at_proven(rel, tr["nonzero_rows"])}
+        return symbolic_measurement(facts, MULT_EXPECT, cfg.instance)
+    return _rank_bound(rel, tr, multiplicity(tr.F))
 
 
 # ------------------------------------------------------------------ rates
 RATE_TAUS = np.linspace(8.0, 20.0, 13)
 RATE_EXPECT = {"deviation_limit_is_row2": True, "deviation_orthogonal_to_limit": True,
-               "norm_correction_finite": True, "ratio_constant_det_C_over_c1_sq": True}
+               "norm_correction_finite": True, "ratio_constant_det_C_over_c1_sq": True,
+               "formula_rates_are_the_proven_ones": True}
 
 
 RATE_SERIES = {r"\rho_{\sigma_2/\sigma_1}": "ratio", r"\rho_{\mathrm{dist}}": "distance",
@@ -359,7 +342,8 @@ def collapse_rate(claim, cfg: SpectrumDraw | Proof, tr: Trajectory) -> Measureme
     the stable rank minus 1 -- per unit ``tau = gap t`` on ``tau`` in [8, 20] (``judge_scaling`` with
     ``x = e^tau``, expected slope ``-rho/gap``)."""
     if isinstance(cfg, Proof):
-        return symbolic_measurement(tr, RATE_EXPECT, cfg.instance)
+        facts = {**tr, **rate_facts(claim.formula, RATE_SERIES)}
+        return symbolic_measurement(facts, RATE_EXPECT, cfg.instance)
     s = O.singular_values(tr.WQ)
     series = {"ratio": s[..., 1] / s[..., 0],
               "stable_rank_minus_1": (s[..., 1:] ** 2).sum(-1) / s[..., 0] ** 2,
@@ -376,7 +360,7 @@ def collapse_rate(claim, cfg: SpectrumDraw | Proof, tr: Trajectory) -> Measureme
 
 
 GROWTH_TAUS = np.linspace(0.0, 8.0, 81)
-GROWTH_EXPECT = {"limit_is_sigma1": True, "deviation_O_exp_-2gap_t": True}
+GROWTH_EXPECT = {"limit_is_sigma1": True, "deviation_O_exp_-2gap_t": True, "formula_rate_is_the_limit": True}
 
 
 def growth_run(cfg, device: str = "cpu") -> dict:
@@ -393,13 +377,14 @@ def growth_run(cfg, device: str = "cpu") -> dict:
 def growth_rate(claim, cfg: SpectrumDraw | Proof, run: dict) -> Measurement:
     """``|d/dt log||W_Q|| - rate| / sigma_1 -> 0`` (finite differences), ``rate`` the formula's right side
     evaluated at ``sigma_1, sigma_2`` of each ``F`` (Thm 3 growth: ``sigma_1``)."""
+    (rel,) = relations(claim.formula)
     if isinstance(cfg, Proof):
-        return symbolic_measurement(run, GROWTH_EXPECT, cfg.instance)
+        return as_relation(rel, symbolic_measurement({**run, **growth_facts(rel.rhs)}, GROWTH_EXPECT,
+                                                     cfg.instance))
     F, WQ, gap = run["F"], run["WQ"], run["gap"]
     s1 = torch.linalg.svdvals(F)[:, 0]
     tau = torch.as_tensor(GROWTH_TAUS, dtype=WQ.dtype, device=WQ.device)
     rate = O.log_norm_rate(WQ, tau) * gap.view(-1, 1)  # d/dt = gap d/dtau
-    (rel,) = relations(claim.formula)
     sv = torch.linalg.svdvals(F)
     target = torch.tensor([value_of(rel.rhs, {"sigma1": float(a), "sigma2": float(b)})
                            for a, b in zip(sv[:, 0], sv[:, 1])], dtype=WQ.dtype, device=WQ.device).view(-1, 1)

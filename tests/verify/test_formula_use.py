@@ -41,12 +41,6 @@ FORMULA_BLIND = {
     "chen-luo-2025/prop3/kq-linear-law",
     "chen-luo-2025/prop3/kq-full-vs-linear",
     "chen-luo-2025/stage2/F-structure",
-    "chen-luo-2025/stage2/closed-form",
-    "chen-luo-2025/stage2/kq-conservation",
-    "chen-luo-2025/stage2/collapse-limits",
-    "chen-luo-2025/thm3/rank-le-multiplicity",
-    "chen-luo-2025/stage2/collapse-rate",
-    "chen-luo-2025/stage2/growth-rate-sigma1",
     "gong-2025/setting/gd-updates",
 }
 

@@ -127,7 +127,7 @@ def rank_at_proven(rel, nonzero_rows: dict[int, int]) -> bool:
     names = {s.name: s for s in rel.free_symbols}
     if set(names) - {RANK_SYMBOL, "k"}:
         raise UnsupportedExpression(f"unknown symbols in {rel}")
-    return all(bool(rel.subs({names.get(RANK_SYMBOL, 0): r, names.get("k", 0): k}))
+    return all(bool(rel.subs({s: {RANK_SYMBOL: r, "k": k}[n] for n, s in names.items()}))
                for k, r in nonzero_rows.items())
 
 

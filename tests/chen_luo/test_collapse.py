@@ -216,6 +216,9 @@ def test_rates_hold_and_wrong_rates_fail():
     for name, bad in _rate_mutants(c.formula).items():
         m = C2.collapse_rate(dataclasses.replace(c, formula=bad), SPEC, tr)
         assert m.status is VIOLATED, name
+    dropped = c.formula.xreplace({sp.Symbol("sigma1", positive=True): 0})  # rho = -sigma2: SymPy says false
+    assert dropped is sp.false
+    assert C2.collapse_rate(dataclasses.replace(c, formula=dropped), SPEC, tr).status is VIOLATED
     c, run = claim(f"{P}/stage2/growth-rate-sigma1"), C2.growth_run(SPEC)
     assert C2.growth_rate(c, SPEC, run).status is HOLDS
     lhs, rhs, s2 = c.formula.lhs, c.formula.rhs, sp.Symbol("sigma2", positive=True)

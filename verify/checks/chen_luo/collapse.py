@@ -33,6 +33,7 @@ from twostage.verify.checks.chen_luo.collapse_formula import (
     closed_form_facts,
     conservation_facts,
     conserved_law,
+    decided,
     drift,
     growth_facts,
     limit_facts,
@@ -128,6 +129,7 @@ def closed_form_error(formula, run: dict) -> Measurement:
                                                                  data_draws(B=4 * ctx.profile.scale)),
          simulate=proven(TC.prove_closed_form, lambda cfg, ctx: solver_run(cfg, ctx.device)),
          examples=[PINNED_SPECTRUM, PINNED_DATA, CF_PROOF])
+@decided
 def closed_form(claim, cfg, run: dict) -> Measurement:
     """The claim's closed form (eqs. (54)-(57)) vs the solver (:func:`closed_form_error`); on the
     :class:`Proof` draw the proven facts and the formula instantiated on the exact 2x2 instance (it must
@@ -158,6 +160,7 @@ def conserved_flows(cfg: DataDraw, device: str = "cpu") -> dict:
 @checker(f"{P}/stage2/kq-conservation", draws=per_scale(data_draws, B=2, n_max=4, d_max=4),
          simulate=proven(TC.prove_conservation, lambda cfg, ctx: conserved_flows(cfg, ctx.device)),
          examples=[DataDraw(n=6, s=3, d=3, seed=0, B=2), CONS_PROOF])
+@decided
 def kq_conservation(claim, cfg: DataDraw | Proof, run: dict) -> Measurement:
     """The formula's ``d/dt X = R`` (Thm 3: ``X = W_Q^T W_Q - W_K^T W_K``, ``R = 0``): the drift of ``X``
     minus ``int R`` relative to ``||W_Q||^2 + ||W_K||^2`` along each flow below 1e-8; on the :class:`Proof`
@@ -254,6 +257,7 @@ LIMIT_NAME = "the normalised product W_Q W_K^T/||.||_F"
 @checker(f"{P}/stage2/collapse-limits", draws=per_scale(sources, 1),
          simulate=proven(TC.prove_rank_le_multiplicity, lambda cfg, ctx: limit_trajectory(cfg, ctx.device)),
          examples=[PINNED_SPECTRUM, PINNED_DATA, Proof("d=3")])
+@decided
 def collapse_limits(claim, cfg, tr: Trajectory) -> Measurement:
     """``W_Q W_K^T/||.||_F`` tends to the formula's right side (Thm 3: ``u_1 v_1^T``) evaluated with the
     singular vectors of the trajectory's ``F`` (``judge_limit`` on the Frobenius distance); also (extra
@@ -310,6 +314,7 @@ MULT_EXPECT = {"nonzero_rows": {1: 1, 2: 2, 3: 3}, "limits_rows_of_(A0+B0)/2": T
 @checker(f"{P}/thm3/rank-le-multiplicity", draws=per_scale(spectra, None),
          simulate=proven(TC.prove_rank_le_multiplicity, lambda cfg, ctx: limit_trajectory(cfg, ctx.device)),
          examples=[SpectrumDraw(sigma=(1.0, 1.0, 0.5, 0.2), seed=0), Proof("d=3")])
+@decided
 def rank_le_multiplicity(claim, cfg: SpectrumDraw | Proof, tr: Trajectory) -> Measurement:
     """The formula's relation between the rank of the limit and the multiplicity ``k`` of ``sigma_1(F)``
     (Thm 3: ``rank <= k``), judged with ``k`` measured from ``F`` (:func:`_rank_bound`); on the
@@ -336,6 +341,7 @@ RATE_SERIES = {r"\rho_{\sigma_2/\sigma_1}": "ratio", r"\rho_{\mathrm{dist}}": "d
          simulate=proven(TC.prove_collapse_rate,
                          lambda cfg, ctx: scaled_trajectory(cfg, ctx.device, RATE_TAUS)),
          examples=[PINNED_SPECTRUM, Proof("d=3; 2x2")])
+@decided
 def collapse_rate(claim, cfg: SpectrumDraw | Proof, tr: Trajectory) -> Measurement:
     """Each rate of the claim's formula (``rho = f(sigma_1, sigma_2)``, evaluated at the draw's spectrum)
     against the fitted log-slope of its quantity -- ``sigma_2/sigma_1(W_Q)``, the distance to ``u_1 c_hat``,
@@ -374,6 +380,7 @@ def growth_run(cfg, device: str = "cpu") -> dict:
 @checker(f"{P}/stage2/growth-rate-sigma1", draws=per_scale(spectra, 1),
          simulate=proven(TC.prove_growth_rate, lambda cfg, ctx: growth_run(cfg, ctx.device)),
          examples=[PINNED_SPECTRUM, Proof("2x2")])
+@decided
 def growth_rate(claim, cfg: SpectrumDraw | Proof, run: dict) -> Measurement:
     """``|d/dt log||W_Q|| - rate| / sigma_1 -> 0`` (finite differences), ``rate`` the formula's right side
     evaluated at ``sigma_1, sigma_2`` of each ``F`` (Thm 3 growth: ``sigma_1``)."""

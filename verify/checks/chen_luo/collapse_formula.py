@@ -17,6 +17,22 @@ from twostage.errors import UnsupportedExpression
 from twostage.theory.chen_luo import collapse as TC
 from twostage.verify.checks.chen_luo.elements import relations
 from twostage.verify.checks.chen_luo.matrix_expr import evaluate
+from twostage.verify.verdict import Measurement, Status
+
+
+def decided(judge):
+    """A judge for formulas SymPy may have decided already (a mutated rate ``Eq(rho, -sigma2)`` of positive
+    symbols is ``false``): ``false`` is violated and ``true`` undecided (nothing is measured), as in
+    :func:`~twostage.verify.rigorous_judge.judge_rigorous`; any other formula goes to ``judge``."""
+
+    @functools.wraps(judge)
+    def wrapper(claim, draw, data) -> Measurement:
+        if claim.formula in (sp.true, sp.false):
+            return Measurement(Status.VIOLATED if claim.formula is sp.false else Status.UNDECIDED, None,
+                               {"reason": f"formula is identically {claim.formula}: nothing is measured"})
+        return judge(claim, draw, data)
+
+    return wrapper
 
 
 def matrix_values(F: torch.Tensor, Q0: torch.Tensor, K0: torch.Tensor) -> dict[str, torch.Tensor]:

@@ -38,6 +38,23 @@ RANK, LIMITS = f"{P}/thm3/rank-collapse", f"{P}/stage2/collapse-limits"
 MULT = f"{P}/thm3/rank-le-multiplicity"
 
 
+def noisy(tr: C2.Trajectory, level: float = 0.1) -> C2.Trajectory:
+    """Sabotage for the mutation tests: a fixed full-rank component of relative size ``level``."""
+    g = torch.Generator().manual_seed(123)
+    N = torch.randn(tr.WQ.shape[-2:], generator=g, dtype=tr.WQ.dtype).to(tr.WQ.device)
+    scale = tr.WQ[:, -1:].flatten(2).norm(dim=-1).unsqueeze(-1).unsqueeze(-1)
+    return dataclasses.replace(tr, WQ=tr.WQ + level * scale * N, WK=tr.WK + level * scale * N)
+
+
+def swap_top_pairs(tr: C2.Trajectory) -> C2.Trajectory:
+    """Sabotage for the mutation tests: ``F`` with its first two singular pairs swapped, so that the limits
+    predicted from it use ``u_2, v_2`` (the trajectory itself is unchanged)."""
+    U, S, V = S2.svd(tr.F)
+    perm = torch.arange(tr.F.shape[-1], device=tr.F.device)
+    perm[0], perm[1] = 1, 0
+    return dataclasses.replace(tr, F=U[..., perm] @ torch.diag_embed(S) @ V[..., perm].transpose(-1, -2))
+
+
 def claim(cid):
     return load_all().get(cid)
 
@@ -167,9 +184,9 @@ def test_rank_collapse_limits_and_multiplicity():
         assert C2.rank_collapse(claim(RANK), cfg, tr).status is HOLDS
         assert C2.collapse_limits(claim(LIMITS), cfg, tr).status is HOLDS
     tr = C2.limit_trajectory(SPEC)
-    assert C2.rank_collapse(claim(RANK), SPEC, C2.noisy(tr)).status is VIOLATED
+    assert C2.rank_collapse(claim(RANK), SPEC, noisy(tr)).status is VIOLATED
     # limits predicted with u_2, v_2: from a sabotaged F, or printed in the formula
-    assert C2.collapse_limits(claim(LIMITS), SPEC, C2.swap_top_pairs(tr)).status is VIOLATED
+    assert C2.collapse_limits(claim(LIMITS), SPEC, swap_top_pairs(tr)).status is VIOLATED
     nc = lambda n: sp.Symbol(n, commutative=False)  # noqa: E731
     for edit in (lambda f: sp.Eq(f.lhs, nc("u_2") * nc(r"v_2^{\top}")), lambda f: sp.Eq(f.lhs, -f.rhs),
                  lambda f: sp.Ne(f.lhs, f.rhs)):

@@ -20,19 +20,14 @@ from twostage.verify.checks.chen_luo.matrix_expr import evaluate
 from twostage.verify.verdict import Measurement, Status
 
 
-def decided(judge):
-    """A judge for formulas SymPy may have decided already (a mutated rate ``Eq(rho, -sigma2)`` of positive
+def decided(formula) -> Measurement | None:
+    """The verdict on a formula SymPy has decided already (a mutated rate ``Eq(rho, -sigma2)`` of positive
     symbols is ``false``): ``false`` is violated and ``true`` undecided (nothing is measured), as in
-    :func:`~twostage.verify.rigorous_judge.judge_rigorous`; any other formula goes to ``judge``."""
-
-    @functools.wraps(judge)
-    def wrapper(claim, draw, data) -> Measurement:
-        if claim.formula in (sp.true, sp.false):
-            return Measurement(Status.VIOLATED if claim.formula is sp.false else Status.UNDECIDED, None,
-                               {"reason": f"formula is identically {claim.formula}: nothing is measured"})
-        return judge(claim, draw, data)
-
-    return wrapper
+    :func:`~twostage.verify.rigorous_judge.judge_rigorous`; ``None`` for any other formula."""
+    if formula in (sp.true, sp.false):
+        return Measurement(Status.VIOLATED if formula is sp.false else Status.UNDECIDED, None,
+                           {"reason": f"formula is identically {formula}: nothing is measured"})
+    return None
 
 
 def matrix_values(F: torch.Tensor, Q0: torch.Tensor, K0: torch.Tensor) -> dict[str, torch.Tensor]:

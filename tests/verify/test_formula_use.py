@@ -1,10 +1,11 @@
 """One formula per claim (issue 12, item 1): every checker's judge reads its claim's formula.
 
 Each claim's check runs on a :class:`~twostage.verify.mutate.FormulaSpy` (one draw, a small profile) and must
-read ``claim.formula``. The checkers listed in ``FORMULA_BLIND`` do not yet (their constants, exponents or
-relations live in the checker, so an edit of the printed formula cannot change their verdict); they are
-``xfail(strict=True)``: fixing one without removing it from the list fails this test, and so does a checker
-that stops reading its formula. ``twostage audit`` measures the rest (what the reading checkers *catch*).
+read ``claim.formula``. A checker listed in ``FORMULA_BLIND`` (none now) would be one that does not (its
+constants, exponents or relations living in the checker, so an edit of the printed formula could not change
+its verdict), marked ``xfail(strict=True)``: fixing one without removing it from the list fails this test, and
+so does a checker that stops reading its formula. ``twostage audit`` measures the rest (what the reading
+checkers *catch*).
 """
 
 from __future__ import annotations
@@ -19,17 +20,9 @@ from twostage.verify.checks import load_checkers
 from twostage.verify.mutate import reads_formula
 from twostage.verify.profiles import get_profile
 
-# checkers whose judge does not read claim.formula (measured 2026-12-07: 37 of 61 at bed6fe5; the restated
-# def4, prop1 eps3/agreement/quasistatic, escape/inverse-eps and thm3 rank checks read it since; the §5.1
-# anchor claims, realdata/type-exact-gap and the gong stage and spectral claims were written reading it)
-FORMULA_BLIND = {
-    "chen-luo-2025/stage2/closed-form",
-    "chen-luo-2025/stage2/kq-conservation",
-    "chen-luo-2025/stage2/collapse-limits",
-    "chen-luo-2025/thm3/rank-le-multiplicity",
-    "chen-luo-2025/stage2/collapse-rate",
-    "chen-luo-2025/stage2/growth-rate-sigma1",
-}
+# checkers whose judge does not read claim.formula: 37 of 61 at bed6fe5 (measured 2026-12-07), none since the
+# issue-12 conversions merged the same day (a checker added without reading its formula fails below)
+FORMULA_BLIND: set[str] = set()
 
 CLAIMS = [c.id for c in load_all().claims()]
 

@@ -1,22 +1,22 @@
-"""Checkers for chen-luo-2025 Stage 2, part 2: the closed form of (14), its conservation law and Thm 3 (rank
-collapse, rank <= multiplicity, explicit limits, collapse rate, growth rate).
+"""Checkers for chen-luo-2025 Stage 2, part 2: the closed form of (14), its conservation law and Thm 3
+(rank collapse, rank <= multiplicity, explicit limits, collapse rate, growth rate).
 
 ``F`` comes from :class:`SpectrumDraw` (prescribed spectrum, ties included: the only way to test the
 multiplicity statement) or from :class:`DataDraw` (eq. (15) on random data and outer weights; elements whose
 relative gap ``(sigma_1 - sigma_2)/sigma_1`` is below ``MIN_REL_GAP`` are left out as not applicable). Time is
 measured in units of the gap, ``tau = (sigma_1 - sigma_{k+1}) t``. Trajectories come from the adaptive solver
-(independent of the SVD) where the horizon is moderate, and from the overflow-free scaled closed form (itself
-checked against the solver by the closed-form claim) for long horizons; ``simulate`` computes them (the
-rank-collapse, rank and limit claims share one cached run per draw) and the judge measures them. A symbolic
-part is judged on one more pinned draw, the :class:`Proof` instance (see ``checks/chen_luo/stage2.py``).
-Mutation tests hand a judge sabotaged data (a noisy or drifting trajectory, a wrong ``F``) or turn its knob
-(a wrong rank, slope, rate or closed form).
+where the horizon is moderate, and from the overflow-free scaled closed form (checked against the solver by
+the closed-form claim) for long horizons. Every judge reads its claim's formula: the right side evaluated
+with the draw's ``U, Sigma, V``, ``W(0)``, ``t``, singular vectors or spectrum (``collapse_formula``), and on
+one more pinned draw, the :class:`Proof` instance, the formula instantiated on the exact symbolic instance
+beside the proven facts. Mutation tests hand a judge an edited formula or sabotaged data.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import functools
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,6 +29,21 @@ from twostage.numerics.chen_luo import stage2 as S2
 from twostage.numerics.chen_luo import stage2_loss as SL
 from twostage.theory.chen_luo import collapse as TC
 from twostage.verify.check import checker
+from twostage.verify.checks.chen_luo.collapse_formula import (
+    RANK_SYMBOL,
+    closed_form_facts,
+    conservation_facts,
+    conserved_law,
+    decided,
+    drift,
+    growth_facts,
+    limit_facts,
+    matrix_values,
+    multiplicity,
+    rank_at_proven,
+    rate_facts,
+    transposed,
+)
 from twostage.verify.checks.chen_luo.draws import (
     DataDraw,
     Proof,
@@ -38,6 +53,7 @@ from twostage.verify.checks.chen_luo.draws import (
     spectra,
 )
 from twostage.verify.checks.chen_luo.elements import as_relation, relations, value_of
+from twostage.verify.checks.chen_luo.matrix_expr import evaluate
 from twostage.verify.checks.chen_luo.stage2 import proven, symbolic_measurement
 from twostage.verify.judge import judge_limit, judge_residual, judge_scaling
 from twostage.verify.verdict import Measurement, Status, combine
@@ -84,7 +100,8 @@ def _limits(values: torch.Tensor, mask: torch.Tensor, tol: float, info: dict,
 # ------------------------------------------------------------------ closed form
 CF_TAUS = np.linspace(0.0, 4.0, 9)  # here tau = sigma_1 t: the solution grows by ~e^4
 CF_EXPECT = {"rotated_ode": True, "rotated_initial": True, "orthogonal_U_V": True, "original_ode": True,
-             "original_initial": True, "block_eigenvalues_pm_sigma": True}
+             "original_initial": True, "block_eigenvalues_pm_sigma": True, "formula_original_ode": True,
+             "formula_original_initial": True}
 CF_PROOF = Proof("d=3 rotated, 2x2 Cayley")
 
 
@@ -96,30 +113,40 @@ def solver_run(cfg, device: str = "cpu") -> dict:
     return {"F": F, "Q0": Q0, "K0": K0, "t": t, "WQ": nQ, "WK": nK}
 
 
+def closed_form_error(formula, run: dict) -> Measurement:
+    """The formula's right side (``W_Q`` in closed form) evaluated with the run's ``U, Sigma, V, W(0), t`` --
+    and, by the ``Q <-> K`` symmetry, ``W_K`` -- against the solver: max relative error, judged at 1e-9."""
+    (rel,) = relations(formula)
+    vals = {**matrix_values(run["F"], run["Q0"], run["K0"]), "t": run["t"].unsqueeze(-1).unsqueeze(-1)}
+    errs = []
+    for v, W in ((vals, run["WQ"]), (transposed(vals), run["WK"])):
+        c = evaluate(rel.rhs, v)
+        errs.append(((c - W).flatten(2).norm(dim=-1) / W.flatten(2).norm(dim=-1)).max())
+    err = float(torch.stack(errs).max())
+    return as_relation(rel, judge_residual(err, 1e-9, {"max_relative_error": err}))
+
+
 @checker(f"{P}/stage2/closed-form", draws=lambda ctx: st.one_of(spectra(None, B=4 * ctx.profile.scale),
                                                                  data_draws(B=4 * ctx.profile.scale)),
          simulate=proven(TC.prove_closed_form, lambda cfg, ctx: solver_run(cfg, ctx.device)),
          examples=[PINNED_SPECTRUM, PINNED_DATA, CF_PROOF])
-def closed_form(claim, cfg, run: dict, formula=S2.closed_form) -> Measurement:
-    """The closed form ``formula`` (eqs. (54)-(57)) vs the solver: max relative error over time, judged at
-    1e-9."""
+def closed_form(claim, cfg, run: dict) -> Measurement:
+    """The claim's closed form (eqs. (54)-(57)) vs the solver (:func:`closed_form_error`); on the
+    :class:`Proof` draw the proven facts and the formula instantiated on the exact 2x2 instance (it must
+    solve (14))."""
+    if (verdict := decided(claim.formula)) is not None:
+        return verdict
     if isinstance(cfg, Proof):
-        return symbolic_measurement(run, CF_EXPECT, cfg.instance)
-    cQ, cK = formula(run["F"], run["Q0"], run["K0"], run["t"])
-    c, n = torch.cat([cQ, cK], -1), torch.cat([run["WQ"], run["WK"]], -1)
-    err = float(((c - n).flatten(2).norm(dim=-1) / n.flatten(2).norm(dim=-1)).max())
-    return judge_residual(err, 1e-9, {"max_relative_error": err})
+        (rel,) = relations(claim.formula)
+        facts = {**run, **closed_form_facts(rel.rhs)}
+        return as_relation(rel, symbolic_measurement(facts, CF_EXPECT, cfg.instance))
+    return closed_form_error(claim.formula, run)
 
 
 # ------------------------------------------------------------------ conservation
-CONS_EXPECT = {"linear_law": True, "gradient_flow_any_loss_of_WQ_WKt": True}
+CONS_EXPECT = {"linear_law": True, "gradient_flow_any_loss_of_WQ_WKt": True, "formula_linear_law": True,
+               "formula_gradient_flow_any_loss_of_WQ_WKt": True}
 CONS_PROOF = Proof("d=3; 2x2")
-
-
-def _drift(WQ: torch.Tensor, WK: torch.Tensor) -> float:
-    C = WQ.transpose(-1, -2) @ WQ - WK.transpose(-1, -2) @ WK
-    scale = (WQ.flatten(2).norm(dim=-1) ** 2 + WK.flatten(2).norm(dim=-1) ** 2)
-    return float(((C - C[:, :1]).flatten(2).norm(dim=-1) / scale).max())
 
 
 def conserved_flows(cfg: DataDraw, device: str = "cpu") -> dict:
@@ -136,11 +163,18 @@ def conserved_flows(cfg: DataDraw, device: str = "cpu") -> dict:
          simulate=proven(TC.prove_conservation, lambda cfg, ctx: conserved_flows(cfg, ctx.device)),
          examples=[DataDraw(n=6, s=3, d=3, seed=0, B=2), CONS_PROOF])
 def kq_conservation(claim, cfg: DataDraw | Proof, run: dict) -> Measurement:
-    """Drift of ``W_Q^T W_Q - W_K^T W_K`` relative to ``||W_Q||^2 + ||W_K||^2`` along each flow below 1e-8."""
+    """The formula's ``d/dt X = R`` (Thm 3: ``X = W_Q^T W_Q - W_K^T W_K``, ``R = 0``): the drift of ``X``
+    minus ``int R`` relative to ``||W_Q||^2 + ||W_K||^2`` along each flow below 1e-8; on the :class:`Proof`
+    draw the proven facts and the formula's law on symbolic matrices (:func:`TC.conservation_facts`)."""
+    if (verdict := decided(claim.formula)) is not None:
+        return verdict
+    rel, X, R = conserved_law(claim.formula)
     if isinstance(cfg, Proof):
-        return symbolic_measurement(run, CONS_EXPECT, cfg.instance)
-    return combine(judge_residual(_drift(WQ, WK), 1e-8, {"flow": name})
-                   for name, (WQ, WK) in run["flows"].items())
+        return as_relation(rel, symbolic_measurement({**run, **conservation_facts(X, R)}, CONS_EXPECT,
+                                                     cfg.instance))
+    t = run["t"]
+    return as_relation(rel, combine(judge_residual(drift(X, R, WQ, WK, t), 1e-8, {"flow": name})
+                                    for name, (WQ, WK) in run["flows"].items()))
 
 
 # ------------------------------------------------------------------ Thm 3: rank collapse and its limits
@@ -174,23 +208,6 @@ def limit_trajectory(cfg, device: str = "cpu") -> Trajectory:
     return scaled_trajectory(cfg, device)
 
 
-def noisy(tr: Trajectory, level: float = 0.1) -> Trajectory:
-    """Sabotage for the mutation tests: a fixed full-rank component of relative size ``level``."""
-    g = torch.Generator().manual_seed(123)
-    N = torch.randn(tr.WQ.shape[-2:], generator=g, dtype=tr.WQ.dtype).to(tr.WQ.device)
-    scale = tr.WQ[:, -1:].flatten(2).norm(dim=-1).unsqueeze(-1).unsqueeze(-1)
-    return dataclasses.replace(tr, WQ=tr.WQ + level * scale * N, WK=tr.WK + level * scale * N)
-
-
-def swap_top_pairs(tr: Trajectory) -> Trajectory:
-    """Sabotage for the mutation tests: ``F`` with its first two singular pairs swapped, so that the limits
-    predicted from it use ``u_2, v_2`` (the trajectory itself is unchanged)."""
-    U, S, V = S2.svd(tr.F)
-    perm = torch.arange(tr.F.shape[-1], device=tr.F.device)
-    perm[0], perm[1] = 1, 0
-    return dataclasses.replace(tr, F=U[..., perm] @ torch.diag_embed(S) @ V[..., perm].transpose(-1, -2))
-
-
 def _rank_collapse(tr: Trajectory, claimed_rank: int) -> Measurement:
     """``sigma_{r+1}/sigma_1`` of ``W_Q`` and ``W_K`` -> 0 for the claimed rank ``r`` (Thm 3: ``r = k``)."""
     ms = [_limits(O.sv_ratio(W, claimed_rank), tr.mask, 1e-3, {"matrix": name, "claimed_rank": claimed_rank},
@@ -220,37 +237,88 @@ def rank_collapse(claim, cfg, tr: Trajectory) -> Measurement:
     return as_relation(rel, m)
 
 
+LIMIT_NAME = "the normalised product W_Q W_K^T/||.||_F"
+
+
 @checker(f"{P}/stage2/collapse-limits", draws=per_scale(sources, 1),
          simulate=proven(TC.prove_rank_le_multiplicity, lambda cfg, ctx: limit_trajectory(cfg, ctx.device)),
          examples=[PINNED_SPECTRUM, PINNED_DATA, Proof("d=3")])
 def collapse_limits(claim, cfg, tr: Trajectory) -> Measurement:
-    """Distances of ``W_Q/||W_Q||``, ``W_K/||W_K||``, ``W_Q W_K^T/||.||`` to ``u_1 c_hat``, ``v_1 c_hat``,
-    ``u_1 v_1^T`` (predicted from the trajectory's ``F``, ``W_Q(0)``, ``W_K(0)``) -> 0."""
+    """``W_Q W_K^T/||.||_F`` tends to the formula's right side (Thm 3: ``u_1 v_1^T``) evaluated with the
+    singular vectors of the trajectory's ``F`` (``judge_limit`` on the Frobenius distance); also (extra
+    evidence, not printed) ``W_Q/||W_Q|| -> u_1 c_hat``, ``W_K/||W_K|| -> v_1 c_hat``. On the :class:`Proof`
+    draw the formula's right side is compared with the exact limit of the rotated instance."""
+    if (verdict := decided(claim.formula)) is not None:
+        return verdict
+    (rel,) = relations(claim.formula)
     if isinstance(cfg, Proof):
-        return symbolic_measurement(tr, {"limits_rows_of_(A0+B0)/2": True}, cfg.instance)
+        facts = {**tr, **limit_facts(rel.rhs)}
+        return as_relation(rel, symbolic_measurement(facts, {"limits_rows_of_(A0+B0)/2": True,
+                                                             "formula_limit_of_normalised_product": True},
+                                                     cfg.instance))
+    target = evaluate(rel.rhs, matrix_values(tr.F, tr.Q0, tr.K0))
     pred = S2.predicted_limits(tr.F, tr.Q0, tr.K0)
-    ms = [_limits(O.distance_to(W, pred[key].unsqueeze(1)), tr.mask, 1e-3, {"limit": key}, LIM_TAUS)
-          for key, W in (("WQ", tr.WQ), ("WK", tr.WK), ("WQWK", tr.WQ @ tr.WK.transpose(-1, -2)))]
-    return combine(ms)
+    ms = [_limits(O.distance_to(W, T), tr.mask, 1e-3, {"limit": key}, LIM_TAUS)
+          for key, W, T in (("WQ", tr.WQ, pred["WQ"].unsqueeze(1)), ("WK", tr.WK, pred["WK"].unsqueeze(1)))]
+    prod = _limits(O.distance_to(tr.WQ @ tr.WK.transpose(-1, -2), target), tr.mask, 1e-3,
+                   {"limit": LIMIT_NAME, "target": "the formula's right side"}, LIM_TAUS)
+    return combine([*ms, as_relation(rel, prod)])
 
 
-MULT_EXPECT = {"nonzero_rows": {1: 1, 2: 2, 3: 3}, "limits_rows_of_(A0+B0)/2": True}
+def _rank_bound(rel, tr: Trajectory, k: int) -> Measurement:
+    """``rank lim W_Q/||W_Q||`` against the formula's bound at the measured multiplicity ``k`` of
+    ``sigma_1(F)``: an upper bound ``rank <= u`` is ``sigma_{u+1}/sigma_1 -> 0`` (``judge_limit``, and the
+    stable rank for ``u = 1``), a lower bound ``rank >= l`` needs ``sigma_l/sigma_1`` to stay above the
+    tolerance; ``=`` both, ``!=`` the opposite of ``=``."""
+    if isinstance(rel, sp.Unequality):
+        return as_relation(rel, _rank_bound(sp.Eq(rel.lhs, rel.rhs, evaluate=False), tr, k))
+    if RANK_SYMBOL in {s.name for s in rel.rhs.free_symbols}:
+        rel = rel.reversed
+    b = value_of(rel.rhs, {"k": k})
+    d = tr.WQ.shape[-1]
+    upper = {"<=": math.floor(b), "<": math.ceil(b) - 1, "==": b}.get(rel.rel_op)
+    lower = {">=": math.ceil(b), ">": math.floor(b) + 1, "==": b}.get(rel.rel_op)
+    info = {"multiplicity": k, "relation": f"rank {rel.rel_op} {b:g}"}
+    if rel.rel_op == "==" and b != int(b):
+        return Measurement(Status.VIOLATED, -1.0, {**info, "reason": "a rank is an integer"})
+    ms = []
+    if upper is not None and upper < d:
+        ms.append(_rank_collapse(tr, int(upper)))
+    if lower is not None and lower > 1:
+        idx = torch.nonzero(tr.mask).flatten().tolist()
+        low = float(O.sv_ratio(tr.WQ, int(lower) - 1)[idx, -1].min()) if idx and lower <= d else 0.0
+        ms.append(Measurement(Status.HOLDS if low > 1e-3 else Status.VIOLATED, low - 1e-3,
+                              {**info, "final_sigma_l_over_sigma_1": low, "l": int(lower)}))
+    if not ms:
+        return Measurement(Status.HOLDS, 1.0, {**info, "reason": "every rank in 1..d satisfies it"})
+    return combine([dataclasses.replace(m, worst={**info, **m.worst}) for m in ms])
+
+
+MULT_EXPECT = {"nonzero_rows": {1: 1, 2: 2, 3: 3}, "limits_rows_of_(A0+B0)/2": True,
+               "formula_at_proven_ranks": True}
 
 
 @checker(f"{P}/thm3/rank-le-multiplicity", draws=per_scale(spectra, None),
          simulate=proven(TC.prove_rank_le_multiplicity, lambda cfg, ctx: limit_trajectory(cfg, ctx.device)),
          examples=[SpectrumDraw(sigma=(1.0, 1.0, 0.5, 0.2), seed=0), Proof("d=3")])
 def rank_le_multiplicity(claim, cfg: SpectrumDraw | Proof, tr: Trajectory) -> Measurement:
-    """``sigma_{k+1}/sigma_1 -> 0`` for the multiplicity ``k`` of ``sigma_1`` (ties built in)."""
+    """The formula's relation between the rank of the limit and the multiplicity ``k`` of ``sigma_1(F)``
+    (Thm 3: ``rank <= k``), judged with ``k`` measured from ``F`` (:func:`_rank_bound`); on the
+    :class:`Proof` draw the relation at the proven (generic) ranks of every ``k``."""
+    if (verdict := decided(claim.formula)) is not None:
+        return verdict
+    (rel,) = relations(claim.formula)
     if isinstance(cfg, Proof):
-        return symbolic_measurement(tr, MULT_EXPECT, cfg.instance)
-    return _rank_collapse(tr, cfg.multiplicity)
+        facts = {**tr, "formula_at_proven_ranks": rank_at_proven(rel, tr["nonzero_rows"])}
+        return symbolic_measurement(facts, MULT_EXPECT, cfg.instance)
+    return _rank_bound(rel, tr, multiplicity(tr.F))
 
 
 # ------------------------------------------------------------------ rates
 RATE_TAUS = np.linspace(8.0, 20.0, 13)
 RATE_EXPECT = {"deviation_limit_is_row2": True, "deviation_orthogonal_to_limit": True,
-               "norm_correction_finite": True, "ratio_constant_det_C_over_c1_sq": True}
+               "norm_correction_finite": True, "ratio_constant_det_C_over_c1_sq": True,
+               "formula_rates_are_the_proven_ones": True}
 
 
 RATE_SERIES = {r"\rho_{\sigma_2/\sigma_1}": "ratio", r"\rho_{\mathrm{dist}}": "distance",
@@ -266,8 +334,11 @@ def collapse_rate(claim, cfg: SpectrumDraw | Proof, tr: Trajectory) -> Measureme
     against the fitted log-slope of its quantity -- ``sigma_2/sigma_1(W_Q)``, the distance to ``u_1 c_hat``,
     the stable rank minus 1 -- per unit ``tau = gap t`` on ``tau`` in [8, 20] (``judge_scaling`` with
     ``x = e^tau``, expected slope ``-rho/gap``)."""
+    if (verdict := decided(claim.formula)) is not None:
+        return verdict
     if isinstance(cfg, Proof):
-        return symbolic_measurement(tr, RATE_EXPECT, cfg.instance)
+        facts = {**tr, **rate_facts(claim.formula, RATE_SERIES)}
+        return symbolic_measurement(facts, RATE_EXPECT, cfg.instance)
     s = O.singular_values(tr.WQ)
     series = {"ratio": s[..., 1] / s[..., 0],
               "stable_rank_minus_1": (s[..., 1:] ** 2).sum(-1) / s[..., 0] ** 2,
@@ -284,7 +355,7 @@ def collapse_rate(claim, cfg: SpectrumDraw | Proof, tr: Trajectory) -> Measureme
 
 
 GROWTH_TAUS = np.linspace(0.0, 8.0, 81)
-GROWTH_EXPECT = {"limit_is_sigma1": True, "deviation_O_exp_-2gap_t": True}
+GROWTH_EXPECT = {"limit_is_sigma1": True, "deviation_O_exp_-2gap_t": True, "formula_rate_is_the_limit": True}
 
 
 def growth_run(cfg, device: str = "cpu") -> dict:
@@ -301,13 +372,16 @@ def growth_run(cfg, device: str = "cpu") -> dict:
 def growth_rate(claim, cfg: SpectrumDraw | Proof, run: dict) -> Measurement:
     """``|d/dt log||W_Q|| - rate| / sigma_1 -> 0`` (finite differences), ``rate`` the formula's right side
     evaluated at ``sigma_1, sigma_2`` of each ``F`` (Thm 3 growth: ``sigma_1``)."""
+    if (verdict := decided(claim.formula)) is not None:
+        return verdict
+    (rel,) = relations(claim.formula)
     if isinstance(cfg, Proof):
-        return symbolic_measurement(run, GROWTH_EXPECT, cfg.instance)
+        return as_relation(rel, symbolic_measurement({**run, **growth_facts(rel.rhs)}, GROWTH_EXPECT,
+                                                     cfg.instance))
     F, WQ, gap = run["F"], run["WQ"], run["gap"]
     s1 = torch.linalg.svdvals(F)[:, 0]
     tau = torch.as_tensor(GROWTH_TAUS, dtype=WQ.dtype, device=WQ.device)
     rate = O.log_norm_rate(WQ, tau) * gap.view(-1, 1)  # d/dt = gap d/dtau
-    (rel,) = relations(claim.formula)
     sv = torch.linalg.svdvals(F)
     target = torch.tensor([value_of(rel.rhs, {"sigma1": float(a), "sigma2": float(b)})
                            for a, b in zip(sv[:, 0], sv[:, 1])], dtype=WQ.dtype, device=WQ.device).view(-1, 1)

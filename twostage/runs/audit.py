@@ -32,6 +32,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import sympy as sp
 
 from twostage.runs.store import atomic_write_bytes, atomic_write_json, config_hash, read_json_dict
@@ -74,7 +75,9 @@ def _same(a: Measurement | dict, b: dict) -> bool:
 def _run(check: Check, ctx: Context, claim: Claim) -> dict[str, Any]:
     t0 = time.perf_counter()
     try:
-        m = check(ctx, claim)
+        # an edited exponent makes e.g. W**(5/2) of a negative W: NaN, judged as such, not a warning on stderr
+        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+            m = check(ctx, claim)
         out = {"status": m.status.value, "margin": m.margin if m.margin is None or math.isfinite(m.margin)
                else None, "reason": (m.worst or {}).get("reason")}
     except Exception as exc:  # noqa: BLE001 - a mutated formula the checker cannot read is a result, not a crash

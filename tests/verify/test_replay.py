@@ -38,7 +38,8 @@ def test_verify_seed_replays_the_stored_worst_case(family, tmp_path):
 
 
 # checkers judged on one fixed configuration whose simulation draws its seeds from ctx.seed
-SEEDED_IN_SIMULATE = {"gong-2025/stage/annealing-ablation", "gong-2025/earlier/K1-bound"}
+SEEDED_IN_SIMULATE = {"gong-2025/stage/annealing-ablation", "gong-2025/earlier/K1-bound",
+                      "gong-2025/derived/q-stage-time-scaling"}
 
 
 def test_the_seed_reaches_every_checker():

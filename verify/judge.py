@@ -280,3 +280,23 @@ def judge_binomial(
         status = Status.UNDECIDED
         w["reason"] = f"only {n} draws (holds needs n >= {min_n})"
     return Measurement(status, margin, w, examples=n, unit=BINOMIAL_UNIT)
+
+
+def as_relation(rel: Any, m: Measurement) -> Measurement:
+    """A judge of ``lhs = rhs`` (``m``) read for the relation of ``rel``: ``Ne`` swaps holds and violated, so
+    a flipped equation is judged as written (never an internal error); any other relation keeps ``m``.
+
+    >>> import sympy as sp
+    >>> x = sp.Symbol("x")
+    >>> as_relation(sp.Ne(x, 1), judge_residual(0.0, 1e-9)).status.value
+    'violated'
+    """
+    import dataclasses
+
+    import sympy as sp
+
+    if isinstance(rel, sp.Unequality) and m.status in (Status.HOLDS, Status.VIOLATED):
+        swapped = Status.VIOLATED if m.status is Status.HOLDS else Status.HOLDS
+        return dataclasses.replace(m, status=swapped, margin=None if m.margin is None else -m.margin,
+                                   worst={**m.worst, "relation": "!="})
+    return m

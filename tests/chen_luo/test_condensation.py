@@ -227,6 +227,8 @@ def test_column_cosine_formula_holds_and_a_wrong_formula_fails():
     wrong = sp.Eq(cs.cos_col, cs.Wvk / sp.sqrt(cs.Wvk**2 + 2 * cs.Pk_sq))
     assert judge(ce.column_cosine_formula, cid, rel=wrong).status is Status.VIOLATED
     assert ce.column_cosine_residual(CFG, tr, wrong) > 1e-3  # the numerical half fails on its own as well
+    flipped = sp.Ne(formula(cid).lhs, formula(cid).rhs)  # missed by the audit before as_relation
+    assert judge(ce.column_cosine_formula, cid, rel=flipped).status is Status.VIOLATED
 
 
 def test_cos_xi_formula_holds_and_the_wrong_sign_fails():
@@ -238,6 +240,8 @@ def test_cos_xi_formula_holds_and_the_wrong_sign_fails():
     wrong = sp.Eq(cs.cos_xi, (a - cs.Wvi * cs.Wvj * cs.K_ij / a) / den)  # sign(W_vi W_vj) K_ij flipped
     assert judge(ce.cos_xi_formula, cid, rel=wrong).status is Status.VIOLATED
     assert ce.cos_xi_residual(CFG, ct.trajectories(CFG), wrong) > 1e-3
+    flipped = sp.Ne(formula(cid).lhs, formula(cid).rhs)
+    assert judge(ce.cos_xi_formula, cid, rel=flipped).status is Status.VIOLATED
 
 
 # ------------------------------------------------------------------------------------------- limits

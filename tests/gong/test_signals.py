@@ -39,6 +39,9 @@ def test_init_gradient_holds_and_mutation():
     assert m.status is Status.HOLDS and m.worst["n"] == 3000
     # mutation: drop the sigma sqrt(2/pi) part of m1 (coefficient -(1/4) gamma0^2 = -0.25)
     assert gs.init_gradient(claim(INIT, -dv.gamma0**2 / 4), cfg, data).status is Status.VIOLATED
+    registered = load_all().get(INIT).formula
+    flipped = dataclasses.replace(claim(INIT), formula=sp.Ne(registered.lhs, registered.rhs))
+    assert gs.init_gradient(flipped, cfg, data).status is Status.VIOLATED  # "!=" judged as written
     # the Q block must receive no signal: a sabotaged sample with a Q drift is caught
     drift = dict(data, gQ=gQ + 0.1)
     assert gs.init_gradient(claim(INIT), cfg, drift).status is Status.VIOLATED

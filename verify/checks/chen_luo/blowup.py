@@ -37,7 +37,6 @@ from twostage.verify.checks.chen_luo.draws import (
     prop1_draws,
 )
 from twostage.verify.checks.chen_luo.elements import (
-    as_relation,
     per_element,
     pool_binomial,
     relations,
@@ -53,7 +52,7 @@ from twostage.verify.identity import (
     prepare,
     symbolic,
 )
-from twostage.verify.judge import judge_bound, judge_residual, judge_scaling
+from twostage.verify.judge import as_relation, judge_bound, judge_residual, judge_scaling
 from twostage.verify.verdict import Measurement, Status, combine
 
 P = "chen-luo-2025"

@@ -52,10 +52,10 @@ from twostage.verify.checks.chen_luo.draws import (
     per_scale,
     spectra,
 )
-from twostage.verify.checks.chen_luo.elements import as_relation, relations, value_of
+from twostage.verify.checks.chen_luo.elements import relations, value_of
 from twostage.verify.checks.chen_luo.matrix_expr import evaluate
 from twostage.verify.checks.chen_luo.stage2 import proven, symbolic_measurement
-from twostage.verify.judge import judge_limit, judge_residual, judge_scaling
+from twostage.verify.judge import as_relation, judge_limit, judge_residual, judge_scaling
 from twostage.verify.verdict import Measurement, Status, combine
 
 P = "chen-luo-2025"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 
+from twostage.verify.judge import as_relation
 from twostage.verify.verdict import Measurement, Status, combine
 
 
@@ -102,20 +103,6 @@ def _quad(integral):
     pts = [lo, lo + 1, hi] if mpmath.isfinite(lo) and not mpmath.isfinite(hi) else [lo, hi]
     with mpmath.workdps(30):
         return sp.sympify(mpmath.quad(f, pts))
-
-
-def as_relation(rel, m: Measurement) -> Measurement:
-    """A judge of ``lhs = rhs`` (``m``) read for the relation of ``rel``: ``Ne`` swaps holds and violated, so
-    a flipped equation is judged as written (never an internal error); any other relation keeps ``m``."""
-    import dataclasses
-
-    import sympy as sp
-
-    if isinstance(rel, sp.Unequality) and m.status in (Status.HOLDS, Status.VIOLATED):
-        swapped = Status.VIOLATED if m.status is Status.HOLDS else Status.HOLDS
-        return dataclasses.replace(m, status=swapped, margin=None if m.margin is None else -m.margin,
-                                   worst={**m.worst, "relation": "!="})
-    return m
 
 
 def _box(v):

@@ -36,7 +36,7 @@ from twostage.theory.chen_luo.model import (
 from twostage.verify.check import checker
 from twostage.verify.checks.chen_luo.draws import EPS, EXAMPLE, FRACTIONS, Prop1Draw, prop1_draws, slopes
 from twostage.verify.checks.chen_luo.draws import instance as draw_instance
-from twostage.verify.checks.chen_luo.elements import as_relation, one_draw, relations
+from twostage.verify.checks.chen_luo.elements import one_draw, relations
 from twostage.verify.identity import (
     IdentityConfig,
     combine_numeric,
@@ -44,7 +44,7 @@ from twostage.verify.identity import (
     judge_obligations,
     prepare,
 )
-from twostage.verify.judge import judge_residual
+from twostage.verify.judge import as_relation, judge_residual
 from twostage.verify.verdict import Measurement, Status, combine
 
 P = "chen-luo-2025"

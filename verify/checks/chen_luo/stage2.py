@@ -30,9 +30,9 @@ from twostage.theory.chen_luo import stage2 as T2
 from twostage.theory.chen_luo.stage2_symbolic import coefficients, is_zero, leading_order
 from twostage.verify.check import Context, checker
 from twostage.verify.checks.chen_luo.draws import DataDraw, Proof, data_draws, per_scale
-from twostage.verify.checks.chen_luo.elements import as_relation, relations
+from twostage.verify.checks.chen_luo.elements import relations
 from twostage.verify.checks.chen_luo.formula_eval import equation, evaluate, order_term, symbolic
-from twostage.verify.judge import judge_residual, judge_scaling
+from twostage.verify.judge import as_relation, judge_residual, judge_scaling
 from twostage.verify.verdict import Measurement, Status, combine
 
 P = "chen-luo-2025"

@@ -25,7 +25,7 @@ from twostage.numerics.gong import signals as ns
 from twostage.numerics.gong.setting import GongConfig
 from twostage.theory.gong import signals as dv
 from twostage.verify.check import checker
-from twostage.verify.judge import judge_bound, judge_residual, judge_scaling
+from twostage.verify.judge import as_relation, judge_bound, judge_residual, judge_scaling
 from twostage.verify.verdict import Measurement, Status, combine
 
 P = "gong-2025"
@@ -66,7 +66,9 @@ def init_gradient(claim, cfg: GongConfig, data: dict) -> Measurement:
     tolP, tolQ = 5 * ns.standard_error(gP) + 0.02 * abs(coef), 5 * ns.standard_error(gQ) + 0.02 * abs(coef)
     info = {"coef_theory": coef, "coef_measured": float(gP.mean(0)[0, 0]), "errP": errP, "errQ": errQ,
             "tolP": tolP, "tolQ": tolQ, "n": gP.shape[0]}
-    return combine([judge_residual(errP, tolP, info), judge_residual(errQ, tolQ, info)])
+    # the formula is the P block's (a flipped "=" judged as written); the Q block's zero: the derivation's
+    p_block = as_relation(claim.formula, judge_residual(errP, tolP, info))
+    return combine([p_block, judge_residual(errQ, tolQ, info)])
 
 
 @lru_cache(maxsize=8)

@@ -50,7 +50,7 @@ from twostage.theory.claims import load_all
 from twostage.verify.check import Context, checker
 from twostage.verify.checks.chen_luo.condensation.trajectory import ALONG, CondensationDraw, valid
 from twostage.verify.identity import IdentityConfig, formula_measure
-from twostage.verify.judge import judge_residual
+from twostage.verify.judge import as_relation, judge_residual
 from twostage.verify.verdict import Measurement, Status, combine
 
 P = "chen-luo-2025"
@@ -198,7 +198,7 @@ def column_cosine_measure(cfg: CondensationDraw, tr: dict, formula=COLUMN_COSINE
     sym = [judge_symbolic(("column", d, str(formula)), lambda d=d: column_cosine_obligations(d, formula),
                           cfg.seed, {"d_symbolic": d}) for d in SYMBOLIC_DIMS]
     num = judge_residual(column_cosine_residual(cfg, tr, formula), COLUMN_TOL, {"d": cfg.d, "B": cfg.B})
-    return combine([*sym, num])
+    return as_relation(formula, combine([*sym, num]))  # a flipped "=" is judged as written
 
 
 @checker(f"{P}/thm2/column-cosine-formula", **ALONG)
@@ -214,7 +214,7 @@ def cos_xi_measure(cfg: CondensationDraw, tr: dict, formula=COS_XI_FORMULA) -> M
     sym = [judge_symbolic(("xi", d, str(formula)), build(d), cfg.seed, {"d_symbolic": d})
            for d in SYMBOLIC_DIMS]
     num = judge_residual(cos_xi_residual(cfg, tr, formula), XI_TOL, {"d": cfg.d, "B": cfg.B})
-    return combine([*sym, num])
+    return as_relation(formula, combine([*sym, num]))  # a flipped "=" is judged as written
 
 
 @checker(f"{P}/prop5/cos-xi-formula", **ALONG)

@@ -23,8 +23,8 @@ from twostage.verify.checks.chen_luo.condensation.trajectory import (
     not_applicable,
     window,
 )
-from twostage.verify.checks.chen_luo.elements import as_relation, each_element, relations, value_of
-from twostage.verify.judge import judge_bound, judge_residual
+from twostage.verify.checks.chen_luo.elements import each_element, relations, value_of
+from twostage.verify.judge import as_relation, judge_bound, judge_residual
 from twostage.verify.verdict import Measurement, Status
 
 P = "chen-luo-2025"

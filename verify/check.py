@@ -105,6 +105,9 @@ class Check:
             from twostage.theory.claims import load_all
 
             claim = load_all().get(self.claim_id)
+        decided = _decided_formula(claim)
+        if decided is not None:
+            return decided
         try:
             return settle(self._run(ctx, claim))
         except UnsupportedExpression as exc:
@@ -128,6 +131,24 @@ class Check:
 
         run_property(space, record, self.profile(ctx), examples=self.pinned(ctx), seed=seed)
         return self.pool(records) if records else Measurement(Status.NOT_APPLICABLE, None, {})
+
+
+def _decided_formula(claim: Any) -> Measurement | None:
+    """A claim whose formula SymPy already decided (an edit made it ``True`` or ``False``, e.g. a dropped term
+    leaving ``T >= 0`` of a positive ``T``): ``False`` is violated, ``True`` undecided -- nothing is measured.
+    Only a real :class:`~twostage.theory.claims.Claim` is looked at (a formula spy must see the judge
+    read)."""
+    from sympy.logic.boolalg import BooleanFalse, BooleanTrue
+
+    from twostage.theory.claims import Claim
+
+    f = claim.formula if isinstance(claim, Claim) else None
+    if isinstance(f, BooleanFalse):
+        return Measurement(Status.VIOLATED, None, {"reason": "the formula is identically False"})
+    if isinstance(f, BooleanTrue):
+        return Measurement(Status.UNDECIDED, None, {"reason": "the formula is identically True: nothing to "
+                                                              "measure"})
+    return None
 
 
 def draw_seed(ctx: Context) -> int:

@@ -28,6 +28,7 @@ from functools import cache
 import numpy as np
 import sympy as sp
 
+from twostage.errors import UnsupportedExpression
 from twostage.theory.chen_luo.assumptions import D1 as D1_sym
 from twostage.theory.chen_luo.assumptions import D2 as D2_sym
 from twostage.theory.chen_luo.assumptions import GAUSSIAN_INIT, NONDEGENERATE, W2_sq, Wv_sq, dW2_sq, dWv_sq
@@ -99,7 +100,8 @@ def definitions(formula: sp.Basic = DEF4_FORMULA) -> dict[str, sp.Expr]:
     ``D2``); the relations that are not definitions are the conditions (:func:`conditions`)."""
     defs = {r.lhs.name: r.rhs for r in formula.args if _is_definition(r)}
     if set(defs) != {"D1", "D2"}:
-        raise ValueError(f"def4: the formula must define D1 and D2 in the squared norms, got {sorted(defs)}")
+        raise UnsupportedExpression(f"def4: the formula must define D1 and D2 in the squared norms, got "
+                                    f"{sorted(defs)}")
     return {"D1": defs["D1"], "D2": defs["D2"].subs(D1_sym, defs["D1"])}
 
 

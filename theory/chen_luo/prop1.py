@@ -26,6 +26,7 @@ from functools import cache
 import mpmath
 import sympy as sp
 
+from twostage.errors import UnsupportedExpression
 from twostage.theory.chen_luo.assumptions import (
     C_Q,
     EPS_SMALL,
@@ -119,7 +120,8 @@ def formula_obligations(formula: sp.Basic, n_: int, s_: int, d: int) -> list[Obl
     out = []
     for rel in parts:
         if not isinstance(rel, sp.Equality | sp.Unequality) or rel.lhs not in coeffs:
-            raise ValueError(f"eps3-coefficient: cannot instantiate {rel} (want Eq(L_k, expression))")
+            raise UnsupportedExpression(f"eps3-coefficient: cannot instantiate {rel} (want Eq(L_k, "
+                                        f"expression))")
         rhs = rel.rhs.subs(_dm, d).subs({k.subs(_dm, d): v for k, v in mats.items()}).subs({n: n_, s: s_})
         rhs = rhs.doit()
         rhs = sp.expand(rhs[0] if isinstance(rhs, sp.MatrixBase) else rhs)

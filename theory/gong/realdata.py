@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import sympy as sp
 
+from twostage.errors import UnsupportedExpression
 from twostage.theory.claims import Assumption, Claim, Kind, Provenance, register, register_assumption
 from twostage.theory.gong.setting import PAPER
 
@@ -97,7 +98,8 @@ def gap_constants(formula: sp.Basic) -> tuple[float, float, float]:
     for rel in (formula.args if isinstance(formula, sp.And) else (formula,)):
         sym = rel.lhs if isinstance(rel, sp.core.relational.Relational) else None
         if sym not in want or not isinstance(rel, want[sym]) or not rel.rhs.is_number:
-            raise ValueError(f"not a gap conjunct: {rel} (expected A_type >= c, A_exact <= c, p_gap >= c)")
+            raise UnsupportedExpression(f"not a gap conjunct: {rel} (expected A_type >= c, A_exact <= c, "
+                                        f"p_gap >= c)")
         found[sym] = float(rel.rhs)
     if set(found) != set(want):
         raise ValueError(f"a gap formula needs A_type, A_exact and p_gap; got {formula}")

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import sympy as sp
 
+from twostage.errors import UnsupportedExpression
 from twostage.theory.claims import Claim, Kind, Provenance, register
 from twostage.theory.gong.setting import PAPER
 
@@ -51,10 +52,27 @@ _DEFAULT_NOTE = ("Judged in the default variant (README 'gong-2025 reconstructio
                  "too, later than P); see stage/annealing-ablation.")
 
 
+class _Defined(dict):
+    """Constants by symbol; one the formula does not define (e.g. an edited ``Ne(a_P, 0.95)``) is a formula
+    the checks cannot read -- an ``undecided`` verdict saying so, not an internal error."""
+
+    def __missing__(self, key: sp.Symbol) -> float:
+        raise UnsupportedExpression(f"the formula does not define {key} by an equation Eq({key}, number)")
+
+
 def constants(formula: sp.Basic) -> dict[sp.Symbol, float]:
-    """The defining equations ``Eq(symbol, number)`` of a stage claim's formula, as a dict."""
+    """The defining equations ``Eq(symbol, number)`` of a stage claim's formula, as a dict.
+
+    >>> a, T = sp.symbols("a_P T")
+    >>> constants(sp.And(sp.Eq(a, 0.95), T > 1))[a]
+    0.95
+    >>> constants(sp.And(sp.Ne(a, 0.95), T > 1))[a]
+    Traceback (most recent call last):
+    ...
+    twostage.errors.UnsupportedExpression: the formula does not define a_P by an equation Eq(a_P, number)
+    """
     args = formula.args if isinstance(formula, sp.And) else (formula,)
-    return {a.lhs: float(a.rhs) for a in args if isinstance(a, sp.Eq) and a.rhs.is_number}
+    return _Defined({a.lhs: float(a.rhs) for a in args if isinstance(a, sp.Eq) and a.rhs.is_number})
 
 
 def relations(formula: sp.Basic) -> list[sp.Basic]:

@@ -37,6 +37,7 @@ from twostage.verify.checks.chen_luo.draws import (
     prop1_draws,
 )
 from twostage.verify.checks.chen_luo.elements import (
+    first_of,
     per_element,
     pool_binomial,
     relations,
@@ -377,7 +378,7 @@ def inverse_eps(claim, cfg: Prop1Draw, r: dict) -> Measurement:
     asymptotic: at eps = 1e-2 the initial weights are already within a factor ~2 of the escape size, so
     ``eps`` runs over ``ESCAPE_EPS`` = 1e-3 .. 1e-4 (measured ratios 0.97, 0.99, 0.997)."""
     (rel,) = relations(claim.formula)
-    eps = next(x for x in rel.rhs.free_symbols if x.name == "eps")
+    eps = first_of((x for x in rel.rhs.free_symbols if x.name == "eps"), "eps on its right side")
     consts = [x for x in rel.rhs.free_symbols if x.name == "C_esc"]
     lead = rel.rhs.subs({c: 0 for c in consts})
     power = float(sp.expand(lead).as_coeff_exponent(eps)[1])

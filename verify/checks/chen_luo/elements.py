@@ -68,6 +68,16 @@ def symbols_of(claim) -> dict[str, object]:
     return _ByName({s.name: s for s in claim.formula.free_symbols})
 
 
+def first_of(items, what: str):
+    """The first of ``items`` (a generator over a formula's parts); a formula that has none (an edit dropped
+    it) cannot be judged by the check: :class:`~twostage.errors.UnsupportedExpression` (an ``undecided``)."""
+    for x in items:
+        return x
+    from twostage.errors import UnsupportedExpression
+
+    raise UnsupportedExpression(f"the formula has no {what}")
+
+
 def relations(formula) -> tuple:
     """The relationals of a claim's formula (the arguments of an ``And``, or the formula itself)."""
     import sympy as sp

@@ -57,7 +57,8 @@ def configured(rel: sp.Basic, cfg: GongConfig) -> sp.Basic:
     """The claim's relational with the configuration values put in by symbol name, evaluated to 30 digits:
     what is left are the measured symbols (the configuration values are exact inputs)."""
     v = config_values(cfg)
-    return sp.N(rel.subs({s: v[s.name] for s in rel.free_symbols if s.name in v}), 30)
+    put = rel.subs({s: v[s.name] for s in rel.free_symbols if s.name in v})
+    return put if put in (sp.true, sp.false) else sp.N(put, 30)  # an edited formula SymPy can decide
 
 
 @lru_cache(maxsize=8)
@@ -139,9 +140,11 @@ def q_stage_time(claim, cfg: GongConfig, tr: dict) -> Measurement:
         return Measurement(Status.UNDECIDED, None, {"reason": "Q not learned in some seed",
                                                     "T_Q": TQ.tolist()})
     rel = configured(claim.formula, cfg)
+    info = {"T_Q_min": float(TQ.min()), "T_Q_median": float(np.median(TQ))}
+    if not isinstance(rel, sp.core.relational.Relational):  # the configured relation SymPy decided (an edit)
+        return judge_bound(rel, {}, tol=0.0, info=info)
     S = {s.name: s for s in rel.free_symbols}
-    info = {"t_Q": float(rel.rhs) if rel.rhs.is_number else None, "T_Q_min": float(TQ.min()),
-            "T_Q_median": float(np.median(TQ))}
+    info["t_Q"] = float(rel.rhs) if rel.rhs.is_number else None
     return judge_bound(rel, {S["T_Q"]: TQ}, tol=0.0, abs_err={S["T_Q"]: float(RECORD)}, info=info)
 
 

@@ -21,6 +21,7 @@ import numpy as np
 import sympy as sp
 from hypothesis import strategies as st
 
+from twostage.errors import UnsupportedExpression
 from twostage.numerics.gong.setting import DEFAULT, GongConfig
 from twostage.numerics.gong.stages import first_reach, train, truncation_damage
 from twostage.theory.gong import stages as th
@@ -73,6 +74,9 @@ def per_seed(claim, values: dict[str, np.ndarray]) -> np.ndarray:
     ok = None
     for rel in th.relations(claim.formula):
         syms = sorted(rel.free_symbols, key=str)
+        unmeasured = [str(s) for s in syms if str(s) not in values]
+        if unmeasured:  # e.g. an edited Ne(kappa, 1/16): the constant is undefined, nothing measures it
+            raise UnsupportedExpression(f"{rel}: nothing measures {', '.join(unmeasured)}")
         f = sp.lambdify(syms, rel, "numpy")
         r = np.asarray(f(*(values[str(s)] for s in syms)), dtype=bool)
         ok = r if ok is None else ok & r

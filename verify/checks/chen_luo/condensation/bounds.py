@@ -8,6 +8,8 @@ bounds carry the error ball of :func:`weyl_error` instead.
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import sympy as sp
 
@@ -22,7 +24,7 @@ from twostage.verify.checks.chen_luo.condensation.trajectory import (
     stays_from,
     valid,
 )
-from twostage.verify.checks.chen_luo.elements import each_element, relations
+from twostage.verify.checks.chen_luo.elements import each_element, first_of, relations, symbols_of
 from twostage.verify.judge import judge_bound
 from twostage.verify.verdict import Measurement, Status, combine
 
@@ -32,7 +34,7 @@ SVD_TOL = 1e-13  # relative rounding of the bound values (eigen/singular values 
 
 
 def _syms(relational) -> dict[str, sp.Symbol]:
-    return {s.name: s for s in relational.free_symbols}
+    return symbols_of(SimpleNamespace(formula=relational))  # by name; a dropped symbol is a fresh one
 
 
 # ------------------------------------------------------------------------------------------- Props 6, 7
@@ -43,7 +45,7 @@ def uniform_measure(cfg: CondensationDraw, tr: dict, formula, name: str) -> Meas
     leaves fewer than 2 on either side); every relation of the formula is judged with it on the rest, up to
     ``E = E_MAX`` (an angle degrading towards ``T*`` is violated)."""
     sym = _syms(formula)
-    theta = next(s for n_, s in sym.items() if "Theta" in n_)
+    theta = first_of((s for n_, s in sym.items() if "Theta" in n_), "cos Theta")
 
     def one(b: int) -> Measurement | list[Measurement]:
         start = tr["ass1_from"][b]
@@ -158,8 +160,8 @@ def after_T3(tr: dict, b: int, i3: int) -> tuple | Measurement:
 def prop8_measure(cfg: CondensationDraw, tr: dict, formula) -> Measurement:
     """Both sides of the two-sided estimate on ``[T_3, T*)``, ``C`` from the measured ``cos Theta_2``."""
     has_C = lambda rel: "C" in _syms(rel)
-    lower = next(a for a in formula.args if has_C(a))  # And() orders its arguments canonically
-    upper = next(a for a in formula.args if not has_C(a))
+    lower = first_of((a for a in formula.args if has_C(a)), "side with C")  # And() orders its arguments
+    upper = first_of((a for a in formula.args if not has_C(a)), "side without C")
 
     def one(b: int) -> Measurement | list[Measurement]:
         got = after_T3(tr, b, t3_index(tr, b))
@@ -211,7 +213,7 @@ def eq38_measure(cfg: CondensationDraw, tr: dict, formula) -> Measurement:
     """Prop 8 (38) on pairs ``s < t`` of ``[T_3, T*)``: ``s`` at the quantiles ``S_QUANTILES`` of the
     recorded points, every later ``t`` below the ``T*`` bracket with a positive base (the claim's note)."""
     sym = _syms(formula)
-    cos_key = next(n_ for n_ in sym if "Theta" in n_)
+    cos_key = first_of((n_ for n_ in sym if "Theta" in n_), "cos Theta_2")
     base = formula.rhs.base if isinstance(formula.rhs, sp.Pow) else formula.rhs
 
     def one(b: int) -> Measurement | list[Measurement]:

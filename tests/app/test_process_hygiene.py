@@ -114,3 +114,21 @@ def test_ctrl_c_of_a_process_sweep_returns_fast_with_130_and_keeps_results(demo)
     stored = json.loads((demo.results / "verdicts.json").read_text())["claims"]
     assert set(stored) == {"chen-luo-2025/demo/base", "chen-luo-2025/demo/nan"}  # the finished ones, kept
     assert _wait_for(lambda: not _tagged(tag), 10), "workers outlived the interrupted sweep"
+
+
+def _sigint_blocked() -> bool:
+    return signal.SIGINT in signal.pthread_sigmask(signal.SIG_BLOCK, [])
+
+
+def test_workers_are_born_with_sigint_blocked():
+    """A Ctrl-C that reaches a worker still importing (before its initialiser ignores SIGINT) printed a
+    KeyboardInterrupt traceback from the worker (seen once in CI); workers now start with SIGINT blocked,
+    and the parent's own mask is left as it was."""
+    from twostage.runs.executor import _process_pool
+
+    pool = _process_pool(1)
+    try:
+        assert pool.submit(_sigint_blocked).result(timeout=120) is True
+    finally:
+        pool.shutdown()
+    assert not _sigint_blocked()

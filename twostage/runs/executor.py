@@ -128,8 +128,31 @@ def _die_with(parent: int) -> None:
     threading.Thread(target=watch, name="twostage-orphan-watch", daemon=True).start()
 
 
+_SPAWN = multiprocessing.get_context("spawn")
+
+
+class _WorkerProcess(_SPAWN.Process):
+    """A spawned worker that is born with SIGINT blocked (the mask is inherited through fork and exec): a
+    Ctrl-C reaching the process group while the worker is still importing (before :func:`_die_with` runs)
+    would otherwise print a ``KeyboardInterrupt`` traceback from the worker. The pool stops its workers
+    with SIGTERM/SIGKILL (:func:`abort`), never SIGINT."""
+
+    def start(self) -> None:
+        import signal
+
+        old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})  # this thread only, restored below
+        try:
+            super().start()
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
+class _WorkerContext(type(_SPAWN)):
+    Process = _WorkerProcess
+
+
 def _process_pool(workers: int) -> ProcessPoolExecutor:
-    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+    return ProcessPoolExecutor(max_workers=workers, mp_context=_WorkerContext(),
                                initializer=_die_with, initargs=(os.getpid(),))
 
 

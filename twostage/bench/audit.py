@@ -24,14 +24,13 @@ SUITES: dict[str, tuple[str, ...] | None] = {
 
 def bench_audit(size: str, device: str, seed: int = 0) -> dict:
     """Time one audit pass over the claims of ``size`` (see the module docstring)."""
+    from twostage.bench.suite import claims_of
     from twostage.runs.audit import AuditSettings, run_audit
-    from twostage.runs.suite import select
     from twostage.verify.check import Context
     from twostage.verify.checks import load_checkers
     from twostage.verify.profiles import get_profile
 
-    ids = SUITES[size]
-    claims = select() if ids is None else [c for i in ids for c in select(claim_id=i)]
+    claims = claims_of(SUITES[size])
     ctx = Context(profile=get_profile("ci"), device=str(device), seed=seed)
     settings = AuditSettings("ci", seed, quick=size != "full")
     with tempfile.TemporaryDirectory(prefix="twostage-bench-audit-") as root:

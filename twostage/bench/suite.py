@@ -36,12 +36,16 @@ SUITES: dict[str, tuple[str, ...] | None] = {
 PROFILE = "ci"
 
 
-def suite_claims(size: str) -> list:
-    """The claims the bench judges at ``size`` (ids validated by the registry)."""
+def claims_of(ids: tuple[str, ...] | None) -> list:
+    """The claims of ``ids`` (validated by the registry), every claim of both papers for ``None``."""
     from twostage.runs.suite import select
 
-    ids = SUITES[size]
     return select() if ids is None else [c for i in ids for c in select(claim_id=i)]
+
+
+def suite_claims(size: str) -> list:
+    """The claims the bench judges at ``size``."""
+    return claims_of(SUITES[size])
 
 
 def _count(claim_ids: tuple[str, ...], profile: str, device: str, seed: int) -> tuple[int, float]:

@@ -57,15 +57,21 @@ class _ByName(dict):
         return sp.Symbol(name)
 
 
-def symbols_of(claim) -> dict[str, object]:
-    """The free symbols of ``claim.formula`` by name (how a judge addresses the formula's quantities).
+def symbols_by_name(expr) -> dict[str, object]:
+    """The free symbols of ``expr`` by name (how a judge addresses a formula's quantities); a name ``expr``
+    does not have gives a fresh symbol.
 
-    >>> import sympy as sp, types
-    >>> s = symbols_of(types.SimpleNamespace(formula=sp.Symbol("T") <= 1))
+    >>> import sympy as sp
+    >>> s = symbols_by_name(sp.Symbol("T") <= 1)
     >>> s["T"], s["E_t0"]
     (T, E_t0)
     """
-    return _ByName({s.name: s for s in claim.formula.free_symbols})
+    return _ByName({s.name: s for s in expr.free_symbols})
+
+
+def symbols_of(claim) -> dict[str, object]:
+    """:func:`symbols_by_name` of ``claim.formula``."""
+    return symbols_by_name(claim.formula)
 
 
 def first_of(items, what: str):

@@ -8,8 +8,6 @@ bounds carry the error ball of :func:`weyl_error` instead.
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 import numpy as np
 import sympy as sp
 
@@ -24,17 +22,13 @@ from twostage.verify.checks.chen_luo.condensation.trajectory import (
     stays_from,
     valid,
 )
-from twostage.verify.checks.chen_luo.elements import each_element, first_of, relations, symbols_of
+from twostage.verify.checks.chen_luo.elements import each_element, first_of, relations, symbols_by_name
 from twostage.verify.judge import judge_bound
 from twostage.verify.verdict import Measurement, Status, combine
 
 P = "chen-luo-2025"
 E_BOUND = 1e12  # Weyl bounds: judged up to E = 1e12 (the drift of the conserved matrices grows with E)
 SVD_TOL = 1e-13  # relative rounding of the bound values (eigen/singular values of the initial state)
-
-
-def _syms(relational) -> dict[str, sp.Symbol]:
-    return symbols_of(SimpleNamespace(formula=relational))  # by name; a dropped symbol is a fresh one
 
 
 # ------------------------------------------------------------------------------------------- Props 6, 7
@@ -44,7 +38,7 @@ def uniform_measure(cfg: CondensationDraw, tr: dict, formula, name: str) -> Meas
     recorded points before the window near ``T*`` (``E < E_WINDOW``; the first half of the points when that
     leaves fewer than 2 on either side); every relation of the formula is judged with it on the rest, up to
     ``E = E_MAX`` (an angle degrading towards ``T*`` is violated)."""
-    sym = _syms(formula)
+    sym = symbols_by_name(formula)
     theta = first_of((s for n_, s in sym.items() if "Theta" in n_), "cos Theta")
 
     def one(b: int) -> Measurement | list[Measurement]:
@@ -109,7 +103,7 @@ def weyl_measure(cfg: CondensationDraw, tr: dict, relational, which: str) -> Mea
     """``sigma_2(W)^(1|2) <= bound`` at every recorded point with ``E <= E_BOUND`` (``which``: W1 or WV),
     ``sigma_2`` with the error ball of :func:`weyl_error`, everything else with relative error ``SVD_TOL``."""
     s_name, b_name = (("sigma2_W1", "lam_max_K0") if which == "W1" else ("sigma2_WV", "P_norm2"))
-    sym = _syms(relational)
+    sym = symbols_by_name(relational)
     out = []
     for b in range(cfg.B):
         k = valid(tr, b)
@@ -159,7 +153,7 @@ def after_T3(tr: dict, b: int, i3: int) -> tuple | Measurement:
 
 def prop8_measure(cfg: CondensationDraw, tr: dict, formula) -> Measurement:
     """Both sides of the two-sided estimate on ``[T_3, T*)``, ``C`` from the measured ``cos Theta_2``."""
-    has_C = lambda rel: "C" in _syms(rel)
+    has_C = lambda rel: "C" in symbols_by_name(rel)
     lower = first_of((a for a in formula.args if has_C(a)), "side with C")  # And() orders its arguments
     upper = first_of((a for a in formula.args if not has_C(a)), "side without C")
 
@@ -173,11 +167,11 @@ def prop8_measure(cfg: CondensationDraw, tr: dict, formula) -> Measurement:
         keep = (t < lo) & ((hi - lo) < BRACKET * (lo - t))  # both sides: where the T* bracket is negligible
         if not keep.any():
             return Measurement(Status.UNDECIDED, None, {**info, "reason": "no point outside the T* bracket"})
-        sl = _syms(lower)
+        sl = symbols_by_name(lower)
         out = [judge_bound(lower, {sl["C"]: C, sl["T_star"]: lo, sl["t"]: t[keep], sl["E"]: E[keep]},
                            tol=INTEGRATOR_TOL, exact=(sl["t"],), info={**info, "side": "lower"},
                                                                                                          times=t[keep])]
-        su = _syms(upper)
+        su = symbols_by_name(upper)
         keep &= E <= E_UPPER
         if keep.any():
             out.append(judge_bound(upper, {su["E"]: E[keep], su["T_star"]: hi, su["t"]: t[keep]},
@@ -212,9 +206,11 @@ def t3_proof_index(tr: dict, b: int) -> int:
 def eq38_measure(cfg: CondensationDraw, tr: dict, formula) -> Measurement:
     """Prop 8 (38) on pairs ``s < t`` of ``[T_3, T*)``: ``s`` at the quantiles ``S_QUANTILES`` of the
     recorded points, every later ``t`` below the ``T*`` bracket with a positive base (the claim's note)."""
-    sym = _syms(formula)
+    sym = symbols_by_name(formula)
     cos_key = first_of((n_ for n_ in sym if "Theta" in n_), "cos Theta_2")
     base = formula.rhs.base if isinstance(formula.rhs, sp.Pow) else formula.rhs
+    args = [sym["E_t"], sym["E_s"], sym["t"], sym["s"], sym[cos_key]]
+    base_at = sp.lambdify(args, base, modules="numpy")
 
     def one(b: int) -> Measurement | list[Measurement]:
         got = after_T3(tr, b, t3_proof_index(tr, b))
@@ -228,9 +224,8 @@ def eq38_measure(cfg: CondensationDraw, tr: dict, formula) -> Measurement:
             j = j[(t[j] < lo) & ((hi - lo) < BRACKET * (lo - t[j]))]
             ii.append(np.full(len(j), i)), jj.append(j)
         ii, jj = np.concatenate(ii), np.concatenate(jj)
-        vals = {sym["E_t"]: E[jj], sym["E_s"]: E[ii], sym["t"]: t[jj], sym["s"]: t[ii], sym[cos_key]: cos2}
-        f = sp.lambdify(list(vals), base, modules="numpy")
-        pos = np.asarray(f(*vals.values()), float) > 0 if base.free_symbols else np.ones(len(ii), bool)
+        vals = dict(zip(args, (E[jj], E[ii], t[jj], t[ii], cos2)))
+        pos = np.broadcast_to(np.asarray(base_at(*vals.values()), float) > 0, ii.shape)
         info = {"element": b, "T3": float(t[0]), "cos_Theta2": cos2, "pairs": int(pos.sum()),
                 "dropped_nonpositive_base": int((~pos).sum())}
         if not pos.any():
